@@ -1,0 +1,2 @@
+/** Public API of @flwr-ts/crypto. */
+export {};
