@@ -1,0 +1,84 @@
+/**
+ * Publishability: `pnpm pack` every package, install the tarballs with plain
+ * `npm install` into a scratch project outside the workspace, and import each
+ * package's public API under Node. Workspace dependencies (`workspace:*`) are
+ * rewritten by pnpm to real versions, so npm is pointed at the local tarballs
+ * through `overrides`.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { repoRoot } from "../interop/python.js";
+
+const packages = ["flwr-core", "flwr-crypto", "flwr-transport", "flwr-ml"] as const;
+
+let scratch: string;
+const tarballs = new Map<string, string>();
+
+function packageName(dir: string): string {
+  const pkg = JSON.parse(readFileSync(join(repoRoot, "packages", dir, "package.json"), "utf8"));
+  return pkg.name as string;
+}
+
+beforeAll(() => {
+  scratch = mkdtempSync(join(tmpdir(), "flwr-ts-pack-"));
+  const packDir = join(scratch, "tarballs");
+  for (const dir of packages) {
+    execFileSync("pnpm", ["pack", "--pack-destination", packDir], {
+      cwd: join(repoRoot, "packages", dir),
+      stdio: "pipe",
+    });
+  }
+  for (const file of readdirSync(packDir)) {
+    const dir = packages.find((d) => file.startsWith(`flwr-ts-${d.slice("flwr-".length)}-`));
+    if (dir) tarballs.set(packageName(dir), `file:${join(packDir, file)}`);
+  }
+  const app = join(scratch, "app");
+  execFileSync("mkdir", ["-p", app]);
+  writeFileSync(
+    join(app, "package.json"),
+    JSON.stringify({
+      name: "scratch",
+      private: true,
+      type: "module",
+      dependencies: Object.fromEntries(tarballs),
+      overrides: Object.fromEntries(tarballs),
+    }),
+  );
+  execFileSync("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error"], {
+    cwd: app,
+    stdio: "pipe",
+    env: { ...process.env, npm_config_nodedir: process.env["npm_config_nodedir"] ?? "/usr" },
+  });
+}, 600_000);
+
+afterAll(() => {
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
+});
+
+describe("packed packages install and import outside the workspace", () => {
+  test("every package was packed", () => {
+    expect([...tarballs.keys()].sort()).toEqual(packages.map(packageName).sort());
+  });
+
+  test.each(packages.map(packageName))("import %s", (name) => {
+    const out = execFileSync(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        `const m = await import(${JSON.stringify(name)}); console.log(JSON.stringify(Object.keys(m)));`,
+      ],
+      { cwd: join(scratch, "app"), encoding: "utf8" },
+    );
+    expect(Array.isArray(JSON.parse(out))).toBe(true);
+    const pkg = JSON.parse(
+      readFileSync(join(scratch, "app/node_modules", name, "package.json"), "utf8"),
+    );
+    // Type declarations ship with every package.
+    expect(readdirSync(join(scratch, "app/node_modules", name, "dist"))).toContain("index.d.ts");
+    expect(pkg.exports["."].types).toBe("./dist/index.d.ts");
+  });
+});
