@@ -16,7 +16,7 @@ import { Scalar } from "./transport.js";
 /** StartRun */
 export interface StartRunRequest {
   fab: Fab | undefined;
-  overrideConfig: { [key: string]: Scalar };
+  overrideConfig: Map<string, Scalar>;
   overrideFederationConfig: SimulationConfig | undefined;
   appSpec: string;
   federation: string;
@@ -241,7 +241,13 @@ export interface StreamRunEventsResponse {
 }
 
 function createBaseStartRunRequest(): StartRunRequest {
-  return { fab: undefined, overrideConfig: {}, overrideFederationConfig: undefined, appSpec: "", federation: "" };
+  return {
+    fab: undefined,
+    overrideConfig: new Map(),
+    overrideFederationConfig: undefined,
+    appSpec: "",
+    federation: "",
+  };
 }
 
 export const StartRunRequest: MessageFns<StartRunRequest> = {
@@ -249,7 +255,7 @@ export const StartRunRequest: MessageFns<StartRunRequest> = {
     if (message.fab !== undefined) {
       Fab.encode(message.fab, writer.uint32(10).fork()).join();
     }
-    globalThis.Object.entries(message.overrideConfig).forEach(([key, value]: [string, Scalar]) => {
+    message.overrideConfig.forEach((value, key) => {
       StartRunRequest_OverrideConfigEntry.encode({ key: key as any, value }, writer.uint32(18).fork()).join();
     });
     if (message.overrideFederationConfig !== undefined) {
@@ -292,7 +298,7 @@ export const StartRunRequest: MessageFns<StartRunRequest> = {
 
             const entry2 = StartRunRequest_OverrideConfigEntry.decode(reader, reader.uint32());
             if (entry2.value !== undefined) {
-              message.overrideConfig[entry2.key] = entry2.value;
+              message.overrideConfig.set(entry2.key, entry2.value);
             }
             continue;
           }
@@ -338,15 +344,15 @@ export const StartRunRequest: MessageFns<StartRunRequest> = {
   fromPartial(object: DeepPartial<StartRunRequest>): StartRunRequest {
     const message = createBaseStartRunRequest();
     message.fab = (object.fab !== undefined && object.fab !== null) ? Fab.fromPartial(object.fab) : undefined;
-    message.overrideConfig = (globalThis.Object.entries(object.overrideConfig ?? {}) as [string, Scalar][]).reduce(
-      (acc: { [key: string]: Scalar }, [key, value]: [string, Scalar]) => {
+    message.overrideConfig = (() => {
+      const m = new Map();
+      (object.overrideConfig as Map<string, Scalar> ?? new Map()).forEach((value, key) => {
         if (value !== undefined) {
-          acc[key] = Scalar.fromPartial(value);
+          m.set(key, Scalar.fromPartial(value));
         }
-        return acc;
-      },
-      {},
-    );
+      });
+      return m;
+    })();
     message.overrideFederationConfig =
       (object.overrideFederationConfig !== undefined && object.overrideFederationConfig !== null)
         ? SimulationConfig.fromPartial(object.overrideFederationConfig)

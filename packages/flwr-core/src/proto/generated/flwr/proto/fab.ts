@@ -12,7 +12,7 @@ import { Node } from "./node.js";
 export interface Fab {
   hashStr: string;
   content: Buffer;
-  verifications: { [key: string]: string };
+  verifications: Map<string, string>;
 }
 
 export interface Fab_VerificationsEntry {
@@ -31,7 +31,7 @@ export interface GetFabResponse {
 }
 
 function createBaseFab(): Fab {
-  return { hashStr: "", content: Buffer.alloc(0), verifications: {} };
+  return { hashStr: "", content: Buffer.alloc(0), verifications: new Map() };
 }
 
 export const Fab: MessageFns<Fab> = {
@@ -42,7 +42,7 @@ export const Fab: MessageFns<Fab> = {
     if (message.content.length !== 0) {
       writer.uint32(18).bytes(message.content);
     }
-    globalThis.Object.entries(message.verifications).forEach(([key, value]: [string, string]) => {
+    message.verifications.forEach((value, key) => {
       Fab_VerificationsEntry.encode({ key: key as any, value }, writer.uint32(26).fork()).join();
     });
     return writer;
@@ -84,7 +84,7 @@ export const Fab: MessageFns<Fab> = {
 
             const entry3 = Fab_VerificationsEntry.decode(reader, reader.uint32());
             if (entry3.value !== undefined) {
-              message.verifications[entry3.key] = entry3.value;
+              message.verifications.set(entry3.key, entry3.value);
             }
             continue;
           }
@@ -107,15 +107,15 @@ export const Fab: MessageFns<Fab> = {
     const message = createBaseFab();
     message.hashStr = object.hashStr ?? "";
     message.content = object.content ?? Buffer.alloc(0);
-    message.verifications = (globalThis.Object.entries(object.verifications ?? {}) as [string, string][]).reduce(
-      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+    message.verifications = (() => {
+      const m = new Map();
+      (object.verifications as Map<string, string> ?? new Map()).forEach((value, key) => {
         if (value !== undefined) {
-          acc[key] = globalThis.String(value);
+          m.set(key, globalThis.String(value));
         }
-        return acc;
-      },
-      {},
-    );
+      });
+      return m;
+    })();
     return message;
   },
 };

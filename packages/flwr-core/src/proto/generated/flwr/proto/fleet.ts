@@ -78,7 +78,7 @@ export interface PushMessagesRequest {
 
 export interface PushMessagesResponse {
   reconnect: Reconnect | undefined;
-  results: { [key: string]: number };
+  results: Map<string, number>;
   objectsToPush: string[];
 }
 
@@ -785,7 +785,7 @@ export const PushMessagesRequest: MessageFns<PushMessagesRequest> = {
 };
 
 function createBasePushMessagesResponse(): PushMessagesResponse {
-  return { reconnect: undefined, results: {}, objectsToPush: [] };
+  return { reconnect: undefined, results: new Map(), objectsToPush: [] };
 }
 
 export const PushMessagesResponse: MessageFns<PushMessagesResponse> = {
@@ -793,7 +793,7 @@ export const PushMessagesResponse: MessageFns<PushMessagesResponse> = {
     if (message.reconnect !== undefined) {
       Reconnect.encode(message.reconnect, writer.uint32(10).fork()).join();
     }
-    globalThis.Object.entries(message.results).forEach(([key, value]: [string, number]) => {
+    message.results.forEach((value, key) => {
       PushMessagesResponse_ResultsEntry.encode({ key: key as any, value }, writer.uint32(18).fork()).join();
     });
     for (const v of message.objectsToPush) {
@@ -830,7 +830,7 @@ export const PushMessagesResponse: MessageFns<PushMessagesResponse> = {
 
             const entry2 = PushMessagesResponse_ResultsEntry.decode(reader, reader.uint32());
             if (entry2.value !== undefined) {
-              message.results[entry2.key] = entry2.value;
+              message.results.set(entry2.key, entry2.value);
             }
             continue;
           }
@@ -862,15 +862,15 @@ export const PushMessagesResponse: MessageFns<PushMessagesResponse> = {
     message.reconnect = (object.reconnect !== undefined && object.reconnect !== null)
       ? Reconnect.fromPartial(object.reconnect)
       : undefined;
-    message.results = (globalThis.Object.entries(object.results ?? {}) as [string, number][]).reduce(
-      (acc: { [key: string]: number }, [key, value]: [string, number]) => {
+    message.results = (() => {
+      const m = new Map();
+      (object.results as Map<string, number> ?? new Map()).forEach((value, key) => {
         if (value !== undefined) {
-          acc[key] = globalThis.Number(value);
+          m.set(key, globalThis.Number(value));
         }
-        return acc;
-      },
-      {},
-    );
+      });
+      return m;
+    })();
     message.objectsToPush = object.objectsToPush?.map((e) => e) || [];
     return message;
   },

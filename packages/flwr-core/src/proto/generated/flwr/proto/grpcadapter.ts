@@ -9,7 +9,7 @@ import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 
 /** Wraps any Fleet request/response for transports that cannot call gRPC methods directly. */
 export interface MessageContainer {
-  metadata: { [key: string]: string };
+  metadata: Map<string, string>;
   grpcMessageName: string;
   grpcMessageContent: Buffer;
 }
@@ -20,12 +20,12 @@ export interface MessageContainer_MetadataEntry {
 }
 
 function createBaseMessageContainer(): MessageContainer {
-  return { metadata: {}, grpcMessageName: "", grpcMessageContent: Buffer.alloc(0) };
+  return { metadata: new Map(), grpcMessageName: "", grpcMessageContent: Buffer.alloc(0) };
 }
 
 export const MessageContainer: MessageFns<MessageContainer> = {
   encode(message: MessageContainer, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    globalThis.Object.entries(message.metadata).forEach(([key, value]: [string, string]) => {
+    message.metadata.forEach((value, key) => {
       MessageContainer_MetadataEntry.encode({ key: key as any, value }, writer.uint32(10).fork()).join();
     });
     if (message.grpcMessageName !== "") {
@@ -57,7 +57,7 @@ export const MessageContainer: MessageFns<MessageContainer> = {
 
             const entry1 = MessageContainer_MetadataEntry.decode(reader, reader.uint32());
             if (entry1.value !== undefined) {
-              message.metadata[entry1.key] = entry1.value;
+              message.metadata.set(entry1.key, entry1.value);
             }
             continue;
           }
@@ -94,15 +94,15 @@ export const MessageContainer: MessageFns<MessageContainer> = {
   },
   fromPartial(object: DeepPartial<MessageContainer>): MessageContainer {
     const message = createBaseMessageContainer();
-    message.metadata = (globalThis.Object.entries(object.metadata ?? {}) as [string, string][]).reduce(
-      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+    message.metadata = (() => {
+      const m = new Map();
+      (object.metadata as Map<string, string> ?? new Map()).forEach((value, key) => {
         if (value !== undefined) {
-          acc[key] = globalThis.String(value);
+          m.set(key, globalThis.String(value));
         }
-        return acc;
-      },
-      {},
-    );
+      });
+      return m;
+    })();
     message.grpcMessageName = object.grpcMessageName ?? "";
     message.grpcMessageContent = object.grpcMessageContent ?? Buffer.alloc(0);
     return message;

@@ -22,9 +22,9 @@ export interface Message {
 export interface Context {
   runId: bigint;
   nodeId: bigint;
-  nodeConfig: { [key: string]: Scalar };
+  nodeConfig: Map<string, Scalar>;
   state: RecordDict | undefined;
-  runConfig: { [key: string]: Scalar };
+  runConfig: Map<string, Scalar>;
 }
 
 export interface Context_NodeConfigEntry {
@@ -178,7 +178,7 @@ export const Message: MessageFns<Message> = {
 };
 
 function createBaseContext(): Context {
-  return { runId: 0n, nodeId: 0n, nodeConfig: {}, state: undefined, runConfig: {} };
+  return { runId: 0n, nodeId: 0n, nodeConfig: new Map(), state: undefined, runConfig: new Map() };
 }
 
 export const Context: MessageFns<Context> = {
@@ -195,13 +195,13 @@ export const Context: MessageFns<Context> = {
       }
       writer.uint32(16).uint64(message.nodeId);
     }
-    globalThis.Object.entries(message.nodeConfig).forEach(([key, value]: [string, Scalar]) => {
+    message.nodeConfig.forEach((value, key) => {
       Context_NodeConfigEntry.encode({ key: key as any, value }, writer.uint32(26).fork()).join();
     });
     if (message.state !== undefined) {
       RecordDict.encode(message.state, writer.uint32(34).fork()).join();
     }
-    globalThis.Object.entries(message.runConfig).forEach(([key, value]: [string, Scalar]) => {
+    message.runConfig.forEach((value, key) => {
       Context_RunConfigEntry.encode({ key: key as any, value }, writer.uint32(42).fork()).join();
     });
     return writer;
@@ -243,7 +243,7 @@ export const Context: MessageFns<Context> = {
 
             const entry3 = Context_NodeConfigEntry.decode(reader, reader.uint32());
             if (entry3.value !== undefined) {
-              message.nodeConfig[entry3.key] = entry3.value;
+              message.nodeConfig.set(entry3.key, entry3.value);
             }
             continue;
           }
@@ -262,7 +262,7 @@ export const Context: MessageFns<Context> = {
 
             const entry5 = Context_RunConfigEntry.decode(reader, reader.uint32());
             if (entry5.value !== undefined) {
-              message.runConfig[entry5.key] = entry5.value;
+              message.runConfig.set(entry5.key, entry5.value);
             }
             continue;
           }
@@ -285,27 +285,27 @@ export const Context: MessageFns<Context> = {
     const message = createBaseContext();
     message.runId = (object.runId !== undefined && object.runId !== null) ? BigInt(object.runId) : 0n;
     message.nodeId = (object.nodeId !== undefined && object.nodeId !== null) ? BigInt(object.nodeId) : 0n;
-    message.nodeConfig = (globalThis.Object.entries(object.nodeConfig ?? {}) as [string, Scalar][]).reduce(
-      (acc: { [key: string]: Scalar }, [key, value]: [string, Scalar]) => {
+    message.nodeConfig = (() => {
+      const m = new Map();
+      (object.nodeConfig as Map<string, Scalar> ?? new Map()).forEach((value, key) => {
         if (value !== undefined) {
-          acc[key] = Scalar.fromPartial(value);
+          m.set(key, Scalar.fromPartial(value));
         }
-        return acc;
-      },
-      {},
-    );
+      });
+      return m;
+    })();
     message.state = (object.state !== undefined && object.state !== null)
       ? RecordDict.fromPartial(object.state)
       : undefined;
-    message.runConfig = (globalThis.Object.entries(object.runConfig ?? {}) as [string, Scalar][]).reduce(
-      (acc: { [key: string]: Scalar }, [key, value]: [string, Scalar]) => {
+    message.runConfig = (() => {
+      const m = new Map();
+      (object.runConfig as Map<string, Scalar> ?? new Map()).forEach((value, key) => {
         if (value !== undefined) {
-          acc[key] = Scalar.fromPartial(value);
+          m.set(key, Scalar.fromPartial(value));
         }
-        return acc;
-      },
-      {},
-    );
+      });
+      return m;
+    })();
     return message;
   },
 };

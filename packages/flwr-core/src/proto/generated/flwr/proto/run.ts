@@ -15,7 +15,7 @@ export interface Run {
   runId: bigint;
   fabId: string;
   fabVersion: string;
-  overrideConfig: { [key: string]: Scalar };
+  overrideConfig: Map<string, Scalar>;
   fabHash: string;
   pendingAt: string;
   startingAt: string;
@@ -77,7 +77,7 @@ function createBaseRun(): Run {
     runId: 0n,
     fabId: "",
     fabVersion: "",
-    overrideConfig: {},
+    overrideConfig: new Map(),
     fabHash: "",
     pendingAt: "",
     startingAt: "",
@@ -107,7 +107,7 @@ export const Run: MessageFns<Run> = {
     if (message.fabVersion !== "") {
       writer.uint32(26).string(message.fabVersion);
     }
-    globalThis.Object.entries(message.overrideConfig).forEach(([key, value]: [string, Scalar]) => {
+    message.overrideConfig.forEach((value, key) => {
       Run_OverrideConfigEntry.encode({ key: key as any, value }, writer.uint32(34).fork()).join();
     });
     if (message.fabHash !== "") {
@@ -199,7 +199,7 @@ export const Run: MessageFns<Run> = {
 
             const entry4 = Run_OverrideConfigEntry.decode(reader, reader.uint32());
             if (entry4.value !== undefined) {
-              message.overrideConfig[entry4.key] = entry4.value;
+              message.overrideConfig.set(entry4.key, entry4.value);
             }
             continue;
           }
@@ -319,15 +319,15 @@ export const Run: MessageFns<Run> = {
     message.runId = (object.runId !== undefined && object.runId !== null) ? BigInt(object.runId) : 0n;
     message.fabId = object.fabId ?? "";
     message.fabVersion = object.fabVersion ?? "";
-    message.overrideConfig = (globalThis.Object.entries(object.overrideConfig ?? {}) as [string, Scalar][]).reduce(
-      (acc: { [key: string]: Scalar }, [key, value]: [string, Scalar]) => {
+    message.overrideConfig = (() => {
+      const m = new Map();
+      (object.overrideConfig as Map<string, Scalar> ?? new Map()).forEach((value, key) => {
         if (value !== undefined) {
-          acc[key] = Scalar.fromPartial(value);
+          m.set(key, Scalar.fromPartial(value));
         }
-        return acc;
-      },
-      {},
-    );
+      });
+      return m;
+    })();
     message.fabHash = object.fabHash ?? "";
     message.pendingAt = object.pendingAt ?? "";
     message.startingAt = object.startingAt ?? "";

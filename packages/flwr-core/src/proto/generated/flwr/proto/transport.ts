@@ -53,7 +53,7 @@ export interface ServerMessage_ReconnectIns {
 }
 
 export interface ServerMessage_GetPropertiesIns {
-  config: { [key: string]: Scalar };
+  config: Map<string, Scalar>;
 }
 
 export interface ServerMessage_GetPropertiesIns_ConfigEntry {
@@ -62,7 +62,7 @@ export interface ServerMessage_GetPropertiesIns_ConfigEntry {
 }
 
 export interface ServerMessage_GetParametersIns {
-  config: { [key: string]: Scalar };
+  config: Map<string, Scalar>;
 }
 
 export interface ServerMessage_GetParametersIns_ConfigEntry {
@@ -72,7 +72,7 @@ export interface ServerMessage_GetParametersIns_ConfigEntry {
 
 export interface ServerMessage_FitIns {
   parameters: Parameters | undefined;
-  config: { [key: string]: Scalar };
+  config: Map<string, Scalar>;
 }
 
 export interface ServerMessage_FitIns_ConfigEntry {
@@ -82,7 +82,7 @@ export interface ServerMessage_FitIns_ConfigEntry {
 
 export interface ServerMessage_EvaluateIns {
   parameters: Parameters | undefined;
-  config: { [key: string]: Scalar };
+  config: Map<string, Scalar>;
 }
 
 export interface ServerMessage_EvaluateIns_ConfigEntry {
@@ -107,7 +107,7 @@ export interface ClientMessage_DisconnectRes {
 
 export interface ClientMessage_GetPropertiesRes {
   status: Status | undefined;
-  properties: { [key: string]: Scalar };
+  properties: Map<string, Scalar>;
 }
 
 export interface ClientMessage_GetPropertiesRes_PropertiesEntry {
@@ -124,7 +124,7 @@ export interface ClientMessage_FitRes {
   status: Status | undefined;
   parameters: Parameters | undefined;
   numExamples: bigint;
-  metrics: { [key: string]: Scalar };
+  metrics: Map<string, Scalar>;
 }
 
 export interface ClientMessage_FitRes_MetricsEntry {
@@ -136,7 +136,7 @@ export interface ClientMessage_EvaluateRes {
   status: Status | undefined;
   loss: number;
   numExamples: bigint;
-  metrics: { [key: string]: Scalar };
+  metrics: Map<string, Scalar>;
 }
 
 export interface ClientMessage_EvaluateRes_MetricsEntry {
@@ -497,12 +497,12 @@ export const ServerMessage_ReconnectIns: MessageFns<ServerMessage_ReconnectIns> 
 };
 
 function createBaseServerMessage_GetPropertiesIns(): ServerMessage_GetPropertiesIns {
-  return { config: {} };
+  return { config: new Map() };
 }
 
 export const ServerMessage_GetPropertiesIns: MessageFns<ServerMessage_GetPropertiesIns> = {
   encode(message: ServerMessage_GetPropertiesIns, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    globalThis.Object.entries(message.config).forEach(([key, value]: [string, Scalar]) => {
+    message.config.forEach((value, key) => {
       ServerMessage_GetPropertiesIns_ConfigEntry.encode({ key: key as any, value }, writer.uint32(10).fork()).join();
     });
     return writer;
@@ -528,7 +528,7 @@ export const ServerMessage_GetPropertiesIns: MessageFns<ServerMessage_GetPropert
 
             const entry1 = ServerMessage_GetPropertiesIns_ConfigEntry.decode(reader, reader.uint32());
             if (entry1.value !== undefined) {
-              message.config[entry1.key] = entry1.value;
+              message.config.set(entry1.key, entry1.value);
             }
             continue;
           }
@@ -549,15 +549,15 @@ export const ServerMessage_GetPropertiesIns: MessageFns<ServerMessage_GetPropert
   },
   fromPartial(object: DeepPartial<ServerMessage_GetPropertiesIns>): ServerMessage_GetPropertiesIns {
     const message = createBaseServerMessage_GetPropertiesIns();
-    message.config = (globalThis.Object.entries(object.config ?? {}) as [string, Scalar][]).reduce(
-      (acc: { [key: string]: Scalar }, [key, value]: [string, Scalar]) => {
+    message.config = (() => {
+      const m = new Map();
+      (object.config as Map<string, Scalar> ?? new Map()).forEach((value, key) => {
         if (value !== undefined) {
-          acc[key] = Scalar.fromPartial(value);
+          m.set(key, Scalar.fromPartial(value));
         }
-        return acc;
-      },
-      {},
-    );
+      });
+      return m;
+    })();
     return message;
   },
 };
@@ -634,12 +634,12 @@ export const ServerMessage_GetPropertiesIns_ConfigEntry: MessageFns<ServerMessag
 };
 
 function createBaseServerMessage_GetParametersIns(): ServerMessage_GetParametersIns {
-  return { config: {} };
+  return { config: new Map() };
 }
 
 export const ServerMessage_GetParametersIns: MessageFns<ServerMessage_GetParametersIns> = {
   encode(message: ServerMessage_GetParametersIns, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    globalThis.Object.entries(message.config).forEach(([key, value]: [string, Scalar]) => {
+    message.config.forEach((value, key) => {
       ServerMessage_GetParametersIns_ConfigEntry.encode({ key: key as any, value }, writer.uint32(10).fork()).join();
     });
     return writer;
@@ -665,7 +665,7 @@ export const ServerMessage_GetParametersIns: MessageFns<ServerMessage_GetParamet
 
             const entry1 = ServerMessage_GetParametersIns_ConfigEntry.decode(reader, reader.uint32());
             if (entry1.value !== undefined) {
-              message.config[entry1.key] = entry1.value;
+              message.config.set(entry1.key, entry1.value);
             }
             continue;
           }
@@ -686,15 +686,15 @@ export const ServerMessage_GetParametersIns: MessageFns<ServerMessage_GetParamet
   },
   fromPartial(object: DeepPartial<ServerMessage_GetParametersIns>): ServerMessage_GetParametersIns {
     const message = createBaseServerMessage_GetParametersIns();
-    message.config = (globalThis.Object.entries(object.config ?? {}) as [string, Scalar][]).reduce(
-      (acc: { [key: string]: Scalar }, [key, value]: [string, Scalar]) => {
+    message.config = (() => {
+      const m = new Map();
+      (object.config as Map<string, Scalar> ?? new Map()).forEach((value, key) => {
         if (value !== undefined) {
-          acc[key] = Scalar.fromPartial(value);
+          m.set(key, Scalar.fromPartial(value));
         }
-        return acc;
-      },
-      {},
-    );
+      });
+      return m;
+    })();
     return message;
   },
 };
@@ -771,7 +771,7 @@ export const ServerMessage_GetParametersIns_ConfigEntry: MessageFns<ServerMessag
 };
 
 function createBaseServerMessage_FitIns(): ServerMessage_FitIns {
-  return { parameters: undefined, config: {} };
+  return { parameters: undefined, config: new Map() };
 }
 
 export const ServerMessage_FitIns: MessageFns<ServerMessage_FitIns> = {
@@ -779,7 +779,7 @@ export const ServerMessage_FitIns: MessageFns<ServerMessage_FitIns> = {
     if (message.parameters !== undefined) {
       Parameters.encode(message.parameters, writer.uint32(10).fork()).join();
     }
-    globalThis.Object.entries(message.config).forEach(([key, value]: [string, Scalar]) => {
+    message.config.forEach((value, key) => {
       ServerMessage_FitIns_ConfigEntry.encode({ key: key as any, value }, writer.uint32(18).fork()).join();
     });
     return writer;
@@ -813,7 +813,7 @@ export const ServerMessage_FitIns: MessageFns<ServerMessage_FitIns> = {
 
             const entry2 = ServerMessage_FitIns_ConfigEntry.decode(reader, reader.uint32());
             if (entry2.value !== undefined) {
-              message.config[entry2.key] = entry2.value;
+              message.config.set(entry2.key, entry2.value);
             }
             continue;
           }
@@ -837,15 +837,15 @@ export const ServerMessage_FitIns: MessageFns<ServerMessage_FitIns> = {
     message.parameters = (object.parameters !== undefined && object.parameters !== null)
       ? Parameters.fromPartial(object.parameters)
       : undefined;
-    message.config = (globalThis.Object.entries(object.config ?? {}) as [string, Scalar][]).reduce(
-      (acc: { [key: string]: Scalar }, [key, value]: [string, Scalar]) => {
+    message.config = (() => {
+      const m = new Map();
+      (object.config as Map<string, Scalar> ?? new Map()).forEach((value, key) => {
         if (value !== undefined) {
-          acc[key] = Scalar.fromPartial(value);
+          m.set(key, Scalar.fromPartial(value));
         }
-        return acc;
-      },
-      {},
-    );
+      });
+      return m;
+    })();
     return message;
   },
 };
@@ -920,7 +920,7 @@ export const ServerMessage_FitIns_ConfigEntry: MessageFns<ServerMessage_FitIns_C
 };
 
 function createBaseServerMessage_EvaluateIns(): ServerMessage_EvaluateIns {
-  return { parameters: undefined, config: {} };
+  return { parameters: undefined, config: new Map() };
 }
 
 export const ServerMessage_EvaluateIns: MessageFns<ServerMessage_EvaluateIns> = {
@@ -928,7 +928,7 @@ export const ServerMessage_EvaluateIns: MessageFns<ServerMessage_EvaluateIns> = 
     if (message.parameters !== undefined) {
       Parameters.encode(message.parameters, writer.uint32(10).fork()).join();
     }
-    globalThis.Object.entries(message.config).forEach(([key, value]: [string, Scalar]) => {
+    message.config.forEach((value, key) => {
       ServerMessage_EvaluateIns_ConfigEntry.encode({ key: key as any, value }, writer.uint32(18).fork()).join();
     });
     return writer;
@@ -962,7 +962,7 @@ export const ServerMessage_EvaluateIns: MessageFns<ServerMessage_EvaluateIns> = 
 
             const entry2 = ServerMessage_EvaluateIns_ConfigEntry.decode(reader, reader.uint32());
             if (entry2.value !== undefined) {
-              message.config[entry2.key] = entry2.value;
+              message.config.set(entry2.key, entry2.value);
             }
             continue;
           }
@@ -986,15 +986,15 @@ export const ServerMessage_EvaluateIns: MessageFns<ServerMessage_EvaluateIns> = 
     message.parameters = (object.parameters !== undefined && object.parameters !== null)
       ? Parameters.fromPartial(object.parameters)
       : undefined;
-    message.config = (globalThis.Object.entries(object.config ?? {}) as [string, Scalar][]).reduce(
-      (acc: { [key: string]: Scalar }, [key, value]: [string, Scalar]) => {
+    message.config = (() => {
+      const m = new Map();
+      (object.config as Map<string, Scalar> ?? new Map()).forEach((value, key) => {
         if (value !== undefined) {
-          acc[key] = Scalar.fromPartial(value);
+          m.set(key, Scalar.fromPartial(value));
         }
-        return acc;
-      },
-      {},
-    );
+      });
+      return m;
+    })();
     return message;
   },
 };
@@ -1271,7 +1271,7 @@ export const ClientMessage_DisconnectRes: MessageFns<ClientMessage_DisconnectRes
 };
 
 function createBaseClientMessage_GetPropertiesRes(): ClientMessage_GetPropertiesRes {
-  return { status: undefined, properties: {} };
+  return { status: undefined, properties: new Map() };
 }
 
 export const ClientMessage_GetPropertiesRes: MessageFns<ClientMessage_GetPropertiesRes> = {
@@ -1279,7 +1279,7 @@ export const ClientMessage_GetPropertiesRes: MessageFns<ClientMessage_GetPropert
     if (message.status !== undefined) {
       Status.encode(message.status, writer.uint32(10).fork()).join();
     }
-    globalThis.Object.entries(message.properties).forEach(([key, value]: [string, Scalar]) => {
+    message.properties.forEach((value, key) => {
       ClientMessage_GetPropertiesRes_PropertiesEntry.encode({ key: key as any, value }, writer.uint32(18).fork())
         .join();
     });
@@ -1314,7 +1314,7 @@ export const ClientMessage_GetPropertiesRes: MessageFns<ClientMessage_GetPropert
 
             const entry2 = ClientMessage_GetPropertiesRes_PropertiesEntry.decode(reader, reader.uint32());
             if (entry2.value !== undefined) {
-              message.properties[entry2.key] = entry2.value;
+              message.properties.set(entry2.key, entry2.value);
             }
             continue;
           }
@@ -1338,15 +1338,15 @@ export const ClientMessage_GetPropertiesRes: MessageFns<ClientMessage_GetPropert
     message.status = (object.status !== undefined && object.status !== null)
       ? Status.fromPartial(object.status)
       : undefined;
-    message.properties = (globalThis.Object.entries(object.properties ?? {}) as [string, Scalar][]).reduce(
-      (acc: { [key: string]: Scalar }, [key, value]: [string, Scalar]) => {
+    message.properties = (() => {
+      const m = new Map();
+      (object.properties as Map<string, Scalar> ?? new Map()).forEach((value, key) => {
         if (value !== undefined) {
-          acc[key] = Scalar.fromPartial(value);
+          m.set(key, Scalar.fromPartial(value));
         }
-        return acc;
-      },
-      {},
-    );
+      });
+      return m;
+    })();
     return message;
   },
 };
@@ -1501,7 +1501,7 @@ export const ClientMessage_GetParametersRes: MessageFns<ClientMessage_GetParamet
 };
 
 function createBaseClientMessage_FitRes(): ClientMessage_FitRes {
-  return { status: undefined, parameters: undefined, numExamples: 0n, metrics: {} };
+  return { status: undefined, parameters: undefined, numExamples: 0n, metrics: new Map() };
 }
 
 export const ClientMessage_FitRes: MessageFns<ClientMessage_FitRes> = {
@@ -1518,7 +1518,7 @@ export const ClientMessage_FitRes: MessageFns<ClientMessage_FitRes> = {
       }
       writer.uint32(24).int64(message.numExamples);
     }
-    globalThis.Object.entries(message.metrics).forEach(([key, value]: [string, Scalar]) => {
+    message.metrics.forEach((value, key) => {
       ClientMessage_FitRes_MetricsEntry.encode({ key: key as any, value }, writer.uint32(34).fork()).join();
     });
     return writer;
@@ -1568,7 +1568,7 @@ export const ClientMessage_FitRes: MessageFns<ClientMessage_FitRes> = {
 
             const entry4 = ClientMessage_FitRes_MetricsEntry.decode(reader, reader.uint32());
             if (entry4.value !== undefined) {
-              message.metrics[entry4.key] = entry4.value;
+              message.metrics.set(entry4.key, entry4.value);
             }
             continue;
           }
@@ -1598,15 +1598,15 @@ export const ClientMessage_FitRes: MessageFns<ClientMessage_FitRes> = {
     message.numExamples = (object.numExamples !== undefined && object.numExamples !== null)
       ? BigInt(object.numExamples)
       : 0n;
-    message.metrics = (globalThis.Object.entries(object.metrics ?? {}) as [string, Scalar][]).reduce(
-      (acc: { [key: string]: Scalar }, [key, value]: [string, Scalar]) => {
+    message.metrics = (() => {
+      const m = new Map();
+      (object.metrics as Map<string, Scalar> ?? new Map()).forEach((value, key) => {
         if (value !== undefined) {
-          acc[key] = Scalar.fromPartial(value);
+          m.set(key, Scalar.fromPartial(value));
         }
-        return acc;
-      },
-      {},
-    );
+      });
+      return m;
+    })();
     return message;
   },
 };
@@ -1681,7 +1681,7 @@ export const ClientMessage_FitRes_MetricsEntry: MessageFns<ClientMessage_FitRes_
 };
 
 function createBaseClientMessage_EvaluateRes(): ClientMessage_EvaluateRes {
-  return { status: undefined, loss: 0, numExamples: 0n, metrics: {} };
+  return { status: undefined, loss: 0, numExamples: 0n, metrics: new Map() };
 }
 
 export const ClientMessage_EvaluateRes: MessageFns<ClientMessage_EvaluateRes> = {
@@ -1698,7 +1698,7 @@ export const ClientMessage_EvaluateRes: MessageFns<ClientMessage_EvaluateRes> = 
       }
       writer.uint32(24).int64(message.numExamples);
     }
-    globalThis.Object.entries(message.metrics).forEach(([key, value]: [string, Scalar]) => {
+    message.metrics.forEach((value, key) => {
       ClientMessage_EvaluateRes_MetricsEntry.encode({ key: key as any, value }, writer.uint32(34).fork()).join();
     });
     return writer;
@@ -1748,7 +1748,7 @@ export const ClientMessage_EvaluateRes: MessageFns<ClientMessage_EvaluateRes> = 
 
             const entry4 = ClientMessage_EvaluateRes_MetricsEntry.decode(reader, reader.uint32());
             if (entry4.value !== undefined) {
-              message.metrics[entry4.key] = entry4.value;
+              message.metrics.set(entry4.key, entry4.value);
             }
             continue;
           }
@@ -1776,15 +1776,15 @@ export const ClientMessage_EvaluateRes: MessageFns<ClientMessage_EvaluateRes> = 
     message.numExamples = (object.numExamples !== undefined && object.numExamples !== null)
       ? BigInt(object.numExamples)
       : 0n;
-    message.metrics = (globalThis.Object.entries(object.metrics ?? {}) as [string, Scalar][]).reduce(
-      (acc: { [key: string]: Scalar }, [key, value]: [string, Scalar]) => {
+    message.metrics = (() => {
+      const m = new Map();
+      (object.metrics as Map<string, Scalar> ?? new Map()).forEach((value, key) => {
         if (value !== undefined) {
-          acc[key] = Scalar.fromPartial(value);
+          m.set(key, Scalar.fromPartial(value));
         }
-        return acc;
-      },
-      {},
-    );
+      });
+      return m;
+    })();
     return message;
   },
 };
