@@ -1,2 +1,2 @@
 /** Public API of @flwr-ts/transport. */
-export {};
+export * from "./grpc/index.js";

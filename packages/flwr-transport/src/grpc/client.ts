@@ -1,0 +1,118 @@
+/**
+ * Typed promise-based clients for generated generic service definitions.
+ */
+import {
+  type ChannelCredentials,
+  type ChannelOptions,
+  type Client,
+  Metadata,
+  makeGenericClientConstructor,
+} from "@grpc/grpc-js";
+import {
+  type GenericService,
+  methodPath,
+  type RequestOf,
+  type ResponseOf,
+  toGrpcServiceDefinition,
+} from "./service-definition.js";
+
+/** Per-call options. */
+export interface CallOptions {
+  /** Timeout in milliseconds from now. */
+  timeoutMs?: number;
+  /** Extra metadata for this call. */
+  metadata?: Metadata;
+  /** Cancels the call when aborted. */
+  signal?: AbortSignal;
+}
+
+/** A typed client: one async method per rpc, plus `close()`. */
+export type ServiceClient<S extends GenericService> = {
+  [K in keyof S["methods"]]: S["methods"][K] extends { responseStream: true }
+    ? (
+        request: RequestOf<S["methods"][K]>,
+        options?: CallOptions,
+      ) => AsyncIterable<ResponseOf<S["methods"][K]>>
+    : (
+        request: RequestOf<S["methods"][K]>,
+        options?: CallOptions,
+      ) => Promise<ResponseOf<S["methods"][K]>>;
+} & {
+  /** Closes the underlying channel. */
+  close(): void;
+  /** The underlying grpc-js client. */
+  readonly raw: Client;
+};
+
+/** Adds metadata to every call, e.g. Flower's SuperNode signature. */
+export type MetadataProvider = (method: string) => Metadata | Promise<Metadata>;
+
+/** Options of {@link createClient}. */
+export interface ClientOptions {
+  /** grpc-js channel options. */
+  channelOptions?: ChannelOptions;
+  /** Metadata added to every call (merged before per-call metadata). */
+  metadata?: MetadataProvider;
+}
+
+/**
+ * Creates a typed client of `service` on `address` (`host:port`).
+ * @example const fleet = createClient(FleetDefinition, "127.0.0.1:9092", credentials.createInsecure());
+ */
+export function createClient<S extends GenericService>(
+  service: S,
+  address: string,
+  credentials: ChannelCredentials,
+  options: ClientOptions = {},
+): ServiceClient<S> {
+  const Ctor = makeGenericClientConstructor(toGrpcServiceDefinition(service), service.name);
+  const raw = new Ctor(address, credentials, options.channelOptions ?? {});
+  const client: Record<string, unknown> = {
+    close: () => raw.close(),
+    raw,
+  };
+  for (const [key, m] of Object.entries(service.methods)) {
+    const path = methodPath(service, m);
+    const fn = (raw as unknown as Record<string, (...args: unknown[]) => unknown>)[key]!.bind(raw);
+    const prepare = async (callOptions: CallOptions = {}) => {
+      const md = options.metadata ? await options.metadata(path) : new Metadata();
+      if (callOptions.metadata) md.merge(callOptions.metadata);
+      const grpcOptions =
+        callOptions.timeoutMs === undefined ? {} : { deadline: Date.now() + callOptions.timeoutMs };
+      return { md, grpcOptions };
+    };
+    if (m.responseStream) {
+      client[key] = (request: unknown, callOptions?: CallOptions) =>
+        streamCall(fn, request, prepare(callOptions), callOptions?.signal);
+    } else {
+      client[key] = async (request: unknown, callOptions?: CallOptions) => {
+        const { md, grpcOptions } = await prepare(callOptions);
+        return new Promise((resolve, reject) => {
+          const call = fn(request, md, grpcOptions, (error: Error | null, response: unknown) =>
+            error ? reject(error) : resolve(response),
+          ) as { cancel(): void };
+          callOptions?.signal?.addEventListener("abort", () => call.cancel(), { once: true });
+        });
+      };
+    }
+  }
+  return client as ServiceClient<S>;
+}
+
+async function* streamCall(
+  fn: (...args: unknown[]) => unknown,
+  request: unknown,
+  prepared: Promise<{ md: Metadata; grpcOptions: object }>,
+  signal: AbortSignal | undefined,
+): AsyncIterable<unknown> {
+  const { md, grpcOptions } = await prepared;
+  const call = fn(request, md, grpcOptions) as AsyncIterable<unknown> & { cancel(): void };
+  const onAbort = () => call.cancel();
+  signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    for await (const message of call) yield message;
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
+    call.cancel();
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * TLS credentials for gRPC servers and clients, read from PEM files with
+ * errors that name the file and what to do.
+ */
+import { readFileSync } from "node:fs";
+import { type ChannelCredentials, credentials, ServerCredentials } from "@grpc/grpc-js";
+
+/** A file the user named could not be used. */
+export class CredentialFileError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "CredentialFileError";
+  }
+}
+
+function readPem(path: string, what: string): Buffer {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason =
+      code === "ENOENT" ? "does not exist" : `cannot be read (${code ?? String(error)})`;
+    throw new CredentialFileError(`${what} file '${path}' ${reason}.`);
+  }
+  if (!bytes.toString("latin1").includes("-----BEGIN ")) {
+    throw new CredentialFileError(`${what} file '${path}' is not a PEM file.`);
+  }
+  return bytes;
+}
+
+/** Paths of a server's certificate chain, key and (optional) CA certificate. */
+export interface ServerTlsFiles {
+  caCertFile?: string | undefined;
+  certFile: string;
+  keyFile: string;
+}
+
+/**
+ * Server credentials: TLS from PEM files, or insecure when `files` is undefined.
+ * Client certificates are not requested (as in Flower).
+ */
+export function serverCredentials(files: ServerTlsFiles | undefined): ServerCredentials {
+  if (!files) return ServerCredentials.createInsecure();
+  const ca = files.caCertFile ? readPem(files.caCertFile, "CA certificate") : null;
+  const cert = readPem(files.certFile, "Server certificate");
+  const key = readPem(files.keyFile, "Server private key");
+  return ServerCredentials.createSsl(ca, [{ cert_chain: cert, private_key: key }], false);
+}
+
+/**
+ * Channel credentials: TLS trusting `rootCertificatesFile` (or the system trust
+ * store when it is undefined), or plaintext when `insecure`.
+ */
+export function channelCredentials(options: {
+  insecure: boolean;
+  rootCertificatesFile?: string | undefined;
+}): ChannelCredentials {
+  if (options.insecure) return credentials.createInsecure();
+  const roots = options.rootCertificatesFile
+    ? readPem(options.rootCertificatesFile, "Root certificates")
+    : null;
+  return credentials.createSsl(roots);
+}
