@@ -1,0 +1,155 @@
+/**
+ * The `flwr-ts` command line: `gen-certs` and `gen-keys`, the TypeScript
+ * counterparts of the Flower example's `generate_cert.sh` and
+ * `generate_auth_keys.sh`.
+ */
+import { parseArgs } from "node:util";
+import { generateAuthKeys } from "./auth-keys.js";
+import {
+  type CertificateKeyType,
+  DEFAULT_CERT_HOSTS,
+  generateCertificates,
+} from "./certificates.js";
+import { CryptoError } from "./errors.js";
+
+/** Where the CLI writes its output (injectable for tests). */
+export interface CliIo {
+  readonly out: (line: string) => void;
+  readonly err: (line: string) => void;
+}
+
+/** Usage text of `flwr-ts`. */
+export const USAGE = `Usage:
+  flwr-ts gen-certs [--out DIR] [--host H]... [--key-type ec-p384|rsa-4096] [--days N] [--force]
+      Write a development CA and a SuperLink certificate: DIR/ca.crt, ca.key, server.pem, server.key.
+      --out DIR        output directory (default: certificates)
+      --host H         host name or IP for the certificate, repeatable
+                       (default: ${DEFAULT_CERT_HOSTS.join(", ")})
+      --key-type T     ec-p384 (default) or rsa-4096
+      --days N         validity in days (default: 365)
+      --force          overwrite existing files
+
+  flwr-ts gen-keys [N] [--out DIR] [--prefix NAME] [--force]
+      Write N SuperNode key pairs (ECDSA P-384, OpenSSH format): DIR/NAME_i and DIR/NAME_i.pub.
+      N                number of key pairs (default: 2)
+      --out DIR        output directory (default: keys)
+      --prefix NAME    file name prefix (default: client_credentials)
+      --force          overwrite existing files
+
+  flwr-ts help       Show this help.`;
+
+class UsageError extends Error {}
+
+function parsePositiveInt(text: string, what: string): number {
+  if (!/^\d+$/.test(text) || Number(text) < 1)
+    throw new UsageError(`${what} must be a positive integer, got "${text}"`);
+  return Number(text);
+}
+
+async function genCerts(args: string[], io: CliIo): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      out: { type: "string", default: "certificates" },
+      host: { type: "string", multiple: true },
+      "key-type": { type: "string", default: "ec-p384" },
+      days: { type: "string", default: "365" },
+      force: { type: "boolean", default: false },
+    },
+  });
+  if (positionals.length > 0)
+    throw new UsageError(`gen-certs takes no positional arguments, got "${positionals[0]}"`);
+  const keyType = values["key-type"];
+  if (keyType !== "ec-p384" && keyType !== "rsa-4096")
+    throw new UsageError(`--key-type must be ec-p384 or rsa-4096, got "${keyType}"`);
+  const result = await generateCertificates({
+    outDir: values.out,
+    hosts: values.host ?? DEFAULT_CERT_HOSTS,
+    keyType: keyType as CertificateKeyType,
+    validityDays: parsePositiveInt(values.days, "--days"),
+    overwrite: values.force,
+  });
+  const hosts = (values.host ?? DEFAULT_CERT_HOSTS).join(", ");
+  io.out(`Wrote ${keyType} certificates for ${hosts}:`);
+  io.out(`  ${result.paths.caCert}      CA certificate (--ssl-ca-certfile, --root-certificates)`);
+  io.out(`  ${result.paths.caKey}      CA private key (keep it secret)`);
+  io.out(`  ${result.paths.serverCert}  server certificate (--ssl-certfile)`);
+  io.out(`  ${result.paths.serverKey}  server private key (--ssl-keyfile)`);
+}
+
+function genKeys(args: string[], io: CliIo): void {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      out: { type: "string", default: "keys" },
+      prefix: { type: "string", default: "client_credentials" },
+      force: { type: "boolean", default: false },
+    },
+  });
+  if (positionals.length > 1)
+    throw new UsageError(`gen-keys takes at most one count, got ${positionals.join(" ")}`);
+  const count = positionals[0] === undefined ? 2 : parsePositiveInt(positionals[0], "N");
+  const keys = generateAuthKeys({
+    outDir: values.out,
+    count,
+    prefix: values.prefix,
+    overwrite: values.force,
+  });
+  io.out(`Wrote ${keys.length} SuperNode key pair${keys.length === 1 ? "" : "s"} (ECDSA P-384):`);
+  for (const k of keys) io.out(`  ${k.privateKeyPath}  ${k.publicKeyPath}`);
+  io.out(
+    `Register each with \`flwr supernode register ${keys[0]!.publicKeyPath}\` and start the SuperNode ` +
+      `with \`--auth-supernode-private-key ${keys[0]!.privateKeyPath}\`.`,
+  );
+}
+
+/**
+ * Runs the `flwr-ts` CLI.
+ * @param argv - arguments after the program name.
+ * @param io - output sinks; default stdout/stderr.
+ * @returns the exit code: 0 success, 1 failure (e.g. files exist), 2 usage error.
+ */
+export async function runCli(
+  argv: readonly string[],
+  io: CliIo = { out: (l) => console.log(l), err: (l) => console.error(l) },
+): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case "gen-certs":
+        await genCerts(rest, io);
+        return 0;
+      case "gen-keys":
+        genKeys(rest, io);
+        return 0;
+      case "help":
+      case "--help":
+      case "-h":
+        io.out(USAGE);
+        return 0;
+      case undefined:
+        throw new UsageError("missing command");
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (err) {
+    if (
+      err instanceof UsageError ||
+      (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
+    ) {
+      io.err(`flwr-ts: ${(err as Error).message}`);
+      io.err(USAGE);
+      return 2;
+    }
+    if (err instanceof CryptoError) {
+      io.err(`flwr-ts: ${err.message}`);
+      return err.code === "invalid-argument" ? 2 : 1;
+    }
+    io.err(`flwr-ts: ${(err as Error).message ?? String(err)}`);
+    return 1;
+  }
+}
