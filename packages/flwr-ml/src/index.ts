@@ -1,2 +1,51 @@
-/** Public API of @flwr-ts/ml. */
-export {};
+/**
+ * Public API of @flwr-ts/ml: the seed's CIFAR-10 CNN in TensorFlow.js with
+ * fast training kernels, PyTorch-compatible weights, and CIFAR-10 preparation.
+ */
+export {
+  BACKEND_ENV,
+  type BackendChoice,
+  type BackendInfo,
+  BackendSelectionError,
+  type InitBackendOptions,
+  initBackend,
+  parseBackendChoice,
+} from "./backend.js";
+export {
+  BatchBuilder,
+  DatasetError,
+  type ImageDataset,
+  normalizePixel,
+  permutation,
+  seededRandom,
+  validateDataset,
+} from "./dataset.js";
+export { type TestOptions, type TestResult, test } from "./evaluate.js";
+export { UnsupportedKernelConfigError } from "./kernels/errors.js";
+export { type PatchedBackendName, registerTrainingKernels } from "./kernels/register.js";
+export {
+  type CreateNetOptions,
+  createNet,
+  NET_INPUT_SHAPE,
+  NET_NUM_CLASSES,
+  NET_PARAMETERS,
+  Net,
+  type NetParameterName,
+} from "./net.js";
+export { ProgressBar } from "./progress.js";
+export {
+  crossEntropy,
+  TrainingOptionsError,
+  type TrainOptions,
+  type TrainProgress,
+  train,
+} from "./train.js";
+export {
+  getWeights,
+  type NetWeights,
+  setWeights,
+  tfToTorch,
+  torchToTf,
+  WeightsError,
+  type WeightTensor,
+} from "./weights.js";

@@ -1,0 +1,64 @@
+/**
+ * Evaluation of a {@link Net}: mean cross-entropy and accuracy.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { BatchBuilder, type ImageDataset, validateDataset } from "./dataset.js";
+import type { Net } from "./net.js";
+import { ProgressBar } from "./progress.js";
+import { positiveInt, TrainingOptionsError } from "./train.js";
+
+/** Options of {@link test}. */
+export interface TestOptions {
+  /** Examples per forward pass; default 256. */
+  batchSize?: number;
+  /** Draw a progress bar on stderr when it is a TTY (default true). */
+  progressBar?: boolean;
+}
+
+/** Result of {@link test}. */
+export interface TestResult {
+  /** Mean cross-entropy per example. */
+  loss: number;
+  /** Fraction of examples whose arg-max logit is the label. */
+  accuracy: number;
+  /** Number of examples evaluated. */
+  count: number;
+}
+
+/**
+ * Evaluates `model` on `data`. The loss is the mean over examples (PyTorch's
+ * example averages batch means instead; they differ only through a smaller
+ * last batch).
+ */
+export function test(model: Net, data: ImageDataset, options: TestOptions = {}): TestResult {
+  const batchSize = positiveInt("batchSize", options.batchSize ?? 256);
+  validateDataset(data);
+  if (data.count === 0) throw new TrainingOptionsError("cannot evaluate on an empty dataset");
+  const [h, w, c] = data.shape;
+  const builder = new BatchBuilder(data, batchSize);
+  const bar = options.progressBar === false ? undefined : new ProgressBar("evaluate", data.count);
+  let lossSum = 0;
+  let correct = 0;
+  for (let start = 0; start < data.count; start += batchSize) {
+    const n = Math.min(batchSize, data.count - start);
+    const batch = builder.fill(start, n);
+    const [lossTotal, hits] = tf.tidy(() => {
+      const logits = model.predict(tf.tensor4d(batch.x, [n, h, w, c]));
+      const y = tf.tensor1d(batch.y, "int32");
+      const perExample = tf.losses.softmaxCrossEntropy(
+        tf.oneHot(y, logits.shape[1]),
+        logits,
+        undefined,
+        undefined,
+        tf.Reduction.SUM,
+      );
+      const ok = tf.equal(tf.argMax(logits, 1), y).cast("float32").sum();
+      return [perExample.dataSync()[0] as number, ok.dataSync()[0] as number];
+    });
+    lossSum += lossTotal;
+    correct += hits;
+    bar?.update(start + n);
+  }
+  bar?.finish(data.count, `accuracy ${(correct / data.count).toFixed(4)}`);
+  return { loss: lossSum / data.count, accuracy: correct / data.count, count: data.count };
+}

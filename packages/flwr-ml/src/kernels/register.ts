@@ -1,0 +1,41 @@
+/**
+ * Registers this package's training kernels on a tfjs backend.
+ */
+import type * as tf from "@tensorflow/tfjs";
+import { replaceKernel } from "./backend-access.js";
+import { batchMatMulConfig } from "./batch-mat-mul.js";
+import { conv2dBackpropFilterConfig } from "./conv2d-backprop-filter.js";
+import { conv2dBackpropInputConfig } from "./conv2d-backprop-input.js";
+import { maxPoolGradConfig } from "./max-pool-grad.js";
+
+/** Backends this package has kernels for. */
+export type PatchedBackendName = "wasm" | "cpu";
+
+const KERNELS: Record<PatchedBackendName, ((backendName: string) => tf.KernelConfig)[]> = {
+  // wasm: Conv2DBackpropFilter is missing, MaxPoolGrad is wrong for negative
+  // maxima, Conv2DBackpropInput and transposed BatchMatMul are slow.
+  wasm: [
+    conv2dBackpropFilterConfig,
+    maxPoolGradConfig,
+    conv2dBackpropInputConfig,
+    batchMatMulConfig,
+  ],
+  // cpu: Conv2DBackpropFilter takes seconds per batch; the others are loops
+  // as slow as the forward convolution, replaced by the same formulations.
+  cpu: [conv2dBackpropFilterConfig, maxPoolGradConfig, conv2dBackpropInputConfig],
+};
+
+const done = new Set<string>();
+
+/**
+ * Registers the kernels for `backendName` (idempotent). Call before or after
+ * `tf.setBackend`; returns the names of the kernels registered.
+ */
+export function registerTrainingKernels(backendName: PatchedBackendName): string[] {
+  const configs = KERNELS[backendName].map((make) => make(backendName));
+  if (!done.has(backendName)) {
+    for (const config of configs) replaceKernel(config);
+    done.add(backendName);
+  }
+  return configs.map((c) => c.kernelName);
+}
