@@ -1,2 +1,140 @@
-/** Public API of @flwr-ts/core. */
-export {};
+/**
+ * Public API of @flwr-ts/core: Flower records, messages and content-addressed objects.
+ *
+ * Integer/float rule: a `bigint` is an integer (protobuf sint64, or uint64 above 2^63-1) and a
+ * `number` is a float (double), in records, config scalars and user configs alike; decoding
+ * returns `bigint` for integers and `number` for floats. See `records/scalar.ts`.
+ *
+ * Generated protobuf types live in the `@flwr-ts/core/proto` subpath.
+ */
+
+// Messages
+export { Context, type ContextInit, type UserConfig } from "./message/context.js";
+export { ErrorCode, MessageError } from "./message/error.js";
+export { MessageValidationError } from "./message/errors.js";
+export {
+  type InstructionOptions,
+  limitReplyTtl,
+  MESSAGE_TTL_TOLERANCE,
+  Message,
+  type ReplyOptions,
+} from "./message/message.js";
+export { isValidMessageType, MessageType } from "./message/message-type.js";
+export { DEFAULT_TTL, Metadata, type MetadataInit } from "./message/metadata.js";
+export {
+  contextFromProto,
+  contextToProto,
+  errorFromProto,
+  errorToProto,
+  messageFromProto,
+  messageToProto,
+  metadataFromProto,
+  metadataToProto,
+  userConfigFromProto,
+  userConfigToProto,
+} from "./message/serde.js";
+// Content-addressed objects
+export {
+  CHUNK_SIZE_ENV,
+  DEFAULT_MAX_ARRAY_CHUNK_SIZE,
+  maxArrayChunkSize,
+} from "./objects/chunk-size.js";
+export {
+  type DeflatedMessage,
+  type DeflatedObject,
+  type DeflateOptions,
+  deflateLazy,
+  deflateMessage,
+  deflateMessageLazy,
+  type Inflatable,
+  type LazyDeflatedMessage,
+  type LazyDeflateResult,
+  objectIdOfInflatable,
+} from "./objects/deflate.js";
+export {
+  InvalidObjectContentError,
+  MalformedObjectHeadError,
+  MissingObjectError,
+  ObjectBodyLengthError,
+  ObjectError,
+  ObjectIdMismatchError,
+  UnknownObjectTypeError,
+} from "./objects/errors.js";
+export {
+  type InflateOptions,
+  inflateMessage,
+  inflateObject,
+  inflateRecordDict,
+  verifyObject,
+} from "./objects/inflate.js";
+export {
+  encodeObjectHead,
+  OBJECT_TYPES,
+  type ObjectHead,
+  type ObjectType,
+  parseObject,
+} from "./objects/object-head.js";
+export { isValidObjectId, objectIdOf } from "./objects/object-id.js";
+export { iterateObjectTree, type ObjectTree, objectTreeIds } from "./objects/object-tree.js";
+// Records
+export {
+  checkShape,
+  MAX_DIMENSION,
+  NdArray,
+  type NdArrayInit,
+  STYPE_NUMPY,
+} from "./records/array.js";
+export { ArrayRecord } from "./records/array-record.js";
+export { ConfigRecord } from "./records/config-record.js";
+export {
+  DTYPES,
+  type DType,
+  type DTypeInfo,
+  dtypeFromDescr,
+  dtypeInfo,
+  isDType,
+  type NumericTypedArray,
+  type TypedArrayOf,
+} from "./records/dtype.js";
+export {
+  ArrayShapeError,
+  type NpyErrorKind,
+  NpyFormatError,
+  RecordError,
+  RecordValueError,
+  UnsupportedDtypeError,
+} from "./records/errors.js";
+export { MetricRecord } from "./records/metric-record.js";
+export {
+  encodeNpy,
+  encodeNpyHeader,
+  type NpyHeader,
+  parseNpy,
+  parseNpyHeader,
+  shapeRepr,
+  shapeSize,
+} from "./records/npy.js";
+export { type AnyRecord, RecordDict } from "./records/record-dict.js";
+export { type RecordInit, RecordMap } from "./records/record-map.js";
+export {
+  type ConfigValue,
+  INT64_MAX,
+  INT64_MIN,
+  type MetricValue,
+  type Scalar,
+  UINT64_MAX,
+} from "./records/scalar.js";
+export {
+  arrayFromProto,
+  arrayRecordFromProto,
+  arrayRecordToProto,
+  arrayToProto,
+  configRecordFromProto,
+  configRecordToProto,
+  metricRecordFromProto,
+  metricRecordToProto,
+  recordDictFromProto,
+  recordDictToProto,
+  scalarFromProto,
+  scalarToProto,
+} from "./records/serde.js";
