@@ -3,7 +3,8 @@
  * prints it, parsed back the way `datetime.fromisoformat()` (Python 3.11)
  * reads the forms Flower peers send.
  *
- * Times are integers of microseconds since the Unix epoch, Python's resolution.
+ * Times are integers of microseconds since the Unix epoch, Python's resolution
+ * (exact as JavaScript numbers for years 1685–2255).
  */
 
 const pad = (n: number, width: number): string => String(n).padStart(width, "0");
@@ -67,5 +68,6 @@ export function parseFlowerTimestamp(text: string): number | undefined {
     offsetMicros =
       (m[9] === "-" ? -1 : 1) * ((offH * 3600 + offM * 60 + offS) * 1_000_000 + fraction(m[13]));
   }
-  return d.getTime() * 1000 + fraction(m[7]) - offsetMicros;
+  const micros = d.getTime() * 1000 + fraction(m[7]) - offsetMicros;
+  return Number.isSafeInteger(micros) ? micros : undefined;
 }
