@@ -11,6 +11,34 @@ export {
   initBackend,
   parseBackendChoice,
 } from "./backend.js";
+export { Cifar10Error } from "./cifar10/errors.js";
+export {
+  HEADER_FILE,
+  type LoadedPartition,
+  type LoadPartitionOptions,
+  loadPartition,
+  PARTITION_FORMAT,
+  PARTITION_FORMAT_VERSION,
+  type PartitionHeader,
+  savePartition,
+} from "./cifar10/format.js";
+export {
+  CIFAR10_CLASSES,
+  CIFAR10_MD5,
+  CIFAR10_URL,
+  type Cifar10,
+  parseCifar10Archive,
+} from "./cifar10/parse.js";
+export { type Partition, type PartitionOptions, partitionDataset } from "./cifar10/partition.js";
+export {
+  type Cifar10Source,
+  type PrepareCifar10Options,
+  type PreparedDataset,
+  partitionDirName,
+  prepareCifar10,
+} from "./cifar10/prepare.js";
+export { syntheticCifar10 } from "./cifar10/synthetic.js";
+export { runPrepareDataset } from "./cli/prepare-dataset.js";
 export {
   BatchBuilder,
   DatasetError,

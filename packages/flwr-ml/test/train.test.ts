@@ -5,6 +5,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../src/backend.js";
+import { syntheticCifar10 } from "../src/cifar10/synthetic.js";
 import type { ImageDataset } from "../src/dataset.js";
 import { test as evaluate } from "../src/evaluate.js";
 import { createNet } from "../src/net.js";
@@ -60,6 +61,22 @@ describe("train and test", () => {
     expect(after.count).toBe(320);
     net.dispose();
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it("learns the synthetic CIFAR stand-in well above chance on held-out images", () => {
+    const trainSet = syntheticCifar10({ count: 1000, seed: 1 });
+    const heldOut = syntheticCifar10({ count: 300, seed: 2 });
+    const net = createNet({ seed: 4 });
+    train(net, trainSet, {
+      epochs: 2,
+      learningRate: 0.05,
+      batchSize: 32,
+      seed: 1,
+      progressBar: false,
+    });
+    const r = evaluate(net, heldOut, { progressBar: false });
+    expect(r.accuracy).toBeGreaterThan(0.25); // chance is 0.1
+    net.dispose();
   });
 
   it("handles a last partial batch and batch size 1", () => {
