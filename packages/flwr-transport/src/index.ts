@@ -1,2 +1,3 @@
 /** Public API of @flwr-ts/transport. */
 export * from "./grpc/index.js";
+export * from "./superlink/state/index.js";
