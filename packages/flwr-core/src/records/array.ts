@@ -101,7 +101,10 @@ function halfToFloat(h: number): number {
  * Python). Instances are immutable; `data` must not be modified after construction.
  */
 export class NdArray {
-  /** numpy dtype name, e.g. `"float32"`. */
+  /**
+   * numpy dtype string, e.g. `"float32"` (numpy's `str(dtype)`, so `">i4"` for a big-endian
+   * int32 array made by numpy).
+   */
   readonly dtype: string;
   /** Array shape (`[]` for a 0-d array). */
   readonly shape: readonly number[];
@@ -183,7 +186,7 @@ export class NdArray {
     if (!(bytes instanceof Uint8Array)) throw new RecordValueError("fromNpy expects a Uint8Array");
     const { header } = parseNpy(bytes);
     return new NdArray({
-      dtype: header.dtype,
+      dtype: header.dtypeName,
       shape: header.shape,
       stype: STYPE_NUMPY,
       data: bytes,
@@ -207,9 +210,9 @@ export class NdArray {
       );
     }
     const { header } = parseNpy(this.data);
-    if (header.dtype !== this.dtype) {
+    if (header.dtypeName !== this.dtype && header.dtype !== this.dtype) {
       throw new ArrayShapeError(
-        `Array dtype is ${JSON.stringify(this.dtype)} but its .npy data holds ${header.dtype}`,
+        `Array dtype is ${JSON.stringify(this.dtype)} but its .npy data holds ${header.dtypeName}`,
       );
     }
     if (shapeRepr(header.shape) !== shapeRepr(this.shape)) {

@@ -22,8 +22,13 @@ export interface NpyHeader {
   readonly version: readonly [number, number];
   /** The descr string, e.g. `<f4`. */
   readonly descr: string;
-  /** Supported dtype the descr maps to. */
+  /** Supported dtype the descr maps to (element type, ignoring byte order). */
   readonly dtype: DType;
+  /**
+   * numpy's `str(dtype)` for this descr, which Python Flower stores as `Array.dtype`: the dtype
+   * name (`"int32"`), or the descr itself for non-native big-endian data (`">i4"`).
+   */
+  readonly dtypeName: string;
   /** True when the element data is big-endian. */
   readonly bigEndian: boolean;
   /** True when the elements are stored in Fortran (column-major) order. */
@@ -185,7 +190,26 @@ class HeaderParser {
       this.i += 5;
       return false;
     }
-    if (c === "[" || c === "{") return { structured: true };
+    if (c === "[" || c === "{") {
+      // A structured dtype (list of fields): skip it, the caller reports it as unsupported.
+      let depth = 0;
+      for (; this.i < this.s.length; this.i++) {
+        const ch = this.s[this.i]!;
+        if (ch === "'" || ch === '"') {
+          const end = this.s.indexOf(ch, this.i + 1);
+          if (end < 0) fail("bad-header", "unterminated string in the header");
+          this.i = end;
+        } else if (ch === "[" || ch === "{" || ch === "(") depth++;
+        else if (ch === "]" || ch === "}" || ch === ")") {
+          depth--;
+          if (depth === 0) {
+            this.i++;
+            return { structured: true };
+          }
+        }
+      }
+      fail("bad-header", "unbalanced brackets in the header");
+    }
     return fail("bad-header", `unexpected value at offset ${this.i} of the header`);
   }
 
@@ -268,6 +292,7 @@ export function parseNpyHeader(bytes: Uint8Array): NpyHeader {
     version: [major, minor],
     descr: descrValue,
     dtype,
+    dtypeName: bigEndian ? `>${descrValue.slice(1)}` : dtype,
     bigEndian,
     fortranOrder,
     shape: shape as number[],
