@@ -8,6 +8,8 @@
  * Generated protobuf types live in the `@flwr-ts/core/proto` subpath.
  */
 
+// Config (federations, key=value config strings)
+export * from "./config/index.js";
 // Messages
 export { Context, type ContextInit, type UserConfig } from "./message/context.js";
 export { ErrorCode, MessageError } from "./message/error.js";
@@ -138,3 +140,63 @@ export {
   scalarFromProto,
   scalarToProto,
 } from "./records/serde.js";
+// Apps
+export {
+  type ClientAppHandler,
+  ClientApp,
+  type ClientAppOptions,
+  DEFAULT_ACTION,
+} from "./app/client-app.js";
+export {
+  AppError,
+  ClientAppRoutingError,
+  formatExceptionReason,
+} from "./app/errors.js";
+export {
+  consoleLogger,
+  formatLogLine,
+  type Logger,
+  type LogLevel,
+  MemoryLogger,
+} from "./app/logger.js";
+export { makeRegistrar, type Registrar } from "./app/registrar.js";
+export { ServerApp, type ServerAppMain } from "./app/server-app.js";
+// Grid
+export {
+  type Grid,
+  InvalidInstructionError,
+  type SendAndReceiveOptions,
+  SUPERLINK_NODE_ID,
+  stampInstruction,
+} from "./grid/grid.js";
+export {
+  InMemoryGrid,
+  type InMemoryGridOptions,
+  type InMemoryNodeSpec,
+  MESSAGE_UNAVAILABLE_ERROR_REASON,
+  NODE_UNAVAILABLE_ERROR_REASON,
+} from "./grid/in-memory-grid.js";
+// Simulation
+export {
+  type SimulateOptions,
+  type SimulationResult,
+  simulate,
+} from "./simulation/simulate.js";
+// Strategies
+export {
+  aggregateArrayRecords,
+  aggregateMetricRecords,
+  type MetricsAggregationFn,
+  validateReplyConsistency,
+  weightFactors,
+} from "./strategy/aggregate.js";
+export { InconsistentMessageRepliesError } from "./strategy/errors.js";
+export { FedAvg, type FedAvgOptions } from "./strategy/fedavg.js";
+export { Result } from "./strategy/result.js";
+export { type SampleNodesOptions, sampleNodes } from "./strategy/sample-nodes.js";
+export {
+  type EvaluateFn,
+  type StartOptions,
+  Strategy,
+  type StrategyOptions,
+} from "./strategy/strategy.js";

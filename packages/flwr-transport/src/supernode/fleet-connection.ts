@@ -1,0 +1,221 @@
+/**
+ * A typed Fleet API client for the SuperNode: one method per rpc it uses, Flower's signed
+ * authentication metadata (`flwr-public-key-bin`, `flwr-timestamp`, `flwr-signature-bin`) on
+ * every call, and Flower's channel options. No retries here; see `rpc-retry.ts`.
+ */
+import type { KeyObject } from "node:crypto";
+import type { ObjectTree } from "@flwr-ts/core";
+import {
+  type Fab,
+  FleetDefinition,
+  type Message as ProtoMessage,
+  type Run,
+} from "@flwr-ts/core/proto";
+import {
+  PUBLIC_KEY_HEADER,
+  RequestSigner,
+  SIGNATURE_HEADER,
+  TIMESTAMP_HEADER,
+} from "@flwr-ts/crypto";
+import { type ChannelCredentials, Metadata } from "@grpc/grpc-js";
+import { flowerChannelOptions } from "../grpc/channel-options.js";
+import { type CallOptions, createClient, type ServiceClient } from "../grpc/client.js";
+
+/** A message pulled from the SuperLink: metadata (content is delivered as objects) and its tree. */
+export interface PulledMessage {
+  /** The message as sent (its content is an empty RecordDict; objects carry the payload). */
+  readonly message: ProtoMessage;
+  /** The message's object tree. */
+  readonly tree: ObjectTree;
+}
+
+/** Result of a PullObject call. */
+export interface PulledObject {
+  /** False when the SuperLink never preregistered the id (permanent). */
+  readonly found: boolean;
+  /** False while the sender has not pushed it yet (retry later). */
+  readonly available: boolean;
+  /** The object's bytes when found and available. */
+  readonly content: Uint8Array;
+}
+
+/** Options of {@link FleetConnection}. */
+export interface FleetConnectionOptions {
+  /** SuperLink Fleet API address, `host:port`. */
+  readonly address: string;
+  /** TLS or insecure channel credentials. */
+  readonly credentials: ChannelCredentials;
+  /** The SuperNode's EC private key; every call is signed with it. */
+  readonly privateKey: KeyObject;
+}
+
+/** Builds the gRPC metadata of one signed request. */
+export function signedMetadata(signer: RequestSigner): Metadata {
+  const auth = signer.sign();
+  const md = new Metadata();
+  md.set(PUBLIC_KEY_HEADER, auth[PUBLIC_KEY_HEADER]);
+  md.set(TIMESTAMP_HEADER, auth[TIMESTAMP_HEADER]);
+  md.set(SIGNATURE_HEADER, auth[SIGNATURE_HEADER]);
+  return md;
+}
+
+const node = (nodeId: bigint) => ({ nodeId });
+
+/**
+ * The Fleet rpcs a SuperNode makes, each signed. Methods throw grpc-js `ServiceError`s
+ * (with `code` and `details`) unchanged.
+ */
+export class FleetConnection {
+  /** The SuperLink address. */
+  readonly address: string;
+  /** The SPKI PEM bytes of the node's public key (what ActivateNode and the metadata carry). */
+  readonly publicKeyPem: Buffer;
+  private readonly client: ServiceClient<typeof FleetDefinition>;
+
+  /** Creates the channel (connecting lazily on the first call). */
+  constructor(options: FleetConnectionOptions) {
+    const signer = new RequestSigner(options.privateKey);
+    this.address = options.address;
+    this.publicKeyPem = signer.publicKeyBytes;
+    this.client = createClient(FleetDefinition, options.address, options.credentials, {
+      channelOptions: flowerChannelOptions,
+      metadata: () => signedMetadata(signer),
+    });
+  }
+
+  /** Self-registers the node's key (only when the SuperLink does not enforce CLI registration). */
+  async registerNode(options?: CallOptions): Promise<bigint> {
+    const res = await this.client.registerNode({ publicKey: this.publicKeyPem }, options);
+    return res.nodeId;
+  }
+
+  /** Marks the node online; returns its node id. */
+  async activateNode(heartbeatInterval: number, options?: CallOptions): Promise<bigint> {
+    const res = await this.client.activateNode(
+      { publicKey: this.publicKeyPem, heartbeatInterval },
+      options,
+    );
+    return res.nodeId;
+  }
+
+  /** Marks the node offline. */
+  async deactivateNode(nodeId: bigint, options?: CallOptions): Promise<void> {
+    await this.client.deactivateNode({ nodeId }, options);
+  }
+
+  /** Removes a self-registered node. */
+  async unregisterNode(nodeId: bigint, options?: CallOptions): Promise<void> {
+    await this.client.unregisterNode({ nodeId }, options);
+  }
+
+  /** Sends one heartbeat; returns the SuperLink's `success`. */
+  async sendHeartbeat(
+    nodeId: bigint,
+    heartbeatInterval: number,
+    options?: CallOptions,
+  ): Promise<boolean> {
+    const res = await this.client.sendNodeHeartbeat(
+      { node: node(nodeId), heartbeatInterval },
+      options,
+    );
+    return res.success;
+  }
+
+  /** Pulls at most one message; undefined when none is waiting. */
+  async pullMessage(nodeId: bigint, options?: CallOptions): Promise<PulledMessage | undefined> {
+    const res = await this.client.pullMessages({ node: node(nodeId), messageIds: [] }, options);
+    const message = res.messagesList[0];
+    const tree = res.messageObjectTrees[0];
+    if (!message || !tree) return undefined;
+    return { message, tree };
+  }
+
+  /**
+   * Pushes one reply (content removed) with its object tree.
+   * @returns the object ids the SuperLink still needs (push them with {@link pushObject}), and the
+   *   per-message results map.
+   */
+  async pushMessage(
+    nodeId: bigint,
+    message: ProtoMessage,
+    tree: ObjectTree,
+    clientappRuntime: number,
+    options?: CallOptions,
+  ): Promise<{ objectsToPush: string[]; results: Map<string, number> }> {
+    const res = await this.client.pushMessages(
+      {
+        node: node(nodeId),
+        messagesList: [message],
+        messageObjectTrees: [tree],
+        clientappRuntimeList: [clientappRuntime],
+      },
+      options,
+    );
+    return { objectsToPush: res.objectsToPush, results: res.results };
+  }
+
+  /** Pulls one object of a run. */
+  async pullObject(
+    nodeId: bigint,
+    runId: bigint,
+    objectId: string,
+    options?: CallOptions,
+  ): Promise<PulledObject> {
+    const res = await this.client.pullObject({ node: node(nodeId), runId, objectId }, options);
+    return {
+      found: res.objectFound,
+      available: res.objectAvailable,
+      content: res.objectContent,
+    };
+  }
+
+  /** Pushes one object of a run; returns the SuperLink's `stored`. */
+  async pushObject(
+    nodeId: bigint,
+    runId: bigint,
+    objectId: string,
+    content: Uint8Array,
+    options?: CallOptions,
+  ): Promise<boolean> {
+    const res = await this.client.pushObject(
+      { node: node(nodeId), runId, objectId, objectContent: Buffer.from(content) },
+      options,
+    );
+    return res.stored;
+  }
+
+  /** Tells the SuperLink a message and its objects arrived (it may delete them). */
+  async confirmMessageReceived(
+    nodeId: bigint,
+    runId: bigint,
+    messageObjectId: string,
+    options?: CallOptions,
+  ): Promise<void> {
+    await this.client.confirmMessageReceived(
+      { node: node(nodeId), runId, messageObjectId },
+      options,
+    );
+  }
+
+  /** The run's details (for running ClientApps). */
+  async getRun(nodeId: bigint, runId: bigint, options?: CallOptions): Promise<Run | undefined> {
+    const res = await this.client.getRun({ node: node(nodeId), runId }, options);
+    return res.run;
+  }
+
+  /** The run's FAB (for running ClientApps). */
+  async getFab(
+    nodeId: bigint,
+    runId: bigint,
+    hashStr: string,
+    options?: CallOptions,
+  ): Promise<Fab | undefined> {
+    const res = await this.client.getFab({ node: node(nodeId), runId, hashStr }, options);
+    return res.fab;
+  }
+
+  /** Closes the channel. */
+  close(): void {
+    this.client.close();
+  }
+}

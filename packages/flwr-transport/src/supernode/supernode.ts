@@ -1,0 +1,473 @@
+/**
+ * The SuperNode's lifecycle against a SuperLink's Fleet API:
+ *
+ * 1. (Without a key: generate an ephemeral P-384 key and self-register, as Flower does.)
+ * 2. ActivateNode with heartbeat_interval 30 → node id; start the heartbeat.
+ * 3. Pull loop: PullMessages; for a message, PullObject each object (retrying while it is not yet
+ *    available), verify and inflate it, ConfirmMessageReceived, then reply. Until message
+ *    execution exists, the reply is Flower's error reply (see `error-reply.ts`), pushed with
+ *    PushMessages and PushObject.
+ * 4. On {@link SuperNode.stop} (SIGINT/SIGTERM): stop the heartbeat, DeactivateNode (and
+ *    UnregisterNode when self-registered), close the channel.
+ *
+ * Failures:
+ * - UNAVAILABLE anywhere → reconnect with exponential backoff and full jitter (cap 20 s), bounded
+ *   by `maxRetries` / `maxWaitTimeMs` like Flower's `--max-retries` / `--max-wait-time`. After a
+ *   reconnection a heartbeat goes out at once, so the node is online again without waiting.
+ * - The SuperLink no longer recognizing the node (UNAUTHENTICATED, heartbeat `success=false`,
+ *   e.g. after an in-memory SuperLink restarted) → activate again.
+ * - PERMISSION_DENIED while handling a message → the run is not running: drop the message.
+ * - Unknown key, rejected signature, TLS handshake failure → {@link SuperNodeFatalError}.
+ *
+ * Polling rule: a SuperLink may hold PullMessages open until a message arrives (long poll); when
+ * an empty answer took at least `longPollThresholdMs` (1 s) the next pull starts at once. A
+ * SuperLink that answers at once (Python's) is polled after an idle delay that starts at 200 ms
+ * and doubles up to 3 s (Python's fixed poll period) while nothing arrives; after a message the
+ * next pull is immediate.
+ */
+import { generateKeyPairSync, type KeyObject } from "node:crypto";
+import {
+  inflateMessage,
+  type Message,
+  messageFromProto,
+  messageToProto,
+  objectTreeIds,
+  type UserConfig,
+} from "@flwr-ts/core";
+import type { ChannelCredentials } from "@grpc/grpc-js";
+import { abortableSleep } from "./abortable-sleep.js";
+import { Backoff } from "./backoff.js";
+import { buildErrorReply } from "./error-reply.js";
+import { NOT_REGISTERED_MESSAGE, SuperNodeFatalError } from "./errors.js";
+import { FleetConnection, type PulledMessage } from "./fleet-connection.js";
+import { HEARTBEAT_INTERVAL_SECONDS, type HeartbeatLost, HeartbeatSender } from "./heartbeat.js";
+import { consoleLogger, type Logger } from "./log.js";
+import { pullObjects } from "./pull-objects.js";
+import {
+  callWithRetry,
+  classifyRpcError,
+  RetriesExhaustedError,
+  rpcErrorDetails,
+  ShutdownError,
+} from "./rpc-retry.js";
+
+/** Options of {@link SuperNode}. */
+export interface SuperNodeOptions {
+  /** Fleet API address, `host:port`. */
+  readonly superlink: string;
+  /** TLS (`channelCredentials({ rootCertificatesFile })`) or insecure credentials. */
+  readonly credentials: ChannelCredentials;
+  /** The node's private key; when absent an ephemeral key is generated and self-registered. */
+  readonly privateKey?: KeyObject | undefined;
+  /** `--node-config`, for the ClientApp's `context.nodeConfig`. */
+  readonly nodeConfig?: UserConfig;
+  /** Retries after a connection error before giving up (undefined: unlimited). */
+  readonly maxRetries?: number | undefined;
+  /** Time after which reconnection stops, ms (undefined: unlimited). */
+  readonly maxWaitTimeMs?: number | undefined;
+  /** Where to log (default: Flower-style lines on stderr). */
+  readonly logger?: Logger;
+  /** Polling knobs (see the module note). */
+  readonly polling?: {
+    readonly minIdleMs?: number;
+    readonly maxIdleMs?: number;
+    readonly longPollThresholdMs?: number;
+  };
+  /** Longest wait for a node the SuperLink still lists online from an earlier session, ms (default 90 s). */
+  readonly activationPatienceMs?: number;
+}
+
+const DEACTIVATE_TIMEOUT_MS = 3000;
+
+/** Marks the current session as needing re-activation. */
+class NodeLostError extends Error {
+  constructor(readonly lost: HeartbeatLost | { reason: "pull"; error: unknown }) {
+    super("the SuperLink no longer recognizes this node");
+  }
+}
+
+/** A long-running SuperNode. */
+export class SuperNode {
+  private readonly log: Logger;
+  private readonly conn: FleetConnection;
+  private readonly selfRegistered: boolean;
+  private readonly shutdown = new AbortController();
+  private heartbeat: HeartbeatSender | undefined;
+  private session = new AbortController();
+  private lost: NodeLostError | undefined;
+  private currentNodeId: bigint | undefined;
+  private runPromise: Promise<void> | undefined;
+  private stopPromise: Promise<void> | undefined;
+  /** Called once the node is activated (tests, metrics). */
+  onActivated: ((nodeId: bigint) => void) | undefined;
+
+  constructor(private readonly options: SuperNodeOptions) {
+    this.log = options.logger ?? consoleLogger();
+    this.selfRegistered = options.privateKey === undefined;
+    const privateKey =
+      options.privateKey ?? generateKeyPairSync("ec", { namedCurve: "secp384r1" }).privateKey;
+    this.conn = new FleetConnection({
+      address: options.superlink,
+      credentials: options.credentials,
+      privateKey,
+    });
+  }
+
+  /** The node id once activated. */
+  get nodeId(): bigint | undefined {
+    return this.currentNodeId;
+  }
+
+  /** The node config it was started with. */
+  get nodeConfig(): UserConfig {
+    return this.options.nodeConfig ?? {};
+  }
+
+  /**
+   * Runs until {@link stop} (resolves) or a fatal condition (rejects with
+   * {@link SuperNodeFatalError}).
+   */
+  run(): Promise<void> {
+    this.runPromise ??= this.main();
+    return this.runPromise;
+  }
+
+  /** Stops gracefully: cancels pulls and waits, stops the heartbeat, deactivates the node. */
+  stop(): Promise<void> {
+    this.stopPromise ??= (async () => {
+      this.shutdown.abort();
+      this.session.abort();
+      try {
+        await this.runPromise;
+      } catch {
+        // the run's own error is reported by run()
+      }
+    })();
+    return this.stopPromise;
+  }
+
+  private reconnectBackoff(): Backoff {
+    return new Backoff({
+      maxRetries: this.options.maxRetries,
+      maxWaitTimeMs: this.options.maxWaitTimeMs,
+    });
+  }
+
+  /** Calls `fn`, reconnecting on UNAVAILABLE; a recovery triggers an immediate heartbeat. */
+  private retry<T>(fn: (signal: AbortSignal) => Promise<T>, signal: AbortSignal): Promise<T> {
+    return callWithRetry((s) => fn(s ?? signal), {
+      backoff: this.reconnectBackoff(),
+      signal,
+      onRetry: (error, delay) =>
+        this.log.log(
+          "WARNING",
+          `Connection attempt failed (${rpcErrorDetails(error)}), retrying in ${(delay / 1000).toFixed(2)} seconds`,
+        ),
+      onRecovered: (tries, elapsed) => {
+        this.log.log(
+          "INFO",
+          `Connection successful after ${(elapsed / 1000).toFixed(2)} seconds and ${tries} tries.`,
+        );
+        this.heartbeat?.beatNow();
+      },
+    });
+  }
+
+  private async main(): Promise<void> {
+    try {
+      if (this.selfRegistered) await this.register();
+      await this.activate();
+      await this.loop();
+    } catch (error) {
+      if (!(error instanceof ShutdownError)) throw this.toFatal(error);
+    } finally {
+      await this.teardown();
+    }
+  }
+
+  private toFatal(error: unknown): SuperNodeFatalError {
+    if (error instanceof SuperNodeFatalError) return error;
+    if (error instanceof RetriesExhaustedError) return new SuperNodeFatalError(error.message);
+    const kind = classifyRpcError(error);
+    if (kind === "tls") {
+      return new SuperNodeFatalError(
+        `TLS handshake with the SuperLink at ${this.options.superlink} failed (${rpcErrorDetails(error)}). ` +
+          "Pass the CA certificate that signed the SuperLink's certificate with --root-certificates " +
+          "(or use --insecure against a SuperLink started with --insecure)",
+      );
+    }
+    return new SuperNodeFatalError(`SuperNode stopped: ${rpcErrorDetails(error)}`, undefined, {
+      cause: error,
+    });
+  }
+
+  private async register(): Promise<void> {
+    try {
+      await this.retry((signal) => this.conn.registerNode({ signal }), this.shutdown.signal);
+    } catch (error) {
+      if (classifyRpcError(error) === "failed-precondition") {
+        throw new SuperNodeFatalError(
+          `The SuperLink refused self-registration (${rpcErrorDetails(error)}). Start the SuperNode ` +
+            "with --auth-supernode-private-key <key> after registering its public key with: " +
+            "flwr supernode register <public-key-file> <app-dir> <federation>",
+        );
+      }
+      throw error;
+    }
+  }
+
+  /** ActivateNode (waiting out an old session's heartbeat window), then start the heartbeat. */
+  private async activate(): Promise<void> {
+    const patience = new Backoff({
+      initialDelayMs: 1000,
+      maxDelayMs: 5000,
+      jitter: { ratio: 0.2 },
+      maxWaitTimeMs: this.options.activationPatienceMs ?? 90_000,
+    });
+    let nodeId: bigint;
+    for (;;) {
+      try {
+        nodeId = await this.retry(
+          (signal) => this.conn.activateNode(HEARTBEAT_INTERVAL_SECONDS, { signal }),
+          this.shutdown.signal,
+        );
+        break;
+      } catch (error) {
+        const kind = classifyRpcError(error);
+        const details = rpcErrorDetails(error);
+        if (kind === "failed-precondition" && /No SuperNode found/i.test(details)) {
+          throw new SuperNodeFatalError(NOT_REGISTERED_MESSAGE);
+        }
+        if (kind === "failed-precondition" && /could not be activated/i.test(details)) {
+          // The SuperLink still lists this key online (a previous process did not deactivate).
+          const delay = patience.next();
+          if (delay === undefined) {
+            throw new SuperNodeFatalError(
+              `The SuperLink refuses to activate this SuperNode (${details}). Is another SuperNode ` +
+                "running with the same key, or was the node unregistered?",
+            );
+          }
+          if (patience.attempts === 1) {
+            this.log.log(
+              "WARNING",
+              `${details} The SuperLink still lists this SuperNode online from a previous session; ` +
+                "retrying until its heartbeat window passes.",
+            );
+          }
+          if (!(await abortableSleep(delay, this.shutdown.signal))) throw new ShutdownError();
+          continue;
+        }
+        if (kind === "unauthenticated") {
+          throw new SuperNodeFatalError(
+            `The SuperLink rejected this SuperNode's credentials (${details}). Check the system ` +
+              "clocks and that --auth-supernode-private-key is the key registered with flwr supernode register",
+          );
+        }
+        throw error;
+      }
+    }
+    this.currentNodeId = nodeId;
+    this.lost = undefined;
+    this.session = new AbortController();
+    if (this.shutdown.signal.aborted) this.session.abort();
+    this.log.log("INFO", `SuperNode ID: ${nodeId}`);
+    const heartbeat = new HeartbeatSender({
+      send: (timeoutMs, signal) =>
+        this.conn.sendHeartbeat(nodeId, HEARTBEAT_INTERVAL_SECONDS, { timeoutMs, signal }),
+      onLost: (lost) => this.markLost(new NodeLostError(lost)),
+      onRetry: (error, delay) =>
+        this.log.log(
+          "WARNING",
+          `Heartbeat failed (${rpcErrorDetails(error)}), retrying in ${(delay / 1000).toFixed(2)} seconds`,
+        ),
+      onRecovered: () => this.log.log("INFO", "Heartbeat delivered after reconnecting."),
+    });
+    this.heartbeat = heartbeat;
+    heartbeat.start();
+    this.onActivated?.(nodeId);
+  }
+
+  private markLost(lost: NodeLostError): void {
+    if (this.shutdown.signal.aborted) return;
+    this.lost ??= lost;
+    this.session.abort();
+  }
+
+  private async reactivate(): Promise<void> {
+    const why = this.lost?.lost;
+    const detail =
+      why && "error" in why && why.error !== undefined ? ` (${rpcErrorDetails(why.error)})` : "";
+    this.log.log(
+      "WARNING",
+      `The SuperLink no longer recognizes SuperNode ${this.currentNodeId}${detail}; activating again.`,
+    );
+    await this.heartbeat?.stop();
+    this.heartbeat = undefined;
+    await this.activate();
+  }
+
+  private async loop(): Promise<void> {
+    const polling = this.options.polling ?? {};
+    const idle = new Backoff({
+      initialDelayMs: polling.minIdleMs ?? 200,
+      maxDelayMs: polling.maxIdleMs ?? 3000,
+      jitter: "none",
+    });
+    const longPoll = polling.longPollThresholdMs ?? 1000;
+    while (!this.shutdown.signal.aborted) {
+      if (this.lost) {
+        await this.reactivate();
+        continue;
+      }
+      const nodeId = this.currentNodeId!;
+      const session = this.session.signal;
+      const started = performance.now();
+      let pulled: PulledMessage | undefined;
+      try {
+        pulled = await this.retry((signal) => this.conn.pullMessage(nodeId, { signal }), session);
+      } catch (error) {
+        if (error instanceof ShutdownError) {
+          if (this.shutdown.signal.aborted) return;
+          continue; // session aborted: the node was lost, re-activate
+        }
+        const kind = classifyRpcError(error);
+        if (kind === "unauthenticated") {
+          this.markLost(new NodeLostError({ reason: "pull", error }));
+          continue;
+        }
+        if (kind === "tls" || error instanceof RetriesExhaustedError) throw error;
+        this.log.log("ERROR", `PullMessages failed: ${rpcErrorDetails(error)}`);
+        const delay = idle.next() ?? 3000;
+        await abortableSleep(delay, this.shutdown.signal);
+        continue;
+      }
+      if (pulled) {
+        idle.reset();
+        try {
+          await this.handle(nodeId, pulled);
+        } catch (error) {
+          // A lost node aborts the session mid-message: drop it, re-activate, go on.
+          if (!(error instanceof ShutdownError) || this.shutdown.signal.aborted) throw error;
+        }
+        continue;
+      }
+      if (performance.now() - started >= longPoll) continue;
+      await abortableSleep(idle.next() ?? 3000, session);
+    }
+  }
+
+  /** Receives one message (objects, verification, confirmation) and answers it. */
+  private async handle(nodeId: bigint, pulled: PulledMessage): Promise<void> {
+    const receivedAt = performance.now();
+    let instruction: Message;
+    try {
+      instruction = messageFromProto(pulled.message);
+    } catch (error) {
+      this.log.log("ERROR", `Dropping a malformed message: ${(error as Error).message}`);
+      return;
+    }
+    const md = instruction.metadata;
+    const messageId = md.messageId || pulled.tree.objectId;
+    this.log.log("INFO", "");
+    this.log.log(
+      "INFO",
+      md.groupId ? `[RUN ${md.runId}, ROUND ${md.groupId}]` : `[RUN ${md.runId}]`,
+    );
+    this.log.log("INFO", `Receiving: ${md.messageType} message (ID: ${messageId})`);
+    const signal = this.session.signal;
+    try {
+      const objects = await pullObjects(
+        pulled.tree,
+        (objectId) =>
+          this.retry(
+            (s) => this.conn.pullObject(nodeId, md.runId, objectId, { signal: s }),
+            signal,
+          ),
+        { signal },
+      );
+      const full = inflateMessage(objects, messageId, { consume: true });
+      await this.retry(
+        (s) => this.conn.confirmMessageReceived(nodeId, md.runId, messageId, { signal: s }),
+        signal,
+      );
+      this.log.log("INFO", "Received successfully");
+      instruction = full;
+    } catch (error) {
+      if (error instanceof ShutdownError) throw error;
+      if (classifyRpcError(error) === "run-not-running") {
+        this.log.log(
+          "INFO",
+          `Run ID ${md.runId} is not in \`RUNNING\` status. Ignoring message ${messageId}.`,
+        );
+        return;
+      }
+      if (error instanceof RetriesExhaustedError || classifyRpcError(error) === "tls") throw error;
+      this.log.log("ERROR", `Failed to receive message ${messageId}: ${rpcErrorDetails(error)}`);
+      return;
+    }
+    await this.reply(nodeId, instruction, receivedAt);
+  }
+
+  private async reply(nodeId: bigint, instruction: Message, receivedAt: number): Promise<void> {
+    const signal = this.session.signal;
+    const { message, deflated } = buildErrorReply(instruction);
+    const md = message.metadata;
+    this.log.log(
+      "WARNING",
+      `No ClientApp runtime in this SuperNode yet: replying to ${md.replyToMessageId} with an error (code ${message.error.code}).`,
+    );
+    this.log.log("INFO", `Sending: ${md.messageType} message (ID: ${md.messageId})`);
+    try {
+      const runtime = (performance.now() - receivedAt) / 1000;
+      const { objectsToPush } = await this.retry(
+        (s) =>
+          this.conn.pushMessage(nodeId, messageToProto(message), deflated.tree, runtime, {
+            signal: s,
+          }),
+        signal,
+      );
+      const wanted = new Set(objectsToPush);
+      for (const objectId of objectTreeIds(deflated.tree)) {
+        if (!wanted.has(objectId)) continue;
+        const content = deflated.objects.get(objectId)!;
+        await this.retry(
+          (s) => this.conn.pushObject(nodeId, md.runId, objectId, content, { signal: s }),
+          signal,
+        );
+      }
+      this.log.log("INFO", "Sent successfully");
+    } catch (error) {
+      if (error instanceof ShutdownError) throw error;
+      if (classifyRpcError(error) === "run-not-running") {
+        this.log.log(
+          "INFO",
+          `Run ID ${md.runId} is not in \`RUNNING\` status. Ignoring reply message ${md.messageId}.`,
+        );
+        return;
+      }
+      if (error instanceof RetriesExhaustedError || classifyRpcError(error) === "tls") throw error;
+      this.log.log("ERROR", `Failed to send message ${md.messageId}: ${rpcErrorDetails(error)}`);
+    }
+  }
+
+  private async teardown(): Promise<void> {
+    await this.heartbeat?.stop();
+    this.heartbeat = undefined;
+    const nodeId = this.currentNodeId;
+    if (nodeId !== undefined) {
+      try {
+        await this.conn.deactivateNode(nodeId, { timeoutMs: DEACTIVATE_TIMEOUT_MS });
+        this.log.log("INFO", `SuperNode ${nodeId} deactivated.`);
+        if (this.selfRegistered) {
+          await this.conn.unregisterNode(nodeId, { timeoutMs: DEACTIVATE_TIMEOUT_MS });
+        }
+      } catch (error) {
+        this.log.log(
+          "WARNING",
+          `Could not deactivate SuperNode ${nodeId}: ${rpcErrorDetails(error)}`,
+        );
+      }
+    }
+    this.conn.close();
+  }
+}
