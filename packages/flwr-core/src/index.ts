@@ -8,8 +8,44 @@
  * Generated protobuf types live in the `@flwr-ts/core/proto` subpath.
  */
 
+// Apps
+export {
+  ClientApp,
+  type ClientAppHandler,
+  type ClientAppOptions,
+  DEFAULT_ACTION,
+} from "./app/client-app.js";
+export {
+  AppError,
+  ClientAppRoutingError,
+  formatExceptionReason,
+} from "./app/errors.js";
+export {
+  consoleLogger,
+  formatLogLine,
+  type Logger,
+  type LogLevel,
+  MemoryLogger,
+} from "./app/logger.js";
+export { makeRegistrar, type Registrar } from "./app/registrar.js";
+export { ServerApp, type ServerAppMain } from "./app/server-app.js";
 // Config (federations, key=value config strings)
 export * from "./config/index.js";
+// Grid
+export {
+  type Grid,
+  InvalidInstructionError,
+  type SendAndReceiveOptions,
+  SUPERLINK_NODE_ID,
+  stampInstruction,
+} from "./grid/grid.js";
+export {
+  InMemoryGrid,
+  type InMemoryGridOptions,
+  type InMemoryNodeSpec,
+  MESSAGE_UNAVAILABLE_ERROR_REASON,
+  NODE_UNAVAILABLE_ERROR_REASON,
+} from "./grid/in-memory-grid.js";
 // Messages
 export { Context, type ContextInit, type UserConfig } from "./message/context.js";
 export { ErrorCode, MessageError } from "./message/error.js";
@@ -140,42 +176,6 @@ export {
   scalarFromProto,
   scalarToProto,
 } from "./records/serde.js";
-// Apps
-export {
-  type ClientAppHandler,
-  ClientApp,
-  type ClientAppOptions,
-  DEFAULT_ACTION,
-} from "./app/client-app.js";
-export {
-  AppError,
-  ClientAppRoutingError,
-  formatExceptionReason,
-} from "./app/errors.js";
-export {
-  consoleLogger,
-  formatLogLine,
-  type Logger,
-  type LogLevel,
-  MemoryLogger,
-} from "./app/logger.js";
-export { makeRegistrar, type Registrar } from "./app/registrar.js";
-export { ServerApp, type ServerAppMain } from "./app/server-app.js";
-// Grid
-export {
-  type Grid,
-  InvalidInstructionError,
-  type SendAndReceiveOptions,
-  SUPERLINK_NODE_ID,
-  stampInstruction,
-} from "./grid/grid.js";
-export {
-  InMemoryGrid,
-  type InMemoryGridOptions,
-  type InMemoryNodeSpec,
-  MESSAGE_UNAVAILABLE_ERROR_REASON,
-  NODE_UNAVAILABLE_ERROR_REASON,
-} from "./grid/in-memory-grid.js";
 // Simulation
 export {
   type SimulateOptions,
