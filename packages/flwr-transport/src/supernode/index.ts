@@ -27,6 +27,7 @@ export { consoleLogger, formatLogLine, type Logger, type LogLevel } from "./log.
 export {
   ObjectPullError,
   PULL_LIMITS,
+  type PullLimits,
   type PullObjectsOptions,
   pullObjects,
 } from "./pull-objects.js";

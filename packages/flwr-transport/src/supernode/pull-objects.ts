@@ -11,8 +11,22 @@ import { Backoff } from "./backoff.js";
 import type { PulledObject } from "./fleet-connection.js";
 import { ShutdownError } from "./rpc-retry.js";
 
+/** Limits for pulling a message's objects. */
+export interface PullLimits {
+  /** First retry delay, ms. */
+  readonly initialDelayMs: number;
+  /** Retry delay cap, ms. */
+  readonly maxDelayMs: number;
+  /** Tries per object. */
+  readonly maxTriesPerObject: number;
+  /** Total time, ms. */
+  readonly maxTimeMs: number;
+  /** Objects pulled at once. */
+  readonly concurrency: number;
+}
+
 /** Flower's limits for pulling objects. */
-export const PULL_LIMITS = {
+export const PULL_LIMITS: PullLimits = {
   /** First retry delay, ms. */
   initialDelayMs: 1000,
   /** Retry delay cap, ms. */
@@ -23,7 +37,7 @@ export const PULL_LIMITS = {
   maxTimeMs: 7_200_000,
   /** Objects pulled at once. */
   concurrency: 2,
-} as const;
+};
 
 /** An object could not be pulled. */
 export class ObjectPullError extends Error {
@@ -42,7 +56,7 @@ export interface PullObjectsOptions {
   /** Aborts the pulls (shutdown). */
   readonly signal?: AbortSignal | undefined;
   /** Override Flower's limits (tests). */
-  readonly limits?: Partial<typeof PULL_LIMITS>;
+  readonly limits?: Partial<PullLimits>;
 }
 
 /**
