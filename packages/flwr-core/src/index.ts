@@ -29,8 +29,29 @@ export {
 } from "./app/logger.js";
 export { makeRegistrar, type Registrar } from "./app/registrar.js";
 export { ServerApp, type ServerAppMain } from "./app/server-app.js";
+// App config (package.json "flwr.app") and run config
+export {
+  type AppConfig,
+  AppConfigError,
+  appNameProblem,
+  type ComponentRef,
+  type ConfigTree,
+  flattenConfigTree,
+  jsonConfigValue,
+  loadAppConfig,
+  MAX_APP_NAME_LENGTH,
+  parseAppConfig,
+  parseComponentRef,
+} from "./config/app-config.js";
 // Config (federations, key=value config strings)
 export * from "./config/index.js";
+export {
+  fuseConfig,
+  type ParseRunConfigOptions,
+  parseRunConfigArgs,
+  resolveRunConfig,
+  UnknownConfigKeyError,
+} from "./config/run-config.js";
 // Grid
 export {
   type Grid,
