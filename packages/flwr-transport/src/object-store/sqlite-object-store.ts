@@ -75,6 +75,8 @@ export interface SqliteObjectStoreOptions {
    * When absent, `location` is opened and closed by the store.
    */
   database?: SqliteDatabase;
+  /** Called once on {@link SqliteObjectStore.close} when `database` was given (release a lease). */
+  onClose?: () => void;
   /** `:memory:` or a file path, when `database` is not given. */
   location?: string;
 }
@@ -83,6 +85,7 @@ export interface SqliteObjectStoreOptions {
 export class SqliteObjectStore implements ObjectStore {
   private readonly db: SqliteDatabase;
   private readonly ownsDb: boolean;
+  private readonly onClose: (() => void) | undefined;
   private closed = false;
 
   private readonly sInsertPlaceholder;
@@ -118,9 +121,11 @@ export class SqliteObjectStore implements ObjectStore {
     if (options.database) {
       this.db = options.database;
       this.ownsDb = false;
+      this.onClose = options.onClose;
     } else {
       this.db = openSqliteDatabase(options.location ?? ":memory:");
       this.ownsDb = true;
+      this.onClose = undefined;
     }
     try {
       migrateSchema(this.db, OBJECT_STORE_COMPONENT, OBJECT_STORE_MIGRATIONS, OWN_TABLES);
@@ -346,6 +351,7 @@ export class SqliteObjectStore implements ObjectStore {
     if (this.closed) return;
     this.closed = true;
     if (this.ownsDb) this.db.close();
+    else this.onClose?.();
   }
 
   private check(): void {
