@@ -1,0 +1,94 @@
+/**
+ * The one authentication guard on every Fleet call (Flower's `NodeAuthServerInterceptor`), run
+ * before each handler. In Flower's order and with Flower's messages:
+ * 1. the three metadata entries are present — else UNAUTHENTICATED "Missing authentication metadata";
+ * 2. the signature over the timestamp verifies — else "Invalid signature" (a malformed PEM
+ *    gives "Invalid public key", still UNAUTHENTICATED: never INTERNAL);
+ * 3. −5 s < now − timestamp < 305 s — else "Invalid timestamp" (also for a malformed timestamp);
+ * 4. flwr-ts addition: the (key, timestamp) pair was not seen before — else "Replayed request";
+ * 5. for every rpc except RegisterNode/ActivateNode: the node registered with exactly these key
+ *    bytes is the node the request names (`node.node_id`, or `node_id` for Deactivate/Unregister)
+ *    — else "Invalid node ID";
+ * 6. flwr-ts addition: RegisterNode/ActivateNode must carry the signing key itself in
+ *    `public_key` — else "Invalid public key". Python SuperNodes always do; this is what lets an
+ *    ActivateNode prove possession of the node's key (the fast-restart rule, see fleet-servicer).
+ *
+ * On success the handler finds the verified key bytes in `ctx.attributes` under
+ * {@link AUTH_PUBLIC_KEY_ATTRIBUTE}.
+ */
+import {
+  PUBLIC_KEY_HEADER,
+  ReplayCache,
+  SIGNATURE_HEADER,
+  SignatureVerifier,
+  TIMESTAMP_HEADER,
+} from "@flwr-ts/crypto";
+import { status } from "@grpc/grpc-js";
+import { RpcError } from "../../grpc/rpc-error.js";
+import type { CallContext, Middleware } from "../../grpc/server-handlers.js";
+import type { LinkState } from "../state/link-state.js";
+
+/** `ctx.attributes` key of the verified public key bytes (Buffer). */
+export const AUTH_PUBLIC_KEY_ATTRIBUTE = "flwr.publicKey";
+
+/** Flower's message for a request whose node id is not the signer's. */
+export const INVALID_NODE_ID_MESSAGE = "Invalid node ID";
+/** Message for a signed timestamp seen before (flwr-ts replay protection). */
+export const REPLAYED_REQUEST_MESSAGE = "Replayed request";
+/** Message for a Register/Activate request whose body key is not the signing key. */
+export const KEY_MISMATCH_MESSAGE = "Invalid public key";
+
+const KEY_IN_BODY = new Set(["/flwr.proto.Fleet/RegisterNode", "/flwr.proto.Fleet/ActivateNode"]);
+
+/** Options of {@link createNodeAuthMiddleware}. */
+export interface NodeAuthOptions {
+  /** Where node ids are looked up by public key. */
+  state: Pick<LinkState, "getNodeIdByPublicKey">;
+  /** Signature/timestamp verifier (default: a new one with the system clock). */
+  verifier?: SignatureVerifier;
+  /** Replay cache; `null` disables replay protection (default: a new one). */
+  replayCache?: ReplayCache | null;
+}
+
+function requestedNodeId(request: unknown): bigint | undefined {
+  if (typeof request !== "object" || request === null) return undefined;
+  const r = request as { node?: { nodeId?: unknown }; nodeId?: unknown };
+  if ("node" in r) return typeof r.node?.nodeId === "bigint" ? r.node.nodeId : 0n;
+  return typeof r.nodeId === "bigint" ? r.nodeId : undefined;
+}
+
+function sameBytes(a: unknown, b: Buffer): boolean {
+  return a instanceof Uint8Array && Buffer.compare(Buffer.from(a), b) === 0;
+}
+
+/** Builds the Fleet authentication middleware. */
+export function createNodeAuthMiddleware(options: NodeAuthOptions): Middleware {
+  const verifier = options.verifier ?? new SignatureVerifier();
+  const replay = options.replayCache === undefined ? new ReplayCache() : options.replayCache;
+  const { state } = options;
+  return (request: unknown, ctx: CallContext) => {
+    const md = ctx.metadata;
+    const result = verifier.verify({
+      [PUBLIC_KEY_HEADER]: md.get(PUBLIC_KEY_HEADER) as (string | Buffer)[],
+      [TIMESTAMP_HEADER]: md.get(TIMESTAMP_HEADER) as (string | Buffer)[],
+      [SIGNATURE_HEADER]: md.get(SIGNATURE_HEADER) as (string | Buffer)[],
+    });
+    if (!result.ok) throw new RpcError(status.UNAUTHENTICATED, result.message);
+    if (
+      replay &&
+      !replay.checkAndRemember(result.publicKey, result.timestamp, result.timestampMicros)
+    )
+      throw new RpcError(status.UNAUTHENTICATED, REPLAYED_REQUEST_MESSAGE);
+    if (KEY_IN_BODY.has(ctx.method)) {
+      const bodyKey = (request as { publicKey?: unknown } | null)?.publicKey;
+      if (!sameBytes(bodyKey, result.publicKey))
+        throw new RpcError(status.UNAUTHENTICATED, KEY_MISMATCH_MESSAGE);
+    } else {
+      const claimed = requestedNodeId(request);
+      const actual = state.getNodeIdByPublicKey(result.publicKey);
+      if (claimed === undefined || actual === undefined || claimed !== actual)
+        throw new RpcError(status.UNAUTHENTICATED, INVALID_NODE_ID_MESSAGE);
+    }
+    ctx.attributes.set(AUTH_PUBLIC_KEY_ATTRIBUTE, result.publicKey);
+  };
+}

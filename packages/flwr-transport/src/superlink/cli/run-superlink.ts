@@ -1,0 +1,84 @@
+/**
+ * `flower-superlink` main: parse, validate, open the stores, start the servers, and shut down
+ * cleanly on SIGINT/SIGTERM (Flower's graceful exit codes 1/3 → process status 0).
+ */
+import { createRequire } from "node:module";
+import { ExitCode, FlowerExit, flowerExitMessage } from "../flower-exit.js";
+import { createFlowerLogger } from "../logger.js";
+import { SuperLink } from "../superlink.js";
+import { openSuperLinkStores } from "./open-stores.js";
+import { parseSuperLinkArgs, SUPERLINK_USAGE } from "./superlink-args.js";
+
+function version(): string {
+  try {
+    const pkg = createRequire(import.meta.url)("../../../package.json") as { version?: string };
+    return pkg.version ?? "unknown";
+  } catch {
+    return "unknown";
+  }
+}
+
+/**
+ * Runs the SuperLink until a signal arrives.
+ * @returns the process exit status.
+ */
+export async function runSuperLinkCli(argv: readonly string[]): Promise<number> {
+  const startedAt = performance.now();
+  let verbose = false;
+  let log = createFlowerLogger();
+  try {
+    const command = parseSuperLinkArgs(argv);
+    if (command.kind === "help") {
+      process.stdout.write(SUPERLINK_USAGE);
+      return 0;
+    }
+    if (command.kind === "version") {
+      process.stdout.write(`Flower version: ${version()} (flwr-ts)\n`);
+      return 0;
+    }
+    const { config } = command;
+    verbose = config.verbose;
+    log = createFlowerLogger({ verbose });
+    log("INFO", "Starting Flower SuperLink");
+    for (const warning of config.warnings) log("WARNING", warning);
+    const { state, store } = await openSuperLinkStores(config.database);
+    const superlink = new SuperLink({
+      state,
+      store,
+      fleetAddress: config.fleetAddress,
+      controlAddress: config.controlAddress,
+      tls: config.tls,
+      enableSupernodeAuth: config.enableSupernodeAuth,
+      log,
+    });
+    try {
+      await superlink.start();
+    } catch (error) {
+      await superlink.stop(0);
+      throw FlowerExit.code(
+        ExitCode.SUPERLINK_THREAD_CRASH,
+        `The SuperLink could not start: ${(error as Error).message}`,
+      );
+    }
+    log("DEBUG", `SuperLink ready in ${(performance.now() - startedAt).toFixed(0)} ms`);
+    return await new Promise<number>((resolve) => {
+      const onSignal = (signal: NodeJS.Signals) => {
+        process.off("SIGINT", onSignal);
+        process.off("SIGTERM", onSignal);
+        const code =
+          signal === "SIGINT" ? ExitCode.GRACEFUL_EXIT_SIGINT : ExitCode.GRACEFUL_EXIT_SIGTERM;
+        const { level, text, status } = flowerExitMessage(code, "SuperLink terminated gracefully.");
+        log(level, text);
+        void superlink.stop(1000).then(() => resolve(status));
+      };
+      process.on("SIGINT", onSignal);
+      process.on("SIGTERM", onSignal);
+    });
+  } catch (error) {
+    if (error instanceof FlowerExit) {
+      error.report(log);
+      return error.status;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,266 @@
+/**
+ * `flower-superlink` arguments: Flower 1.29's flags and defaults, parsed with `node:util`
+ * `parseArgs` and validated with zod, then checked in Flower's order with Flower's messages.
+ */
+import { existsSync, statSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { z } from "zod";
+import type { ServerTlsFiles } from "../../grpc/tls.js";
+import { ExitCode, FlowerExit } from "../flower-exit.js";
+
+/** Flower's in-memory database name (the default of `--database`). */
+export const IN_MEMORY_DATABASE = ":flwr-in-memory:";
+
+/** Usage text of `flower-superlink --help`. */
+export const SUPERLINK_USAGE = `usage: flower-superlink [-h] [-V] [--insecure] [--ssl-certfile SSL_CERTFILE]
+                        [--ssl-keyfile SSL_KEYFILE] [--ssl-ca-certfile SSL_CA_CERTFILE]
+                        [--isolation {subprocess,process}] [--database DATABASE]
+                        [--storage-dir STORAGE_DIR] [--enable-supernode-auth]
+                        [--serverappio-api-address SERVERAPPIO_API_ADDRESS]
+                        [--fleet-api-type {grpc-rere}] [--fleet-api-address FLEET_API_ADDRESS]
+                        [--control-api-address CONTROL_API_ADDRESS] [--verbose]
+
+Start a Flower SuperLink (flwr-ts).
+
+options:
+  -h, --help            show this help message and exit
+  -V, --version         show program's version number and exit
+  --insecure            Run the server without HTTPS (TLS disabled).
+  --ssl-certfile        Server TLS certificate file (PEM).
+  --ssl-keyfile         Server TLS private key file (PEM).
+  --ssl-ca-certfile     CA certificate file (PEM).
+  --isolation           subprocess (default) or process.
+  --database            ':flwr-in-memory:' (default) or a SQLite file path.
+  --storage-dir         Directory for FABs (default ~/.flwr/superlink/ffs).
+  --enable-supernode-auth
+                        Only SuperNodes registered with 'flwr supernode register' may connect.
+  --serverappio-api-address  (default 0.0.0.0:9091)
+  --fleet-api-address        (default 0.0.0.0:9092)
+  --control-api-address      (default 0.0.0.0:9093)
+  --verbose             Print DEBUG log lines.
+`;
+
+/** The validated configuration of a SuperLink process. */
+export interface SuperLinkConfig {
+  /** TLS files, or undefined for `--insecure`. */
+  tls: ServerTlsFiles | undefined;
+  /** `--enable-supernode-auth`. */
+  enableSupernodeAuth: boolean;
+  /** Normalized Fleet address. */
+  fleetAddress: string;
+  /** Normalized Control address. */
+  controlAddress: string;
+  /** Normalized ServerAppIo address. */
+  serverAppIoAddress: string;
+  /** `:flwr-in-memory:` or a SQLite path. */
+  database: string;
+  /** FAB storage directory. */
+  storageDir: string;
+  /** Isolation mode. */
+  isolation: "subprocess" | "process";
+  /** DEBUG logs. */
+  verbose: boolean;
+  /** Warnings to log before starting. */
+  warnings: string[];
+}
+
+/** What the CLI should do. */
+export type SuperLinkCommand =
+  | { kind: "help" }
+  | { kind: "version" }
+  | { kind: "run"; config: SuperLinkConfig };
+
+const optionsSchema = z.object({
+  insecure: z.boolean().default(false),
+  "ssl-certfile": z.string().min(1).optional(),
+  "ssl-keyfile": z.string().min(1).optional(),
+  "ssl-ca-certfile": z.string().min(1).optional(),
+  isolation: z.enum(["subprocess", "process"]).default("subprocess"),
+  database: z.string().min(1).default(IN_MEMORY_DATABASE),
+  "storage-dir": z.string().min(1).optional(),
+  "enable-supernode-auth": z.boolean().default(false),
+  "auth-list-public-keys": z.string().optional(),
+  "serverappio-api-address": z.string().default("0.0.0.0:9091"),
+  "simulationio-api-address": z.string().optional(),
+  "fleet-api-type": z.string().default("grpc-rere"),
+  "fleet-api-address": z.string().optional(),
+  "control-api-address": z.string().default("0.0.0.0:9093"),
+  "exec-api-address": z.string().optional(),
+  verbose: z.boolean().default(false),
+  help: z.boolean().default(false),
+  version: z.boolean().default(false),
+});
+
+/**
+ * Parses an address like Flower's `parse_address`: `host:port`, `[v6]:port`; port 0–65535.
+ * @returns the normalized `host:port` (`[v6]:port`), or undefined when it cannot be parsed.
+ */
+export function normalizeAddress(address: string): string | undefined {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]\s]+)|([0-9a-fA-F:]+:[0-9a-fA-F:]*)):(\d{1,5})$/.exec(
+    address,
+  );
+  if (!m) return undefined;
+  const port = Number(m[4]);
+  if (port > 65535) return undefined;
+  const v6 = m[1] ?? m[3];
+  return v6 !== undefined ? `[${v6}]:${port}` : `${m[2]}:${port}`;
+}
+
+function addressOrExit(address: string): string {
+  const normalized = normalizeAddress(address);
+  if (!normalized)
+    throw FlowerExit.code(
+      ExitCode.COMMON_ADDRESS_INVALID,
+      `Address (${address}) cannot be parsed.`,
+    );
+  return normalized;
+}
+
+function isFile(path: string): boolean {
+  return existsSync(path) && statSync(path).isFile();
+}
+
+const TLS_PARTIAL =
+  "You need to provide valid file paths to `--ssl-certfile`, `--ssl-keyfile`, and `—-ssl-ca-certfile` to create a secure connection in Fleet API server (gRPC-rere).";
+
+/** Flower's message when neither certificates nor `--insecure` are given. */
+export const CERTIFICATES_REQUIRED =
+  "Certificates are required unless running in insecure mode. Please provide certificate paths to `--ssl-certfile`, `--ssl-keyfile`, and `—-ssl-ca-certfile` or run the server in insecure mode using '--insecure' if you understand the risks.";
+
+const AUTH_NEEDS_TLS =
+  "The `--enable-supernode-auth` flag requires encrypted TLS communications. Please provide TLS certificates using the `--ssl-certfile`, `--ssl-keyfile` and `--ssl-ca-certfile` arguments to your SuperLink. Please refer to the Flower documentation for more information: https://flower.ai/docs/framework/v1.29.0/en/how-to-authenticate-supernodes.html";
+
+/**
+ * Parses and validates `argv` (without node and script).
+ * @throws FlowerExit with Flower's message and status for every invalid combination.
+ */
+export function parseSuperLinkArgs(argv: readonly string[]): SuperLinkCommand {
+  let values: Record<string, unknown>;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        insecure: { type: "boolean" },
+        "ssl-certfile": { type: "string" },
+        "ssl-keyfile": { type: "string" },
+        "ssl-ca-certfile": { type: "string" },
+        isolation: { type: "string" },
+        database: { type: "string" },
+        "storage-dir": { type: "string" },
+        "enable-supernode-auth": { type: "boolean" },
+        "auth-list-public-keys": { type: "string" },
+        "serverappio-api-address": { type: "string" },
+        "simulationio-api-address": { type: "string" },
+        "fleet-api-type": { type: "string" },
+        "fleet-api-address": { type: "string" },
+        "control-api-address": { type: "string" },
+        "exec-api-address": { type: "string" },
+        verbose: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+        version: { type: "boolean", short: "V" },
+      },
+    }));
+  } catch (error) {
+    throw new FlowerExit(
+      2,
+      `${SUPERLINK_USAGE.split("\n\n")[0]}\nflower-superlink: error: ${(error as Error).message}`,
+      "plain",
+    );
+  }
+  const parsed = optionsSchema.safeParse(values);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new FlowerExit(
+      2,
+      `flower-superlink: error: argument --${String(issue.path[0])}: ${issue.message}`,
+      "plain",
+    );
+  }
+  const o = parsed.data;
+  if (o.help) return { kind: "help" };
+  if (o.version) return { kind: "version" };
+
+  const warnings: string[] = [];
+  if (o["exec-api-address"] !== undefined) {
+    if (argv.some((a) => a === "--control-api-address" || a.startsWith("--control-api-address=")))
+      throw FlowerExit.code(
+        ExitCode.SUPERLINK_INVALID_ARGS,
+        "Both `--control-api-address` and `--exec-api-address` are set. Please use only `--control-api-address` as `--exec-api-address` is deprecated.",
+      );
+    warnings.push(
+      "The `--exec-api-address` argument is deprecated and will be removed in a future release. Use `--control-api-address` instead.",
+    );
+  }
+  const serverAppIoAddress = addressOrExit(
+    o["simulationio-api-address"] ?? o["serverappio-api-address"],
+  );
+  const controlAddress = addressOrExit(o["exec-api-address"] ?? o["control-api-address"]);
+
+  // Certificates (Flower's try_obtain_server_certificates).
+  let tls: ServerTlsFiles | undefined;
+  const ca = o["ssl-ca-certfile"];
+  const cert = o["ssl-certfile"];
+  const key = o["ssl-keyfile"];
+  if (o.insecure) {
+    warnings.push(
+      "Option `--insecure` was set. Starting insecure HTTP server with unencrypted communication (TLS disabled). Proceed only if you understand the risks.",
+    );
+  } else if (ca && cert && key) {
+    if (!isFile(ca))
+      throw FlowerExit.plain("Path argument `--ssl-ca-certfile` does not point to a file.");
+    if (!isFile(cert))
+      throw FlowerExit.plain("Path argument `--ssl-certfile` does not point to a file.");
+    if (!isFile(key))
+      throw FlowerExit.plain("Path argument `--ssl-keyfile` does not point to a file.");
+    tls = { caCertFile: ca, certFile: cert, keyFile: key };
+  } else if (ca || cert || key) {
+    throw FlowerExit.plain(TLS_PARTIAL);
+  } else {
+    throw new FlowerExit(1, CERTIFICATES_REQUIRED, "ERROR");
+  }
+
+  const enableSupernodeAuth = o["enable-supernode-auth"];
+  if (enableSupernodeAuth) {
+    if (o.insecure) throw FlowerExit.code(ExitCode.SUPERLINK_INVALID_ARGS, AUTH_NEEDS_TLS);
+    if (o["fleet-api-type"] !== "grpc-rere")
+      throw FlowerExit.code(
+        ExitCode.SUPERLINK_INVALID_ARGS,
+        "The `--enable-supernode-auth` flag is only supported with the gRPC-rere Fleet API transport. Please set `--fleet-api-type` to `grpc-rere`.",
+      );
+  } else {
+    warnings.push(
+      "SuperNode authentication is disabled. The SuperLink will accept connections from any SuperNode.",
+    );
+  }
+  if (o["auth-list-public-keys"] !== undefined)
+    throw FlowerExit.code(
+      ExitCode.SUPERLINK_INVALID_ARGS,
+      "The `--auth-list-public-keys` argument is no longer supported. To enable SuperNode authentication,  use the `--enable-supernode-auth` flag and use the Flower CLI to register SuperNodes by supplying their public keys. Please refer to the Flower documentation for more information: https://flower.ai/docs/framework/v1.29.0/en/how-to-authenticate-supernodes.html",
+    );
+  if (o["fleet-api-type"] !== "grpc-rere")
+    throw FlowerExit.code(
+      ExitCode.SUPERLINK_INVALID_ARGS,
+      `Fleet API type '${o["fleet-api-type"]}' is not supported by the flwr-ts SuperLink; use 'grpc-rere'.`,
+    );
+  const fleetAddress = addressOrExit(o["fleet-api-address"] ?? "0.0.0.0:9092");
+
+  return {
+    kind: "run",
+    config: {
+      tls,
+      enableSupernodeAuth,
+      fleetAddress,
+      controlAddress,
+      serverAppIoAddress,
+      database: o.database,
+      storageDir: o["storage-dir"] ?? join(homedir(), ".flwr", "superlink", "ffs"),
+      isolation: o.isolation,
+      verbose: o.verbose,
+      warnings,
+    },
+  };
+}

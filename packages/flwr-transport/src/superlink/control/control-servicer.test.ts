@@ -1,0 +1,91 @@
+/** The Control API's SuperNode and federation rpcs over real TLS gRPC. */
+import { status } from "@grpc/grpc-js";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { NOOP_FEDERATION, NOOP_FLWR_AID, NodeStatus } from "../state/link-state.js";
+import { newNodeKey, startTestSuperLink, type TestSuperLink } from "../testing/test-kit.js";
+
+let link: TestSuperLink;
+beforeAll(async () => {
+  link = await startTestSuperLink({ tls: true, enableSupernodeAuth: true });
+});
+afterAll(() => link?.stop());
+
+describe("Control API: SuperNodes", () => {
+  test("register → list (registered, owner <id:none>/none) → unregister", async () => {
+    const control = link.control();
+    const key = newNodeKey();
+    const nodeId = (await control.registerNode({ publicKey: key.publicKeyPem })).nodeId ?? 0n;
+    expect(nodeId).toBeGreaterThan(1n);
+    const listed = await control.listNodes({});
+    expect(listed.now).toMatch(/\+00:00$/);
+    const info = listed.nodesInfo.find((n) => n.nodeId === nodeId)!;
+    expect(info).toMatchObject({
+      ownerAid: NOOP_FLWR_AID,
+      ownerName: "none",
+      status: NodeStatus.REGISTERED,
+      heartbeatInterval: 30,
+    });
+    expect(Buffer.from(info.publicKey)).toEqual(key.publicKeyPem);
+    await expect(control.unregisterNode({ nodeId })).resolves.toEqual({});
+    const after = (await control.listNodes({})).nodesInfo.find((n) => n.nodeId === nodeId)!;
+    expect(after.status).toBe(NodeStatus.UNREGISTERED);
+    await expect(control.unregisterNode({ nodeId })).rejects.toMatchObject({
+      code: status.NOT_FOUND,
+      details: "Node ID not found for account",
+    });
+    await expect(control.registerNode({ publicKey: key.publicKeyPem })).rejects.toMatchObject({
+      code: status.FAILED_PRECONDITION,
+      details: "Public key already in use",
+    });
+  });
+
+  test("invalid public keys are refused with Flower's message", async () => {
+    const control = link.control();
+    const { generateKeyPairSync } = await import("node:crypto");
+    const rsa = generateKeyPairSync("rsa", { modulusLength: 1024 }).publicKey.export({
+      type: "spki",
+      format: "pem",
+    });
+    const k1 = generateKeyPairSync("ec", { namedCurve: "secp256k1" }).publicKey.export({
+      type: "spki",
+      format: "pem",
+    });
+    for (const bad of ["", "ecdsa-sha2-nistp384 AAAA", rsa, k1, "-----BEGIN PUBLIC KEY-----\nx\n"])
+      await expect(control.registerNode({ publicKey: Buffer.from(bad) })).rejects.toMatchObject({
+        code: status.FAILED_PRECONDITION,
+        details: "The provided public key is not valid",
+      });
+  });
+});
+
+describe("Control API: federations and the rest", () => {
+  test("the NoOp federation is listed and shown", async () => {
+    const control = link.control();
+    const { federations } = await control.listFederations({});
+    expect(federations.map((f) => f.name)).toEqual([NOOP_FEDERATION]);
+    const shown = await control.showFederation({ federationName: NOOP_FEDERATION });
+    expect(shown.federation?.members[0]?.account?.id).toBe(NOOP_FLWR_AID);
+    await expect(control.showFederation({ federationName: "@x/y" })).rejects.toMatchObject({
+      code: status.FAILED_PRECONDITION,
+    });
+  });
+
+  test("federation management is UNIMPLEMENTED as in Flower OSS", async () => {
+    const control = link.control();
+    await expect(
+      control.createFederation({ federationName: "f", description: "", simulation: false }),
+    ).rejects.toMatchObject({
+      code: status.UNIMPLEMENTED,
+      details: "SuperLink does not support federation management.",
+    });
+    await expect(control.listInvitations({})).rejects.toMatchObject({ code: status.UNIMPLEMENTED });
+  });
+
+  test("login details are empty without account auth; artifacts are unimplemented", async () => {
+    const control = link.control();
+    await expect(control.getLoginDetails({})).resolves.toMatchObject({ authnType: "" });
+    await expect(control.pullArtifacts({ runId: 1n })).rejects.toMatchObject({
+      code: status.UNIMPLEMENTED,
+    });
+  });
+});

@@ -1,0 +1,95 @@
+/**
+ * Control API SuperNode rpcs (`flwr supernode register|unregister|list`), as Flower 1.29's
+ * ControlServicer: keys are PEM SubjectPublicKeyInfo on a NIST curve, unique forever; nodes are
+ * owned by the caller's account, which alone may list and unregister them.
+ */
+import { createPublicKey } from "node:crypto";
+import type {
+  ListNodesResponse,
+  RegisterNodeRequest,
+  RegisterNodeResponse,
+  UnregisterNodeRequest,
+  UnregisterNodeResponse,
+} from "@flwr-ts/core/proto";
+import { nistCurveOf } from "@flwr-ts/crypto";
+import { status } from "@grpc/grpc-js";
+import { RpcError } from "../../grpc/rpc-error.js";
+import type { CallContext } from "../../grpc/server-handlers.js";
+import {
+  HEARTBEAT_DEFAULT_INTERVAL,
+  type LinkState,
+  NodeNotFoundError,
+  PublicKeyInUseError,
+} from "../state/link-state.js";
+import { isoTimestamp } from "../state/state-values.js";
+import type { AccountResolver } from "./account.js";
+
+/** Flower's `PUBLIC_KEY_NOT_VALID`. */
+export const PUBLIC_KEY_NOT_VALID = "The provided public key is not valid";
+/** Flower's `PUBLIC_KEY_ALREADY_IN_USE_MESSAGE`. */
+export const PUBLIC_KEY_ALREADY_IN_USE_MESSAGE = "Public key already in use";
+/** Flower's `NODE_NOT_FOUND_MESSAGE`. */
+export const NODE_NOT_FOUND_MESSAGE = "Node ID not found for account";
+
+/** True when `bytes` is a PEM SubjectPublicKeyInfo of an EC key on a NIST curve. */
+export function isValidNodePublicKey(bytes: Uint8Array): boolean {
+  const text = Buffer.from(bytes).toString("latin1");
+  if (!text.includes("-----BEGIN PUBLIC KEY-----")) return false;
+  try {
+    return nistCurveOf(createPublicKey({ key: text, format: "pem" })) !== undefined;
+  } catch {
+    return false;
+  }
+}
+
+/** Dependencies of the node rpcs. */
+export interface NodeHandlerDeps {
+  /** SuperLink state. */
+  state: LinkState;
+  /** The caller's account. */
+  account: AccountResolver;
+  /** Clock in epoch ms (for `now`); default `Date.now`. */
+  clock?: () => number;
+}
+
+/** The Control API's SuperNode rpcs. */
+export function createNodeHandlers(deps: NodeHandlerDeps) {
+  const { state, account } = deps;
+  const clock = deps.clock ?? Date.now;
+  return {
+    registerNode: (request: RegisterNodeRequest, ctx: CallContext): RegisterNodeResponse => {
+      if (!isValidNodePublicKey(request.publicKey))
+        throw new RpcError(status.FAILED_PRECONDITION, PUBLIC_KEY_NOT_VALID);
+      const { flwrAid, accountName } = account(ctx);
+      try {
+        const nodeId = state.createNode(
+          flwrAid,
+          accountName,
+          request.publicKey,
+          HEARTBEAT_DEFAULT_INTERVAL,
+        );
+        return { nodeId };
+      } catch (error) {
+        if (error instanceof PublicKeyInUseError)
+          throw new RpcError(status.FAILED_PRECONDITION, PUBLIC_KEY_ALREADY_IN_USE_MESSAGE);
+        throw error;
+      }
+    },
+
+    unregisterNode: (request: UnregisterNodeRequest, ctx: CallContext): UnregisterNodeResponse => {
+      try {
+        state.deleteNode(account(ctx).flwrAid, request.nodeId);
+      } catch (error) {
+        if (error instanceof NodeNotFoundError)
+          throw new RpcError(status.NOT_FOUND, NODE_NOT_FOUND_MESSAGE);
+        throw error;
+      }
+      return {};
+    },
+
+    listNodes: (_request: unknown, ctx: CallContext): ListNodesResponse => ({
+      nodesInfo: state.getNodeInfo({ ownerAids: [account(ctx).flwrAid] }),
+      now: isoTimestamp(clock()),
+    }),
+  };
+}

@@ -1,0 +1,357 @@
+/**
+ * The Fleet API (SuperNode → SuperLink) with Flower 1.29's semantics and status codes
+ * (`flwr.server.superlink.fleet.grpc_rere.fleet_servicer` + `message_handler`).
+ *
+ * Differences from Flower, all compatible with Python SuperNodes:
+ * - **Fast restart.** ActivateNode on a node that is still `online` succeeds (Flower answers
+ *   FAILED_PRECONDITION "could not be activated" until `online_until` passes, ≈60 s). The auth
+ *   middleware has proven that the caller holds the node's private key (the request's
+ *   `public_key` must be the signing key, and the signed timestamp is fresh and unreplayed), so a
+ *   crashed SuperNode restarting with its key is the node itself: it comes back at once.
+ * - **Long-polling PullMessages (opt-in).** A client sending the metadata entry
+ *   {@link PULL_WAIT_HEADER} (milliseconds, capped at {@link MAX_PULL_WAIT_MS}) has its
+ *   PullMessages held open until an instruction for it arrives or the wait passes, then gets the
+ *   usual (possibly empty) response. Clients that do not send it — Python SuperNodes, which poll
+ *   every few seconds — are answered immediately, exactly as Flower does.
+ * - **Message source check.** PushMessages refuses a reply whose `src_node_id` is not the
+ *   authenticated node (INVALID_ARGUMENT), so a node cannot answer for another.
+ * - Unknown runs give PERMISSION_DENIED "Run ID not found: <id>" everywhere (Flower's GetRun/GetFab
+ *   message; its other rpcs fail with a generic error), and an empty PushMessages gives
+ *   INVALID_ARGUMENT instead of a crash.
+ */
+import {
+  type ActivateNodeRequest,
+  type ConfirmMessageReceivedRequest,
+  type DeactivateNodeRequest,
+  type FleetDefinition,
+  type GetFabRequest,
+  type GetRunRequest,
+  type PullMessagesRequest,
+  PullMessagesRequest as PullMessagesRequestCodec,
+  type PullMessagesResponse,
+  PullMessagesResponse as PullMessagesResponseCodec,
+  type PullObjectRequest,
+  type PushMessagesRequest,
+  PushMessagesRequest as PushMessagesRequestCodec,
+  type PushMessagesResponse,
+  PushMessagesResponse as PushMessagesResponseCodec,
+  type PushObjectRequest,
+  type RegisterNodeFleetRequest,
+  type SendNodeHeartbeatRequest,
+  type UnregisterNodeFleetRequest,
+} from "@flwr-ts/core/proto";
+import { status } from "@grpc/grpc-js";
+import { RpcError } from "../../grpc/rpc-error.js";
+import type { CallContext, ServiceHandlers } from "../../grpc/server-handlers.js";
+import {
+  InvalidObjectIdError,
+  NoObjectInStoreError,
+  type ObjectStore,
+  UnexpectedObjectContentError,
+} from "../../object-store/object-store.js";
+import {
+  HEARTBEAT_MAX_INTERVAL,
+  HEARTBEAT_MIN_INTERVAL,
+  type LinkState,
+  NOOP_ACCOUNT_NAME,
+  NOOP_FLWR_AID,
+  PublicKeyInUseError,
+  RunStatusValue,
+  RunSubStatus,
+} from "../state/link-state.js";
+import { waitForChange } from "../state/wait-for-change.js";
+
+/** Metadata entry by which a client asks PullMessages to wait for work (milliseconds). */
+export const PULL_WAIT_HEADER = "flwr-ts-pull-wait-ms";
+/** Longest PullMessages wait granted (ms). */
+export const MAX_PULL_WAIT_MS = 30_000;
+
+/** Flower's messages for self-(un)registration while SuperNode authentication is enabled. */
+export const REGISTER_DISABLED_MESSAGE =
+  "SuperNode authentication is enabled. All SuperNodes must be registered via the CLI.";
+/** See {@link REGISTER_DISABLED_MESSAGE}. */
+export const UNREGISTER_DISABLED_MESSAGE =
+  "SuperNode authentication is enabled. All SuperNodes must be unregistered via the CLI.";
+/** ActivateNode with a key no node has. */
+export const NO_NODE_FOR_KEY_MESSAGE = "No SuperNode found with the given public key.";
+
+const STATUS_MESSAGES: Record<string, string> = {
+  [RunStatusValue.PENDING]: "Run is pending.",
+  [RunStatusValue.STARTING]: "Run is starting.",
+  [RunStatusValue.RUNNING]: "Run is running.",
+  [RunStatusValue.FINISHED]: "Run is finished.",
+};
+
+/** Options of {@link createFleetHandlers}. */
+export interface FleetServicerOptions {
+  /** SuperLink state. */
+  state: LinkState;
+  /** Object store of message contents. */
+  store: ObjectStore;
+  /** `--enable-supernode-auth`: nodes are registered only via the Control API. */
+  enableSupernodeAuth: boolean;
+  /** Reports events worth an INFO line (activations etc.); default silent. */
+  log?: (level: "INFO" | "WARNING" | "ERROR" | "DEBUG", message: string) => void;
+}
+
+function validateHeartbeatInterval(interval: number): void {
+  if (!(interval >= HEARTBEAT_MIN_INTERVAL && interval <= HEARTBEAT_MAX_INTERVAL))
+    throw new RpcError(status.INVALID_ARGUMENT, "Invalid heartbeat interval");
+}
+
+function requestedWaitMs(ctx: CallContext): number {
+  const raw = ctx.metadata.get(PULL_WAIT_HEADER)[0];
+  if (typeof raw !== "string" || !/^\d{1,9}$/.test(raw)) return 0;
+  return Math.min(Number(raw), MAX_PULL_WAIT_MS);
+}
+
+/** Builds the Fleet rpc handlers. */
+export function createFleetHandlers(
+  options: FleetServicerOptions,
+): ServiceHandlers<typeof FleetDefinition> {
+  const { state, store, enableSupernodeAuth } = options;
+  const log = options.log ?? (() => {});
+
+  /** Flower's `check_abort` for Fleet rpcs: the run must be running. */
+  const requireRunning = (runId: bigint): void => {
+    const runStatus = state.getRunStatus([runId]).get(runId);
+    if (!runStatus) throw new RpcError(status.PERMISSION_DENIED, `Run ID not found: ${runId}`);
+    if (runStatus.status !== RunStatusValue.RUNNING) {
+      let message = STATUS_MESSAGES[runStatus.status] ?? `Run is ${runStatus.status}.`;
+      if (runStatus.subStatus === RunSubStatus.STOPPED) message += " Stopped by user.";
+      throw new RpcError(status.PERMISSION_DENIED, message);
+    }
+  };
+
+  const recordTraffic = (runId: bigint, bytesSent: number, bytesRecv: number): void => {
+    if (bytesSent === 0 && bytesRecv === 0) return;
+    try {
+      state.storeTraffic(runId, { bytesSent, bytesRecv });
+    } catch (error) {
+      log("ERROR", `Could not record traffic of run ${runId}: ${String(error)}`);
+    }
+  };
+
+  const pullOnce = (request: PullMessagesRequest): PullMessagesResponse => {
+    const nodeId = request.node?.nodeId ?? 0n;
+    const messages = state.getMessageIns(nodeId, 1);
+    const response: PullMessagesResponse = {
+      reconnect: undefined,
+      messagesList: [],
+      messageObjectTrees: [],
+    };
+    let runId: bigint | undefined;
+    for (const message of messages) {
+      const id = message.metadata?.messageId ?? "";
+      try {
+        const tree = store.getObjectTree(id);
+        response.messagesList.push(message);
+        response.messageObjectTrees.push(tree);
+        runId = message.metadata?.runId;
+      } catch (error) {
+        if (!(error instanceof NoObjectInStoreError)) throw error;
+        log("ERROR", error.message);
+        state.deleteMessages([id]);
+      }
+    }
+    if (runId !== undefined) {
+      recordTraffic(
+        runId,
+        PullMessagesResponseCodec.encode(response).finish().length,
+        PullMessagesRequestCodec.encode(request).finish().length,
+      );
+    }
+    return response;
+  };
+
+  return {
+    registerNode: (request: RegisterNodeFleetRequest) => {
+      if (enableSupernodeAuth) {
+        log("ERROR", "SuperNode registration is disabled through Fleet API.");
+        throw new RpcError(status.FAILED_PRECONDITION, REGISTER_DISABLED_MESSAGE);
+      }
+      try {
+        const nodeId = state.createNode(NOOP_FLWR_AID, NOOP_ACCOUNT_NAME, request.publicKey, 0);
+        log("DEBUG", `[Fleet.RegisterNode] Registered node_id=${nodeId}`);
+        return { nodeId };
+      } catch (error) {
+        if (error instanceof PublicKeyInUseError)
+          throw new RpcError(status.FAILED_PRECONDITION, error.message);
+        throw error;
+      }
+    },
+
+    activateNode: (request: ActivateNodeRequest) => {
+      const nodeId = state.getNodeIdByPublicKey(request.publicKey);
+      if (nodeId === undefined) {
+        log("ERROR", `[Fleet.ActivateNode] Activation failed: ${NO_NODE_FOR_KEY_MESSAGE}`);
+        throw new RpcError(status.FAILED_PRECONDITION, NO_NODE_FOR_KEY_MESSAGE);
+      }
+      validateHeartbeatInterval(request.heartbeatInterval);
+      // Fast restart: the middleware proved the caller signs with this very key.
+      if (!state.activateNode(nodeId, request.heartbeatInterval, { reactivate: true }))
+        throw new RpcError(
+          status.FAILED_PRECONDITION,
+          `SuperNode with node ID ${nodeId} could not be activated.`,
+        );
+      log("INFO", `[Fleet.ActivateNode] Activated node_id=${nodeId}`);
+      return { nodeId };
+    },
+
+    deactivateNode: (request: DeactivateNodeRequest) => {
+      if (!state.deactivateNode(request.nodeId))
+        throw new RpcError(
+          status.FAILED_PRECONDITION,
+          `SuperNode with node ID ${request.nodeId} could not be deactivated.`,
+        );
+      log("INFO", `[Fleet.DeactivateNode] Deactivated node_id=${request.nodeId}`);
+      return {};
+    },
+
+    unregisterNode: (request: UnregisterNodeFleetRequest) => {
+      if (enableSupernodeAuth) {
+        log("ERROR", "SuperNode unregistration is disabled through Fleet API.");
+        throw new RpcError(status.FAILED_PRECONDITION, UNREGISTER_DISABLED_MESSAGE);
+      }
+      try {
+        state.deleteNode(NOOP_FLWR_AID, request.nodeId);
+      } catch (error) {
+        throw new RpcError(
+          status.FAILED_PRECONDITION,
+          error instanceof Error ? error.message : String(error),
+        );
+      }
+      return {};
+    },
+
+    sendNodeHeartbeat: (request: SendNodeHeartbeatRequest) => {
+      validateHeartbeatInterval(request.heartbeatInterval);
+      const success = state.acknowledgeNodeHeartbeat(
+        request.node?.nodeId ?? 0n,
+        request.heartbeatInterval,
+      );
+      return { success };
+    },
+
+    pullMessages: async (request: PullMessagesRequest, ctx: CallContext) => {
+      const nodeId = request.node?.nodeId ?? 0n;
+      const waitMs = requestedWaitMs(ctx);
+      const deadline = Date.now() + waitMs;
+      for (;;) {
+        const response = pullOnce(request);
+        const remaining = deadline - Date.now();
+        if (response.messagesList.length > 0 || remaining <= 0 || ctx.signal.aborted)
+          return response;
+        const outcome = await waitForChange(
+          state,
+          (e) => e.type === "message-ins" && e.dstNodeId === nodeId,
+          { timeoutMs: remaining, signal: ctx.signal },
+        );
+        if (outcome !== "event") return pullOnce(request);
+      }
+    },
+
+    pushMessages: (request: PushMessagesRequest) => {
+      const message = request.messagesList[0];
+      if (!message?.metadata)
+        throw new RpcError(
+          status.INVALID_ARGUMENT,
+          "PushMessages needs one message with metadata.",
+        );
+      const nodeId = request.node?.nodeId ?? 0n;
+      if (message.metadata.srcNodeId !== nodeId)
+        throw new RpcError(
+          status.INVALID_ARGUMENT,
+          `Message source node ID ${message.metadata.srcNodeId} is not the requesting node ${nodeId}.`,
+        );
+      const runId = message.metadata.runId;
+      requireRunning(runId);
+      const objectsToPush = new Set<string>();
+      try {
+        for (const tree of request.messageObjectTrees)
+          for (const id of store.preregister(runId, tree)) objectsToPush.add(id);
+      } catch (error) {
+        if (error instanceof InvalidObjectIdError)
+          throw new RpcError(status.INVALID_ARGUMENT, error.message);
+        throw error;
+      }
+      const stored = state.storeMessageRes(message);
+      if (!stored.ok) log("ERROR", `[Fleet.PushMessages] Reply not stored: ${stored.reason}`);
+      const response: PushMessagesResponse = {
+        reconnect: { reconnect: 5n },
+        results: new Map([[stored.ok ? stored.messageId : "None", 0]]),
+        objectsToPush: [...objectsToPush],
+      };
+      recordTraffic(
+        runId,
+        PushMessagesResponseCodec.encode(response).finish().length,
+        PushMessagesRequestCodec.encode(request).finish().length,
+      );
+      const runtime = request.clientappRuntimeList[0];
+      if (runtime !== undefined) state.addClientappRuntime(runId, runtime);
+      return response;
+    },
+
+    getRun: (request: GetRunRequest) => {
+      const run = state.getRun(request.runId);
+      if (!run) throw new RpcError(status.PERMISSION_DENIED, `Run ID not found: ${request.runId}`);
+      requireRunning(request.runId);
+      return { run };
+    },
+
+    getFab: (request: GetFabRequest) => {
+      const run = state.getRun(request.runId);
+      if (!run) throw new RpcError(status.PERMISSION_DENIED, `Run ID not found: ${request.runId}`);
+      requireRunning(request.runId);
+      if (request.hashStr !== run.fabHash)
+        throw new RpcError(
+          status.PERMISSION_DENIED,
+          `Requested FAB hash ${request.hashStr} does not match run FAB hash ${run.fabHash}.`,
+        );
+      const fab = state.getFab(request.hashStr);
+      if (!fab)
+        throw new RpcError(status.PERMISSION_DENIED, `Found no FAB with hash: ${request.hashStr}`);
+      return { fab };
+    },
+
+    pushObject: (request: PushObjectRequest) => {
+      requireRunning(request.runId);
+      let stored: boolean;
+      try {
+        stored = store.put(request.objectId, request.objectContent);
+      } catch (error) {
+        if (error instanceof UnexpectedObjectContentError)
+          throw new RpcError(status.FAILED_PRECONDITION, error.message);
+        throw error;
+      }
+      if (stored) recordTraffic(request.runId, 0, request.objectContent.length);
+      else log("ERROR", `[Fleet.PushObject] Object ${request.objectId} not stored.`);
+      return { stored };
+    },
+
+    pullObject: (request: PullObjectRequest) => {
+      requireRunning(request.runId);
+      const found = store.get(request.objectId);
+      if (!found.found)
+        return { objectFound: false, objectAvailable: false, objectContent: Buffer.alloc(0) };
+      if (!found.available)
+        return { objectFound: true, objectAvailable: false, objectContent: Buffer.alloc(0) };
+      recordTraffic(request.runId, found.content.length, 0);
+      return {
+        objectFound: true,
+        objectAvailable: true,
+        objectContent: Buffer.from(
+          found.content.buffer,
+          found.content.byteOffset,
+          found.content.byteLength,
+        ),
+      };
+    },
+
+    confirmMessageReceived: (request: ConfirmMessageReceivedRequest) => {
+      requireRunning(request.runId);
+      store.deleteMessage(request.messageObjectId);
+      return {};
+    },
+  };
+}

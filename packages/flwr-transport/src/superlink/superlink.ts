@@ -1,0 +1,173 @@
+/**
+ * The SuperLink process in one object: a LinkState and an ObjectStore behind a Fleet server
+ * (SuperNodes, authenticated by the node-auth middleware) and a Control server (the `flwr` CLI),
+ * both with the same TLS key pair, or plaintext when `tls` is undefined. `start()` binds and
+ * resolves with the bound ports (port 0 picks a free one); `stop()` shuts both down.
+ *
+ * The ServerAppIo API (runs) plugs in through {@link SuperLinkOptions.extraServers} until it has
+ * its own option.
+ */
+
+import { ControlDefinition, FleetDefinition } from "@flwr-ts/core/proto";
+import { ReplayCache, SignatureVerifier } from "@flwr-ts/crypto";
+import { Server, type ServerCredentials } from "@grpc/grpc-js";
+import { flowerChannelOptions } from "../grpc/channel-options.js";
+import { createServiceImplementation } from "../grpc/server-handlers.js";
+import { type ServerTlsFiles, serverCredentials } from "../grpc/tls.js";
+import type { ObjectStore } from "../object-store/object-store.js";
+import { createNodeAuthMiddleware } from "./auth/node-auth-middleware.js";
+import { type ControlRunHandlers, createControlHandlers } from "./control/control-servicer.js";
+import { createFleetHandlers } from "./fleet/fleet-servicer.js";
+import { type Logger, silentLogger } from "./logger.js";
+import type { LinkState } from "./state/link-state.js";
+
+/** Server options Flower uses (message sizes, keepalive, 1000 concurrent rpcs). */
+export const SUPERLINK_SERVER_OPTIONS = {
+  ...flowerChannelOptions,
+  "grpc.max_concurrent_streams": 1000,
+};
+
+/** Options of {@link SuperLink}. */
+export interface SuperLinkOptions {
+  /** State (in-memory or SQLite). Closed by `stop()`. */
+  state: LinkState;
+  /** Object store. Closed by `stop()`. */
+  store: ObjectStore;
+  /** Fleet API address, e.g. `0.0.0.0:9092` or `127.0.0.1:0`. */
+  fleetAddress: string;
+  /** Control API address, e.g. `0.0.0.0:9093`. */
+  controlAddress: string;
+  /** PEM files for TLS on Fleet and Control; undefined = plaintext (`--insecure`). */
+  tls?: ServerTlsFiles | undefined;
+  /** `--enable-supernode-auth`: SuperNodes are registered only via the Control API. */
+  enableSupernodeAuth: boolean;
+  /** Replay protection of signed Fleet requests (default on). */
+  replayProtection?: boolean;
+  /** Run rpcs of the Control API (next issue); default UNIMPLEMENTED. */
+  controlRunHandlers?: ControlRunHandlers;
+  /** Log sink; default silent. */
+  log?: Logger;
+}
+
+/** Where the servers listen once started. */
+export interface SuperLinkAddresses {
+  /** Bound Fleet port. */
+  fleetPort: number;
+  /** Bound Control port. */
+  controlPort: number;
+}
+
+function bind(server: Server, address: string, creds: ServerCredentials): Promise<number> {
+  return new Promise((resolve, reject) =>
+    server.bindAsync(address, creds, (error, port) => (error ? reject(error) : resolve(port))),
+  );
+}
+
+function hostOf(address: string): string {
+  const i = address.lastIndexOf(":");
+  return i < 0 ? address : address.slice(0, i);
+}
+
+/** A SuperLink: state, object store, Fleet and Control servers. */
+export class SuperLink {
+  private readonly fleet = new Server(SUPERLINK_SERVER_OPTIONS);
+  private readonly control = new Server(SUPERLINK_SERVER_OPTIONS);
+  private addresses: SuperLinkAddresses | undefined;
+  private stopped = false;
+  private readonly log: Logger;
+
+  /** @param options - see {@link SuperLinkOptions}. */
+  constructor(private readonly options: SuperLinkOptions) {
+    this.log = options.log ?? silentLogger;
+  }
+
+  /** The state (for tests and embedding). */
+  get state(): LinkState {
+    return this.options.state;
+  }
+
+  /** The object store. */
+  get store(): ObjectStore {
+    return this.options.store;
+  }
+
+  /** Bound ports; throws before `start()`. */
+  get ports(): SuperLinkAddresses {
+    if (!this.addresses) throw new Error("SuperLink is not started");
+    return this.addresses;
+  }
+
+  /**
+   * Builds the services, binds both servers and starts serving.
+   * @throws when a port cannot be bound or a TLS file cannot be read.
+   */
+  async start(): Promise<SuperLinkAddresses> {
+    const { state, store, enableSupernodeAuth, tls } = this.options;
+    const creds = serverCredentials(tls);
+    const onError = (method: string, error: unknown) =>
+      this.log(
+        "ERROR",
+        `Unexpected error in ${method}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+      );
+    const auth = createNodeAuthMiddleware({
+      state,
+      verifier: new SignatureVerifier(),
+      replayCache: this.options.replayProtection === false ? null : new ReplayCache(),
+    });
+    const fleet = createServiceImplementation(
+      FleetDefinition,
+      createFleetHandlers({ state, store, enableSupernodeAuth, log: this.log }),
+      { middleware: [auth], onError },
+    );
+    this.fleet.addService(fleet.definition, fleet.implementation);
+    const control = createServiceImplementation(
+      ControlDefinition,
+      createControlHandlers({
+        state,
+        store,
+        ...(this.options.controlRunHandlers
+          ? { runHandlers: this.options.controlRunHandlers }
+          : {}),
+      }),
+      { onError },
+    );
+    this.control.addService(control.definition, control.implementation);
+    const controlPort = await bind(this.control, this.options.controlAddress, creds);
+    this.log(
+      "INFO",
+      `Flower Deployment Runtime: Starting Control API on ${hostOf(this.options.controlAddress)}:${controlPort}`,
+    );
+    const fleetPort = await bind(this.fleet, this.options.fleetAddress, creds);
+    this.log(
+      "INFO",
+      `Flower Deployment Runtime: Starting Fleet API (gRPC-rere) on ${hostOf(this.options.fleetAddress)}:${fleetPort}`,
+    );
+    this.addresses = { fleetPort, controlPort };
+    return this.addresses;
+  }
+
+  /**
+   * Stops both servers: in-flight calls get `graceMs` to finish, then are cancelled; closes the
+   * state and the store. Idempotent.
+   */
+  async stop(graceMs = 1000): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await Promise.all([this.fleet, this.control].map((s) => shutdown(s, graceMs)));
+    this.options.state.close();
+    this.options.store.close();
+  }
+}
+
+function shutdown(server: Server, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, graceMs);
+    server.tryShutdown(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
