@@ -1,0 +1,79 @@
+import { writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, test } from "vitest";
+import { FlowerExit } from "../flower-exit.js";
+import { normalizeAddress, parseSuperLinkArgs } from "./superlink-args.js";
+
+const pem = join(tmpdir(), `flwr-args-${process.pid}.pem`);
+writeFileSync(pem, "-----BEGIN CERTIFICATE-----\n");
+const tls = ["--ssl-ca-certfile", pem, "--ssl-certfile", pem, "--ssl-keyfile", pem];
+
+function exitOf(argv: string[]): FlowerExit {
+  try {
+    parseSuperLinkArgs(argv);
+  } catch (error) {
+    if (error instanceof FlowerExit) return error;
+    throw error;
+  }
+  throw new Error("expected an exit");
+}
+
+describe("flower-superlink arguments", () => {
+  test("Flower's defaults", () => {
+    const cmd = parseSuperLinkArgs(tls);
+    expect(cmd.kind).toBe("run");
+    if (cmd.kind !== "run") return;
+    expect(cmd.config).toMatchObject({
+      fleetAddress: "0.0.0.0:9092",
+      controlAddress: "0.0.0.0:9093",
+      serverAppIoAddress: "0.0.0.0:9091",
+      database: ":flwr-in-memory:",
+      isolation: "subprocess",
+      enableSupernodeAuth: false,
+      tls: { caCertFile: pem, certFile: pem, keyFile: pem },
+    });
+    expect(cmd.config.warnings.join()).toMatch(/SuperNode authentication is disabled/);
+  });
+
+  test("certificates are required unless --insecure; partial TLS is refused", () => {
+    expect(exitOf([])).toMatchObject({
+      status: 1,
+      message: expect.stringMatching(/^Certificates are required/),
+    });
+    expect(exitOf(["--ssl-certfile", pem])).toMatchObject({
+      status: 1,
+      level: "plain",
+      message: expect.stringMatching(/You need to provide valid file paths/),
+    });
+    expect(
+      exitOf(["--ssl-ca-certfile", "/nope", "--ssl-certfile", pem, "--ssl-keyfile", pem]).message,
+    ).toBe("Path argument `--ssl-ca-certfile` does not point to a file.");
+    expect(parseSuperLinkArgs(["--insecure"]).kind).toBe("run");
+  });
+
+  test("--enable-supernode-auth with --insecure exits with code 104", () => {
+    const exit = exitOf(["--insecure", "--enable-supernode-auth"]);
+    expect(exit.status).toBe(1);
+    expect(exit.message).toMatch(
+      /^Exit Code: 104\nThe `--enable-supernode-auth` flag requires encrypted TLS/,
+    );
+    expect(exitOf([...tls, "--auth-list-public-keys", "k.csv"]).message).toMatch(/Exit Code: 104/);
+  });
+
+  test("bad addresses, unknown flags and bad choices", () => {
+    expect(exitOf(["--insecure", "--fleet-api-address", "nope"]).message).toMatch(
+      /Exit Code: 600\nAddress \(nope\) cannot be parsed/,
+    );
+    expect(exitOf(["--bogus"]).status).toBe(2);
+    expect(exitOf(["--insecure", "--isolation", "thread"]).status).toBe(2);
+  });
+
+  test("addresses: IPv4, names, IPv6", () => {
+    expect(normalizeAddress("127.0.0.1:9092")).toBe("127.0.0.1:9092");
+    expect(normalizeAddress("[::]:9092")).toBe("[::]:9092");
+    expect(normalizeAddress("localhost:0")).toBe("localhost:0");
+    expect(normalizeAddress("host:70000")).toBeUndefined();
+    expect(normalizeAddress("host")).toBeUndefined();
+  });
+});
