@@ -2,6 +2,9 @@
  * Public API of @flwr-ts/ml: the seed's CIFAR-10 CNN in TensorFlow.js with
  * fast training kernels, PyTorch-compatible weights, and CIFAR-10 preparation.
  */
+
+/** The TensorFlow.js instance this package uses (one shared engine and backend registry). */
+export * as tf from "@tensorflow/tfjs";
 export {
   BACKEND_ENV,
   type BackendChoice,

@@ -8,6 +8,7 @@
  * `weights.ts` converts to and from PyTorch's `state_dict` layouts.
  */
 import * as tf from "@tensorflow/tfjs";
+import { conv2dBiasRelu, dense, denseRelu } from "./layers.js";
 
 /** Input image height, width and channels of {@link Net}. */
 export const NET_INPUT_SHAPE = [32, 32, 3] as const;
@@ -89,38 +90,20 @@ export class Net {
     }
     return tf.tidy(() => {
       const v = (name: NetParameterName) => this.variable(name);
-      let y: tf.Tensor4D = tf.fused.conv2d({
+      // The input is data: no gradient for it.
+      let y = conv2dBiasRelu(
         x,
-        filter: v("conv1.weight") as tf.Tensor4D,
-        strides: 1,
-        pad: "valid",
-        bias: v("conv1.bias"),
-        activation: "relu",
-      });
+        v("conv1.weight") as tf.Tensor4D,
+        v("conv1.bias") as tf.Tensor1D,
+        false,
+      );
       y = tf.maxPool(y, 2, 2, "valid");
-      y = tf.fused.conv2d({
-        x: y,
-        filter: v("conv2.weight") as tf.Tensor4D,
-        strides: 1,
-        pad: "valid",
-        bias: v("conv2.bias"),
-        activation: "relu",
-      });
+      y = conv2dBiasRelu(y, v("conv2.weight") as tf.Tensor4D, v("conv2.bias") as tf.Tensor1D);
       y = tf.maxPool(y, 2, 2, "valid");
       const flat = tf.reshape(y, [y.shape[0], 400]) as tf.Tensor2D;
-      const d1 = tf.fused.matMul({
-        a: flat,
-        b: v("fc1.weight") as tf.Tensor2D,
-        bias: v("fc1.bias"),
-        activation: "relu",
-      });
-      const d2 = tf.fused.matMul({
-        a: d1,
-        b: v("fc2.weight") as tf.Tensor2D,
-        bias: v("fc2.bias"),
-        activation: "relu",
-      });
-      return tf.fused.matMul({ a: d2, b: v("fc3.weight") as tf.Tensor2D, bias: v("fc3.bias") });
+      const d1 = denseRelu(flat, v("fc1.weight") as tf.Tensor2D, v("fc1.bias") as tf.Tensor1D);
+      const d2 = denseRelu(d1, v("fc2.weight") as tf.Tensor2D, v("fc2.bias") as tf.Tensor1D);
+      return dense(d2, v("fc3.weight") as tf.Tensor2D, v("fc3.bias") as tf.Tensor1D);
     }) as tf.Tensor2D;
   }
 

@@ -13,6 +13,7 @@ import {
 } from "./dataset.js";
 import type { Net } from "./net.js";
 import { ProgressBar } from "./progress.js";
+import { SgdMomentumOptimizer } from "./sgd-momentum.js";
 
 /** Progress of {@link train}, reported after every batch. */
 export interface TrainProgress {
@@ -101,7 +102,7 @@ export function train(model: Net, data: ImageDataset, options: TrainOptions): nu
   const [h, w, c] = data.shape;
   const builder = new BatchBuilder(data, batchSize);
   const random = options.seed === undefined ? Math.random : seededRandom(options.seed);
-  const optimizer = tf.train.momentum(learningRate, momentum);
+  const optimizer = new SgdMomentumOptimizer(learningRate, momentum);
   const variables = model.trainableVariables;
   let totalLoss = 0;
   let steps = 0;
@@ -147,9 +148,6 @@ export function train(model: Net, data: ImageDataset, options: TrainOptions): nu
     }
   } finally {
     optimizer.dispose();
-    // tfjs 4.22's MomentumOptimizer.dispose forgets the learning-rate scalar
-    // its SGD base class keeps.
-    (optimizer as unknown as { c?: tf.Tensor }).c?.dispose();
   }
   return totalLoss / steps;
 }

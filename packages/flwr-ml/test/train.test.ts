@@ -8,7 +8,9 @@ import { initBackend } from "../src/backend.js";
 import { syntheticCifar10 } from "../src/cifar10/synthetic.js";
 import type { ImageDataset } from "../src/dataset.js";
 import { test as evaluate } from "../src/evaluate.js";
+import { SGD_MOMENTUM_UPDATE } from "../src/kernels/sgd-momentum-update.js";
 import { createNet } from "../src/net.js";
+import { SgdMomentumOptimizer } from "../src/sgd-momentum.js";
 import { TrainingOptionsError, type TrainProgress, train } from "../src/train.js";
 
 /** Class k: a bright horizontal band at rows 3k..3k+2 plus noise. */
@@ -149,5 +151,32 @@ describe("train and test", () => {
     ).toThrow(/label 10/);
     expect(() => evaluate(net, { ...data, pixels: new Uint8Array(5) })).toThrow(/pixel values/);
     net.dispose();
+  });
+});
+
+describe("SgdMomentumOptimizer", () => {
+  it("follows PyTorch's update a ← m·a + g; w ← w − lr·a (fused kernel and ops path)", () => {
+    const w0 = [1, -2, 3];
+    const g = [0.5, 0.25, -1];
+    const run = (fused: boolean) => {
+      const w = tf.variable(tf.tensor1d(w0));
+      const opt = new SgdMomentumOptimizer(0.1, 0.9);
+      const spy = fused ? undefined : tf.getKernel(SGD_MOMENTUM_UPDATE, tf.getBackend());
+      if (spy) tf.unregisterKernel(SGD_MOMENTUM_UPDATE, tf.getBackend());
+      try {
+        for (let step = 0; step < 2; step++) opt.applyGradients({ [w.name]: tf.tensor1d(g) });
+      } finally {
+        if (spy) tf.registerKernel(spy);
+      }
+      const out = Array.from(w.dataSync());
+      opt.dispose();
+      w.dispose();
+      return out;
+    };
+    // step 1: a = g, w = w0 − 0.1·g; step 2: a = 0.9·g + g, w −= 0.1·1.9·g → w0 − 0.29·g
+    const expected = w0.map((v, i) => v - 0.29 * g[i]!);
+    for (const fused of [true, false]) {
+      run(fused).forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 6));
+    }
   });
 });

@@ -46,6 +46,19 @@ export function maxPoolGradConfig(backendName: string): tf.KernelConfig {
       const g = access.read(dy);
       const rowStride = inWidth * inChannels;
       const imageStride = inHeight * rowStride;
+      if (
+        filterHeight === 2 &&
+        filterWidth === 2 &&
+        strideHeight === 2 &&
+        strideWidth === 2 &&
+        padTop === 0 &&
+        padLeft === 0 &&
+        outHeight * 2 <= inHeight &&
+        outWidth * 2 <= inWidth
+      ) {
+        maxPool2x2Grad(x, g, dx, batchSize, inHeight, inWidth, inChannels, outHeight, outWidth);
+        return out.info;
+      }
       let gi = 0;
       for (let b = 0; b < batchSize; b++) {
         const imageBase = b * imageStride;
@@ -79,4 +92,50 @@ export function maxPoolGradConfig(backendName: string): tf.KernelConfig {
       return out.info;
     },
   };
+}
+
+/** The common 2×2/stride-2 unpadded case, with the window unrolled. */
+function maxPool2x2Grad(
+  x: Float32Array,
+  g: Float32Array,
+  dx: Float32Array,
+  batchSize: number,
+  inHeight: number,
+  inWidth: number,
+  channels: number,
+  outHeight: number,
+  outWidth: number,
+): void {
+  const row = inWidth * channels;
+  let gi = 0;
+  for (let b = 0; b < batchSize; b++) {
+    const imageBase = b * inHeight * row;
+    for (let oh = 0; oh < outHeight; oh++) {
+      const rowBase = imageBase + 2 * oh * row;
+      for (let ow = 0; ow < outWidth; ow++) {
+        const i00 = rowBase + 2 * ow * channels;
+        for (let c = 0; c < channels; c++, gi++) {
+          const a = i00 + c;
+          const bIdx = a + channels;
+          const cIdx = a + row;
+          const dIdx = cIdx + channels;
+          // First maximum in row-major window order (a, b, c, d), NaN-free inputs.
+          let best = a;
+          let v = x[a] as number;
+          const vb = x[bIdx] as number;
+          if (vb > v) {
+            v = vb;
+            best = bIdx;
+          }
+          const vc = x[cIdx] as number;
+          if (vc > v) {
+            v = vc;
+            best = cIdx;
+          }
+          if ((x[dIdx] as number) > v) best = dIdx;
+          dx[best] = (dx[best] as number) + (g[gi] as number);
+        }
+      }
+    }
+  }
 }

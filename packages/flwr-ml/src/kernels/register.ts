@@ -7,6 +7,7 @@ import { batchMatMulConfig } from "./batch-mat-mul.js";
 import { conv2dBackpropFilterConfig } from "./conv2d-backprop-filter.js";
 import { conv2dBackpropInputConfig } from "./conv2d-backprop-input.js";
 import { maxPoolGradConfig } from "./max-pool-grad.js";
+import { sgdMomentumUpdateConfig } from "./sgd-momentum-update.js";
 
 /** Backends this package has kernels for. */
 export type PatchedBackendName = "wasm" | "cpu";
@@ -22,7 +23,13 @@ const KERNELS: Record<PatchedBackendName, ((backendName: string) => tf.KernelCon
   ],
   // cpu: Conv2DBackpropFilter takes seconds per batch; the others are loops
   // as slow as the forward convolution, replaced by the same formulations.
-  cpu: [conv2dBackpropFilterConfig, maxPoolGradConfig, conv2dBackpropInputConfig],
+  // Both: a fused SGD-with-momentum update (FlwrSgdMomentumUpdate).
+  cpu: [
+    conv2dBackpropFilterConfig,
+    maxPoolGradConfig,
+    conv2dBackpropInputConfig,
+    sgdMomentumUpdateConfig,
+  ],
 };
 
 const done = new Set<string>();

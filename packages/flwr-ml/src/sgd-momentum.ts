@@ -1,0 +1,91 @@
+/**
+ * SGD with momentum as PyTorch's `torch.optim.SGD(momentum=m)` (dampening 0,
+ * no Nesterov): a ← m·a + g; w ← w − lr·a. A `tf.Optimizer`, so
+ * `optimizer.minimize` drives it; the update is one fused kernel per variable
+ * where this package registered it (wasm, cpu), plain ops elsewhere.
+ */
+import * as tf from "@tensorflow/tfjs";
+
+/** A tensor with its variable name (tfjs-core's NamedTensor, not re-exported by tfjs). */
+type NamedTensor = { name: string; tensor: tf.Tensor };
+
+import { SGD_MOMENTUM_UPDATE } from "./kernels/sgd-momentum-update.js";
+
+/** PyTorch-style SGD with momentum; dispose when done. */
+export class SgdMomentumOptimizer extends tf.Optimizer {
+  /** Name used by tfjs serialization. */
+  static get className(): string {
+    return "FlwrSgdMomentum";
+  }
+
+  private readonly accumulations = new Map<string, tf.Variable>();
+
+  /**
+   * @param learningRate - step size.
+   * @param momentum - momentum factor in [0, 1).
+   */
+  constructor(
+    readonly learningRate: number,
+    readonly momentum: number,
+  ) {
+    super();
+  }
+
+  /** Applies one update from gradients keyed by variable name (or as a list). */
+  override applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
+    const list: NamedTensor[] = Array.isArray(variableGradients)
+      ? variableGradients
+      : Object.entries(variableGradients).map(([name, tensor]) => ({ name, tensor }));
+    const fused = tf.getKernel(SGD_MOMENTUM_UPDATE, tf.getBackend()) !== undefined;
+    for (const { name, tensor: gradient } of list) {
+      const value = tf.engine().registeredVariables[name];
+      if (!value || !gradient) continue;
+      let acc = this.accumulations.get(name);
+      if (!acc) {
+        acc = tf.tidy(() => tf.variable(tf.zerosLike(value), false));
+        this.accumulations.set(name, acc);
+      }
+      const accumulation = acc;
+      if (fused) {
+        const [newValue, newAcc] = tf
+          .engine()
+          .runKernel(
+            SGD_MOMENTUM_UPDATE,
+            { value, accumulation, gradient },
+            { learningRate: this.learningRate, momentum: this.momentum },
+          ) as tf.Tensor[];
+        accumulation.assign(newAcc as tf.Tensor);
+        value.assign(newValue as tf.Tensor);
+        tf.dispose([newValue as tf.Tensor, newAcc as tf.Tensor]);
+      } else {
+        tf.tidy(() => {
+          const next = tf.add(tf.mul(accumulation, this.momentum), gradient);
+          accumulation.assign(next);
+          value.assign(tf.sub(value, tf.mul(next, this.learningRate)));
+        });
+      }
+    }
+    this.incrementIterations();
+  }
+
+  /** Frees the momentum buffers. */
+  override dispose(): void {
+    for (const v of this.accumulations.values()) v.dispose();
+    this.accumulations.clear();
+  }
+
+  /** Momentum buffers, for checkpointing. */
+  override async getWeights(): Promise<NamedTensor[]> {
+    return [...this.accumulations].map(([name, tensor]) => ({ name: `${name}/momentum`, tensor }));
+  }
+
+  /** Not supported: momentum buffers are rebuilt each round. */
+  override async setWeights(): Promise<void> {
+    throw new Error("SgdMomentumOptimizer does not restore weights");
+  }
+
+  /** Serializable configuration. */
+  override getConfig(): tf.serialization.ConfigDict {
+    return { learningRate: this.learningRate, momentum: this.momentum };
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * The fused custom-gradient layers against the same computation in plain
+ * tfjs ops (conv2d/matMul + add + relu), values and gradients, to 1e-4.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { beforeAll, describe, expect, it } from "vitest";
+import { initBackend } from "../src/backend.js";
+import { conv2dBiasRelu, dense, denseRelu } from "../src/layers.js";
+import { maxAbsDiff, randomValues } from "./helpers/kernel-cases.js";
+
+beforeAll(async () => {
+  await initBackend({ log: null });
+});
+
+function compare(
+  ours: (...t: tf.Tensor[]) => tf.Tensor,
+  reference: (...t: tf.Tensor[]) => tf.Tensor,
+  shapes: number[][],
+) {
+  const inputs = shapes.map((s, i) =>
+    tf.tensor(
+      randomValues(
+        s.reduce((a, b) => a * b, 1),
+        100 + i,
+      ),
+      s,
+    ),
+  );
+  const r = tf.tidy(() => tf.randomNormal(ours(...inputs).shape, 0, 1, "float32", 3));
+  const run = (f: (...t: tf.Tensor[]) => tf.Tensor) =>
+    tf.tidy(() => {
+      const { value, grads } = tf.valueAndGrads((...t: tf.Tensor[]) => tf.sum(tf.mul(f(...t), r)))(
+        inputs,
+      );
+      return [
+        value.dataSync()[0] as number,
+        ...grads.map((g) => g.dataSync() as Float32Array),
+      ] as const;
+    });
+  const [v1, ...g1] = run(ours);
+  const [v2, ...g2] = run(reference);
+  expect(Math.abs(v1 - v2) / Math.max(1, Math.abs(v2))).toBeLessThan(1e-4);
+  g1.forEach((g, i) => expect(maxAbsDiff(g, g2[i]!)).toBeLessThan(1e-4));
+  tf.dispose([...inputs, r]);
+}
+
+describe("fused layers", () => {
+  it("conv2dBiasRelu (Net conv1 and conv2 shapes, batch 1 and 3)", () => {
+    compare(
+      (x, w, b) => conv2dBiasRelu(x as tf.Tensor4D, w as tf.Tensor4D, b as tf.Tensor1D),
+      (x, w, b) => tf.relu(tf.add(tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, "valid"), b!)),
+      [[3, 32, 32, 3], [5, 5, 3, 6], [6]],
+    );
+    compare(
+      (x, w, b) => conv2dBiasRelu(x as tf.Tensor4D, w as tf.Tensor4D, b as tf.Tensor1D),
+      (x, w, b) => tf.relu(tf.add(tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, "valid"), b!)),
+      [[1, 14, 14, 6], [5, 5, 6, 16], [16]],
+    );
+  });
+
+  it("conv2dBiasRelu without an input gradient (first layer)", () => {
+    const x = tf.tensor4d(randomValues(2 * 9 * 9 * 3, 55), [2, 9, 9, 3]);
+    compare(
+      (w, b) => conv2dBiasRelu(x, w as tf.Tensor4D, b as tf.Tensor1D, false),
+      (w, b) => tf.relu(tf.add(tf.conv2d(x, w as tf.Tensor4D, 1, "valid"), b!)),
+      [[3, 3, 3, 4], [4]],
+    );
+    x.dispose();
+  });
+
+  it("denseRelu and dense", () => {
+    compare(
+      (x, w, b) => denseRelu(x as tf.Tensor2D, w as tf.Tensor2D, b as tf.Tensor1D),
+      (x, w, b) => tf.relu(tf.add(tf.matMul(x!, w!), b!)),
+      [[7, 400], [400, 120], [120]],
+    );
+    compare(
+      (x, w, b) => dense(x as tf.Tensor2D, w as tf.Tensor2D, b as tf.Tensor1D),
+      (x, w, b) => tf.add(tf.matMul(x!, w!), b!),
+      [[1, 84], [84, 10], [10]],
+    );
+  });
+});
