@@ -176,7 +176,7 @@ describe("SgdMomentumOptimizer", () => {
     // step 1: a = g, w = w0 − 0.1·g; step 2: a = 0.9·g + g, w −= 0.1·1.9·g → w0 − 0.29·g
     const expected = w0.map((v, i) => v - 0.29 * g[i]!);
     for (const fused of [true, false]) {
-      run(fused).forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 6));
+      for (const [i, v] of run(fused).entries()) expect(v).toBeCloseTo(expected[i]!, 6);
     }
   });
 });
