@@ -52,6 +52,41 @@ export {
   resolveRunConfig,
   UnknownConfigKeyError,
 } from "./config/run-config.js";
+// FAB (Flower App Bundle)
+export {
+  type BuildFabOptions,
+  type BuiltFab,
+  buildFab,
+  FAB_CONTENT_PATH,
+  sha256Hex,
+} from "./fab/build.js";
+export { FabError, type FabErrorCode } from "./fab/errors.js";
+export {
+  FAB_EXCLUDE_PATTERNS,
+  FAB_INCLUDE_PATTERNS,
+  listFiles,
+  MAX_DIR_DEPTH,
+  type SelectOptions,
+  selectFabFiles,
+} from "./fab/fab-files.js";
+export {
+  FAB_HASH_TRUNCATION,
+  FAB_MAX_SIZE,
+  fabFileName,
+  fabIdOf,
+  fabInstallDirName,
+  parseFabId,
+} from "./fab/fab-id.js";
+export { PathSpec } from "./fab/path-spec.js";
+export { generatePyproject, tomlStringify } from "./fab/pyproject.js";
+export {
+  type FabContents,
+  pyprojectProblems,
+  type ReadFabOptions,
+  readFab,
+  verifyFab,
+} from "./fab/read.js";
+export { FAB_DATE, readZip, writeZip, type ZipDateTime, type ZipEntry } from "./fab/zip.js";
 // Grid
 export {
   type Grid,
