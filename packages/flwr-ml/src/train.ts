@@ -11,6 +11,7 @@ import {
   seededRandom,
   validateDataset,
 } from "./dataset.js";
+import { SOFTMAX_CROSS_ENTROPY } from "./kernels/softmax-cross-entropy.js";
 import type { Net } from "./net.js";
 import { ProgressBar } from "./progress.js";
 import { SgdMomentumOptimizer } from "./sgd-momentum.js";
@@ -70,16 +71,34 @@ export function positiveInt(name: string, value: number): number {
  * (PyTorch's `CrossEntropyLoss`).
  */
 export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
-  return tf.tidy(() => {
-    const oneHot = tf.oneHot(labels, logits.shape[1]);
-    return tf.losses.softmaxCrossEntropy(
-      oneHot,
-      logits,
-      undefined,
-      undefined,
-      tf.Reduction.MEAN,
-    ) as tf.Scalar;
-  });
+  if (tf.getKernel(SOFTMAX_CROSS_ENTROPY, tf.getBackend()) === undefined) {
+    return tf.tidy(() => {
+      const oneHot = tf.oneHot(labels, logits.shape[1]);
+      return tf.losses.softmaxCrossEntropy(
+        oneHot,
+        logits,
+        undefined,
+        undefined,
+        tf.Reduction.MEAN,
+      ) as tf.Scalar;
+    });
+  }
+  return fusedCrossEntropy(logits, labels);
+}
+
+/** The fused kernel as an op: only the logits get a gradient. */
+function fusedCrossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
+  const op = tf.customGrad(((z: tf.Tensor2D, save: (t: tf.Tensor[]) => void) => {
+    const [loss, grad] = tf
+      .engine()
+      .runKernel(SOFTMAX_CROSS_ENTROPY, { logits: z, labels }, {}) as tf.Tensor[];
+    save([grad as tf.Tensor]);
+    return {
+      value: loss as tf.Scalar,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [tf.mul(saved[0] as tf.Tensor, dy)],
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]) as (z: tf.Tensor2D) => tf.Scalar;
+  return op(logits);
 }
 
 /**

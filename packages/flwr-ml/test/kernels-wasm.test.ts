@@ -37,7 +37,14 @@ function onBoth(
 }
 
 beforeAll(async () => {
-  registerTrainingKernels("wasm");
+  expect(registerTrainingKernels("wasm")).toEqual([
+    "Conv2DBackpropFilter",
+    "MaxPoolGrad",
+    "Conv2DBackpropInput",
+    "BatchMatMul",
+    "FlwrSgdMomentumUpdate",
+    "FlwrSoftmaxCrossEntropy",
+  ]);
   await tf.setBackend("wasm");
   await tf.ready();
 });

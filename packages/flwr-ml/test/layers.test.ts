@@ -5,7 +5,9 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../src/backend.js";
+import { SOFTMAX_CROSS_ENTROPY } from "../src/kernels/softmax-cross-entropy.js";
 import { conv2dBiasRelu, dense, denseRelu } from "../src/layers.js";
+import { crossEntropy } from "../src/train.js";
 import { maxAbsDiff, randomValues } from "./helpers/kernel-cases.js";
 
 beforeAll(async () => {
@@ -79,5 +81,35 @@ describe("fused layers", () => {
       (x, w, b) => tf.add(tf.matMul(x!, w!), b!),
       [[1, 84], [84, 10], [10]],
     );
+  });
+});
+
+describe("fused softmax cross-entropy", () => {
+  it("matches tfjs's softmaxCrossEntropy in value and gradient (large and negative logits)", () => {
+    const logitsValues = randomValues(7 * 10, 77).map((v, i) => (i % 13 === 0 ? v * 40 : v * 3));
+    const labels = tf.tensor1d([0, 9, 3, 3, 5, 1, 7], "int32");
+    const logits = tf.tensor2d(logitsValues, [7, 10]);
+    const run = () =>
+      tf.tidy(() => {
+        const { value, grads } = tf.valueAndGrads((z: tf.Tensor) =>
+          crossEntropy(z as tf.Tensor2D, labels),
+        )([logits]);
+        return [value.dataSync()[0] as number, grads[0]!.dataSync() as Float32Array] as const;
+      });
+    const fused = run();
+    const kernel = tf.getKernel(SOFTMAX_CROSS_ENTROPY, tf.getBackend())!;
+    tf.unregisterKernel(SOFTMAX_CROSS_ENTROPY, tf.getBackend());
+    let reference: ReturnType<typeof run>;
+    try {
+      reference = run();
+    } finally {
+      tf.registerKernel(kernel);
+    }
+    expect(Math.abs(fused[0] - reference[0])).toBeLessThan(1e-4);
+    expect(maxAbsDiff(fused[1], reference[1])).toBeLessThan(1e-4);
+    expect(() =>
+      tf.tidy(() => crossEntropy(logits, tf.tensor1d([0, 1, 2, 3, 4, 5, 10], "int32"))),
+    ).toThrow(/label 10 outside 0..9/);
+    tf.dispose([labels, logits]);
   });
 });

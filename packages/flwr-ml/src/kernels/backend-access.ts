@@ -66,6 +66,17 @@ export class BackendAccess {
     return values;
   }
 
+  /** Values of an int32 tensor (a view: do not keep it across allocations). */
+  readInt32(info: tf.TensorInfo): Int32Array {
+    if (info.dtype !== "int32") throw new TypeError(`expected an int32 tensor, got ${info.dtype}`);
+    const values = this.backend.typedArrayFromHeap
+      ? this.backend.typedArrayFromHeap(info)
+      : this.backend.readSync(info.dataId);
+    if (!(values instanceof Int32Array))
+      throw new TypeError("backend returned non-int32 values for an int32 tensor");
+    return values;
+  }
+
   /** Allocates a zero-filled float32 output tensor. */
   zeros(shape: number[]): Float32Output {
     const size = shape.reduce((a, b) => a * b, 1);

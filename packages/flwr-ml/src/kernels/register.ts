@@ -8,6 +8,7 @@ import { conv2dBackpropFilterConfig } from "./conv2d-backprop-filter.js";
 import { conv2dBackpropInputConfig } from "./conv2d-backprop-input.js";
 import { maxPoolGradConfig } from "./max-pool-grad.js";
 import { sgdMomentumUpdateConfig } from "./sgd-momentum-update.js";
+import { softmaxCrossEntropyConfig } from "./softmax-cross-entropy.js";
 
 /** Backends this package has kernels for. */
 export type PatchedBackendName = "wasm" | "cpu";
@@ -20,15 +21,19 @@ const KERNELS: Record<PatchedBackendName, ((backendName: string) => tf.KernelCon
     maxPoolGradConfig,
     conv2dBackpropInputConfig,
     batchMatMulConfig,
+    sgdMomentumUpdateConfig,
+    softmaxCrossEntropyConfig,
   ],
   // cpu: Conv2DBackpropFilter takes seconds per batch; the others are loops
   // as slow as the forward convolution, replaced by the same formulations.
-  // Both: a fused SGD-with-momentum update (FlwrSgdMomentumUpdate).
+  // Both: a fused SGD-with-momentum update (FlwrSgdMomentumUpdate) and a
+  // fused softmax cross-entropy with its gradient (FlwrSoftmaxCrossEntropy).
   cpu: [
     conv2dBackpropFilterConfig,
     maxPoolGradConfig,
     conv2dBackpropInputConfig,
     sgdMomentumUpdateConfig,
+    softmaxCrossEntropyConfig,
   ],
 };
 
