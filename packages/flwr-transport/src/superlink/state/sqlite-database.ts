@@ -58,7 +58,10 @@ export function openSqliteDatabase(location: string): SqliteDatabase {
   try {
     db.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
     // Reading the schema detects files that are not databases (SQLITE_NOTADB) or corrupt.
-    db.prepare("SELECT count(*) FROM sqlite_master").get();
+    const tables = db.prepare("SELECT count(*) FROM sqlite_master").pluck().get();
+    // A new database reclaims the pages of deleted objects (see SqliteObjectStore); the
+    // setting only takes effect before the first table is created.
+    if (Number(tables) === 0) db.pragma("auto_vacuum = FULL");
     if (file !== SQLITE_MEMORY) {
       const mode = db.pragma("journal_mode = WAL", { simple: true });
       if (String(mode).toLowerCase() !== "wal") {
