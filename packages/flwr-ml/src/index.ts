@@ -5,6 +5,7 @@
 
 /** The TensorFlow.js instance this package uses (one shared engine and backend registry). */
 export * as tf from "@tensorflow/tfjs";
+export { fromArrayRecord, toArrayRecord } from "./array-record.js";
 export {
   BACKEND_ENV,
   type BackendChoice,
