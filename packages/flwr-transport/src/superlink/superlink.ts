@@ -10,11 +10,12 @@
 
 import { ControlDefinition, FleetDefinition } from "@flwr-ts/core/proto";
 import { ReplayCache, SignatureVerifier } from "@flwr-ts/crypto";
-import { Server, type ServerCredentials } from "@grpc/grpc-js";
+import { Server, ServerCredentials } from "@grpc/grpc-js";
 import { flowerChannelOptions } from "../grpc/channel-options.js";
 import { createServiceImplementation } from "../grpc/server-handlers.js";
 import { type ServerTlsFiles, serverCredentials } from "../grpc/tls.js";
 import type { ObjectStore } from "../object-store/object-store.js";
+import { addServerAppIoService } from "../serverappio/serverappio-service.js";
 import { createNodeAuthMiddleware } from "./auth/node-auth-middleware.js";
 import { type ControlRunHandlers, createControlHandlers } from "./control/control-servicer.js";
 import { createFleetHandlers } from "./fleet/fleet-servicer.js";
@@ -45,6 +46,8 @@ export interface SuperLinkOptions {
   replayProtection?: boolean;
   /** Run rpcs of the Control API (next issue); default UNIMPLEMENTED. */
   controlRunHandlers?: ControlRunHandlers;
+  /** ServerAppIo API address (plaintext, like Flower); undefined = no ServerAppIo server. */
+  serverAppIoAddress?: string | undefined;
   /** Log sink; default silent. */
   log?: Logger;
 }
@@ -55,6 +58,8 @@ export interface SuperLinkAddresses {
   fleetPort: number;
   /** Bound Control port. */
   controlPort: number;
+  /** Bound ServerAppIo port (0 when not started). */
+  serverAppIoPort: number;
 }
 
 function bind(server: Server, address: string, creds: ServerCredentials): Promise<number> {
@@ -72,6 +77,8 @@ function hostOf(address: string): string {
 export class SuperLink {
   private readonly fleet = new Server(SUPERLINK_SERVER_OPTIONS);
   private readonly control = new Server(SUPERLINK_SERVER_OPTIONS);
+  private readonly serverAppIo = new Server(SUPERLINK_SERVER_OPTIONS);
+  private detachServerAppIo: (() => void) | undefined;
   private addresses: SuperLinkAddresses | undefined;
   private stopped = false;
   private readonly log: Logger;
@@ -142,7 +149,25 @@ export class SuperLink {
       "INFO",
       `Flower Deployment Runtime: Starting Fleet API (gRPC-rere) on ${hostOf(this.options.fleetAddress)}:${fleetPort}`,
     );
-    this.addresses = { fleetPort, controlPort };
+    let serverAppIoPort = 0;
+    if (this.options.serverAppIoAddress !== undefined) {
+      this.detachServerAppIo = addServerAppIoService(this.serverAppIo, {
+        state,
+        store,
+        log: this.log,
+        onError,
+      });
+      serverAppIoPort = await bind(
+        this.serverAppIo,
+        this.options.serverAppIoAddress,
+        ServerCredentials.createInsecure(),
+      );
+      this.log(
+        "INFO",
+        `Flower Deployment Runtime: Starting ServerAppIo API on ${hostOf(this.options.serverAppIoAddress)}:${serverAppIoPort}`,
+      );
+    }
+    this.addresses = { fleetPort, controlPort, serverAppIoPort };
     return this.addresses;
   }
 
@@ -153,7 +178,10 @@ export class SuperLink {
   async stop(graceMs = 1000): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    await Promise.all([this.fleet, this.control].map((s) => shutdown(s, graceMs)));
+    await Promise.all(
+      [this.fleet, this.control, this.serverAppIo].map((s) => shutdown(s, graceMs)),
+    );
+    this.detachServerAppIo?.();
     this.options.state.close();
     this.options.store.close();
   }

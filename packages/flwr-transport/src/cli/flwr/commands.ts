@@ -6,6 +6,12 @@ import { type CommandEntry, commandGroup } from "../command.js";
 
 /** Top-level `flwr` commands. */
 export const FLWR_COMMANDS: readonly CommandEntry[] = [
+  { name: "new", summary: "Create a new flwr-ts app", load: () => import("./new.js") },
+  { name: "build", summary: "Build a Flower App Bundle (FAB)", load: () => import("./build.js") },
+  { name: "run", summary: "Run a Flower App on a federation", load: () => import("./run.js") },
+  { name: "list", aliases: ["ls"], summary: "List runs", load: () => import("./ls.js") },
+  { name: "log", summary: "Get logs from a run", load: () => import("./log.js") },
+  { name: "stop", summary: "Stop a run", load: () => import("./stop.js") },
   {
     name: "supernode",
     summary: "Manage SuperNodes (register, list, unregister)",

@@ -3,6 +3,9 @@
  * cleanly on SIGINT/SIGTERM (Flower's graceful exit codes 1/3 → process status 0).
  */
 import { createRequire } from "node:module";
+import { localAppIoAddress, spawnSuperExec } from "../../superexec/spawn-superexec.js";
+import { createControlRunHandlers } from "../control/control-runs.js";
+import { inspectFab } from "../control/control-runs-fab.js";
 import { ExitCode, FlowerExit, flowerExitMessage } from "../flower-exit.js";
 import { createFlowerLogger } from "../logger.js";
 import { SuperLink } from "../superlink.js";
@@ -50,6 +53,8 @@ export async function runSuperLinkCli(argv: readonly string[]): Promise<number> 
       tls: config.tls,
       enableSupernodeAuth: config.enableSupernodeAuth,
       log,
+      serverAppIoAddress: config.serverAppIoAddress,
+      controlRunHandlers: createControlRunHandlers({ state, store, inspectFab, log }),
     });
     try {
       await superlink.start();
@@ -60,6 +65,13 @@ export async function runSuperLinkCli(argv: readonly string[]): Promise<number> 
         `The SuperLink could not start: ${(error as Error).message}`,
       );
     }
+    const superexec =
+      config.isolation === "subprocess"
+        ? spawnSuperExec(
+            localAppIoAddress(config.serverAppIoAddress, superlink.ports.serverAppIoPort),
+            "serverapp",
+          )
+        : undefined;
     log("DEBUG", `SuperLink ready in ${(performance.now() - startedAt).toFixed(0)} ms`);
     return await new Promise<number>((resolve) => {
       const onSignal = (signal: NodeJS.Signals) => {
@@ -69,6 +81,7 @@ export async function runSuperLinkCli(argv: readonly string[]): Promise<number> 
           signal === "SIGINT" ? ExitCode.GRACEFUL_EXIT_SIGINT : ExitCode.GRACEFUL_EXIT_SIGTERM;
         const { level, text, status } = flowerExitMessage(code, "SuperLink terminated gracefully.");
         log(level, text);
+        superexec?.kill("SIGTERM");
         void superlink.stop(1000).then(() => resolve(status));
       };
       process.on("SIGINT", onSignal);

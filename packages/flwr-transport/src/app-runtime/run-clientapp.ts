@@ -1,0 +1,219 @@
+/**
+ * The `flwr-clientapp` process (Python's `flwr.supernode.runtime.run_clientapp`): with the token
+ * from the SuperExec it pulls its inputs (context, run, FAB) and one instruction, installs the FAB
+ * and loads the ClientApp component, runs `handle(message, context)` (errors become Flower's error
+ * replies), pushes the reply and its objects, then the updated context.
+ *
+ * Warm reuse (flwr-ts, opt-in with `idleMs > 0`): after a message the process asks its SuperNode
+ * for the next message of the same run (ListAppsToLaunch with the run header, held open up to
+ * `idleMs`) and, when one comes, takes a new token and handles it with the app already loaded —
+ * saving the process start and the TypeScript load per message. Each message still gets its own
+ * token and its inputs (context, run) fresh from the SuperNode, as in Flower; only module-level
+ * state of the app survives between messages. Without work for `idleMs` the process exits.
+ */
+import {
+  ClientApp,
+  contextFromProto,
+  contextToProto,
+  ErrorCode,
+  Message,
+  MessageError,
+} from "@flwr-ts/core";
+import { ClientAppIoDefinition } from "@flwr-ts/core/proto";
+import { credentials, Metadata } from "@grpc/grpc-js";
+import { RUN_HEADER } from "../clientappio/clientappio-servicer.js";
+import { flowerChannelOptions } from "../grpc/channel-options.js";
+import { createClient } from "../grpc/client.js";
+import { APP_TOKEN_HEADER } from "../serverappio/app-token-middleware.js";
+import { WAIT_HEADER } from "../serverappio/long-poll.js";
+import { startAppHeartbeat } from "./app-heartbeat.js";
+import { AppLoadError, loadComponent, registerAppLoader } from "./app-loader.js";
+import { appLog } from "./app-log.js";
+import { withAppIoRetry } from "./appio-errors.js";
+import { installFab } from "./fab-install.js";
+import { appsRoot, fuseRunConfig, readInstalledAppConfig } from "./installed-app.js";
+import { prepareOutgoing, pullMessage, pushWantedObjects } from "./object-transfer.js";
+
+/** Options of {@link runClientApp}. */
+export interface RunClientAppOptions {
+  /** ClientAppIo address. */
+  readonly address: string;
+  /** First token from the SuperExec. */
+  readonly token: string;
+  /** Warm reuse: how long to wait for the run's next message (ms); 0 handles one message. */
+  readonly idleMs?: number;
+  /** Heartbeat period (ms, default 10 s). */
+  readonly heartbeatIntervalMs?: number;
+}
+
+interface LoadedApp {
+  readonly hash: string;
+  readonly app: ClientApp | AppLoadError;
+  readonly config: ReturnType<typeof readInstalledAppConfig> | undefined;
+}
+
+/** Handles messages until no more come; resolves with the exit status. */
+export async function runClientApp(options: RunClientAppOptions): Promise<number> {
+  let token = options.token;
+  const client = createClient(
+    ClientAppIoDefinition,
+    options.address,
+    credentials.createInsecure(),
+    {
+      channelOptions: flowerChannelOptions,
+      metadata: () => {
+        const md = new Metadata();
+        md.set(APP_TOKEN_HEADER, token);
+        return md;
+      },
+    },
+  );
+  let loaded: LoadedApp | undefined;
+  try {
+    for (;;) {
+      const current = token;
+      const heartbeat = startAppHeartbeat(
+        async () => (await client.sendAppHeartbeat({ token: current })).success,
+        { intervalMs: options.heartbeatIntervalMs ?? 10_000 },
+      );
+      let runId: bigint;
+      try {
+        const inputs = await withAppIoRetry(() => client.pullAppInputs({ token: current }));
+        if (!inputs.run || !inputs.context)
+          throw new Error("PullAppInputs returned no run or context");
+        runId = inputs.run.runId;
+        const nodeId = inputs.context.nodeId;
+        const pulled = await withAppIoRetry(() =>
+          client.pullMessage({ token: current, messageIds: [], runId }),
+        );
+        const tree = pulled.messageObjectTrees[0];
+        if (!tree) throw new Error("PullMessage returned no message");
+        const node = { nodeId };
+        const message = await pullMessage(
+          tree,
+          async (objectId) => {
+            const r = await withAppIoRetry(() => client.pullObject({ node, runId, objectId }));
+            return { found: r.objectFound, available: r.objectAvailable, content: r.objectContent };
+          },
+          async (messageObjectId) => {
+            await withAppIoRetry(() =>
+              client.confirmMessageReceived({ node, runId, messageObjectId }),
+            );
+          },
+        );
+        const context = contextFromProto(inputs.context);
+        const fab = inputs.fab;
+        if (fab && loaded?.hash !== fab.hashStr) {
+          loaded = await loadApp(fab);
+        }
+        let reply: Message;
+        if (!loaded || loaded.app instanceof AppLoadError) {
+          const why =
+            loaded?.app instanceof AppLoadError ? loaded.app.message : "the run has no FAB";
+          appLog("ERROR", `ClientApp raised an exception\n${why}`);
+          reply = new Message(
+            new MessageError(
+              ErrorCode.LOAD_CLIENT_APP_EXCEPTION,
+              "An exception was raised when attempting to load `ClientApp`",
+            ),
+            { replyTo: message },
+          );
+        } else {
+          if (loaded.config) context.runConfig = fuseRunConfig(loaded.config, context.runConfig);
+          reply = await loaded.app.handle(message, context);
+        }
+        const out = prepareOutgoing(reply);
+        const res = await withAppIoRetry(() =>
+          client.pushMessage({
+            token: current,
+            runId,
+            messagesList: [out.proto],
+            messageObjectTrees: [out.deflated.tree],
+          }),
+        );
+        await pushWantedObjects([out], res.objectsToPush, async (objectId, content) => {
+          const r = await withAppIoRetry(() =>
+            client.pushObject({
+              node,
+              runId,
+              objectId,
+              objectContent: Buffer.from(content.buffer, content.byteOffset, content.byteLength),
+            }),
+          );
+          return r.stored;
+        });
+        await withAppIoRetry(() =>
+          client.pushAppOutputs({ token: current, runId, context: contextToProto(context) }),
+        );
+      } finally {
+        heartbeat.stop();
+      }
+      const idleMs = options.idleMs ?? 0;
+      if (idleMs <= 0) return 0;
+      const next = await waitForNext(client, runId, idleMs);
+      if (!next) return 0;
+      token = next;
+    }
+  } catch (error) {
+    appLog(
+      "ERROR",
+      `flwr-clientapp: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    );
+    return 1;
+  } finally {
+    client.close();
+  }
+}
+
+async function loadApp(fab: {
+  hashStr: string;
+  content: Buffer;
+  verifications: Map<string, string>;
+}): Promise<LoadedApp> {
+  try {
+    const installed = installFab(fab, appsRoot());
+    const config = readInstalledAppConfig(installed.appDir);
+    registerAppLoader(appsRoot());
+    const { module, exportName } = config.components.clientapp;
+    const component = await loadComponent(installed.appDir, module, exportName);
+    if (!(component instanceof ClientApp))
+      throw new AppLoadError(
+        `'${module}:${exportName}' is not a ClientApp (export \`new ClientApp()\` from @flwr-ts/core).`,
+      );
+    return { hash: fab.hashStr, app: component, config };
+  } catch (error) {
+    const e =
+      error instanceof AppLoadError
+        ? error
+        : new AppLoadError(error instanceof Error ? error.message : String(error), {
+            cause: error,
+          });
+    return { hash: fab.hashStr, app: e, config: undefined };
+  }
+}
+
+/** Waits for the run's next message and takes its token (warm reuse). */
+async function waitForNext(
+  client: ReturnType<typeof createClient<typeof ClientAppIoDefinition>>,
+  runId: bigint,
+  idleMs: number,
+): Promise<string | undefined> {
+  const deadline = Date.now() + idleMs;
+  while (Date.now() < deadline) {
+    const md = new Metadata();
+    md.set(RUN_HEADER, runId.toString());
+    md.set(WAIT_HEADER, String(Math.max(1, deadline - Date.now())));
+    const started = Date.now();
+    const { runIds } = await client.listAppsToLaunch(
+      {},
+      { metadata: md, timeoutMs: idleMs + 30_000 },
+    );
+    if (runIds.includes(runId)) {
+      const { token } = await client.requestToken({ runId });
+      return token || undefined;
+    }
+    // A server without the extension answers at once: do not spin.
+    if (Date.now() - started < 100) return undefined;
+  }
+  return undefined;
+}

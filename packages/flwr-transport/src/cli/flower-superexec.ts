@@ -1,0 +1,17 @@
+#!/usr/bin/env node
+/**
+ * `flower-superexec --insecure --appio-api-address ADDR --plugin-type serverapp|clientapp
+ * [--parent-pid PID] [--superexec-auth-secret-file FILE]`: launches app processes for the runs of
+ * a SuperLink (serverapp) or SuperNode (clientapp). Exits when its parent dies.
+ */
+import { runSuperExecCli } from "../superexec/superexec-cli.js";
+import { formatCliError, toCliError } from "./cli-error.js";
+
+runSuperExecCli(process.argv.slice(2)).then(
+  (status) => process.exit(status),
+  (error: unknown) => {
+    const e = toCliError(error);
+    process.stderr.write(`ERROR : ${formatCliError(e)}\n`);
+    process.exit(e.status);
+  },
+);

@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+/**
+ * `flwr-clientapp --insecure --clientappio-api-address ADDR --token T [--parent-pid PID]`: runs the
+ * ClientApp for one message (launched by a SuperExec); with `--flwr-ts-reuse-idle-ms N` it then
+ * waits up to N ms for the run's next message (warm reuse). Without `--token` it acts as a
+ * SuperExec for ClientApps (deprecated in Flower as well).
+ */
+import { startParentMonitor } from "../app-runtime/parent-monitor.js";
+import { runClientApp } from "../app-runtime/run-clientapp.js";
+import { parseAppProcessArgs } from "../superexec/app-args.js";
+import { runSuperExecCli } from "../superexec/superexec-cli.js";
+import { formatCliError, toCliError } from "./cli-error.js";
+
+async function main(argv: string[]): Promise<number> {
+  const args = parseAppProcessArgs(argv, "clientappio-api-address", "127.0.0.1:9094");
+  if (!args.insecure) {
+    process.stderr.write("ERROR : `flwr-clientapp` does not support TLS yet. (Exit Code: 602)\n");
+    return 1;
+  }
+  if (args.token === undefined) {
+    process.stderr.write(
+      "WARNING : Directly executing `flwr-clientapp` is DEPRECATED; running `flower-superexec --insecure --plugin-type clientapp` instead.\n",
+    );
+    return runSuperExecCli([
+      "--insecure",
+      "--plugin-type",
+      "clientapp",
+      "--appio-api-address",
+      args.address,
+      ...(args.parentPid ? ["--parent-pid", String(args.parentPid)] : []),
+    ]);
+  }
+  if (args.parentPid !== undefined) startParentMonitor(args.parentPid);
+  return runClientApp({ address: args.address, token: args.token, idleMs: args.reuseIdleMs });
+}
+
+main(process.argv.slice(2)).then(
+  (status) => process.exit(status),
+  (error: unknown) => {
+    const e = toCliError(error);
+    process.stderr.write(`ERROR : ${formatCliError(e)}\n`);
+    process.exit(e.status);
+  },
+);

@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+/**
+ * `flwr-serverapp --insecure --serverappio-api-address ADDR --token T [--parent-pid PID]`: runs the
+ * ServerApp of one run (launched by a SuperExec). Without `--token` it acts as a SuperExec for
+ * ServerApps (deprecated in Flower as well).
+ */
+import { startParentMonitor } from "../app-runtime/parent-monitor.js";
+import { runServerApp } from "../app-runtime/run-serverapp.js";
+import { parseAppProcessArgs } from "../superexec/app-args.js";
+import { runSuperExecCli } from "../superexec/superexec-cli.js";
+import { formatCliError, toCliError } from "./cli-error.js";
+
+async function main(argv: string[]): Promise<number> {
+  const args = parseAppProcessArgs(argv, "serverappio-api-address", "127.0.0.1:9091");
+  if (!args.insecure) {
+    process.stderr.write("ERROR : `flwr-serverapp` does not support TLS yet. (Exit Code: 602)\n");
+    return 1;
+  }
+  if (args.token === undefined) {
+    process.stderr.write(
+      "WARNING : Directly executing `flwr-serverapp` is DEPRECATED; running `flower-superexec --insecure --plugin-type serverapp` instead.\n",
+    );
+    return runSuperExecCli([
+      "--insecure",
+      "--plugin-type",
+      "serverapp",
+      "--appio-api-address",
+      args.address,
+      ...(args.parentPid ? ["--parent-pid", String(args.parentPid)] : []),
+    ]);
+  }
+  if (args.parentPid !== undefined) startParentMonitor(args.parentPid);
+  const code = await runServerApp({ address: args.address, token: args.token });
+  return code >= 0 && code < 100 ? 0 : 1;
+}
+
+main(process.argv.slice(2)).then(
+  (status) => process.exit(status),
+  (error: unknown) => {
+    const e = toCliError(error);
+    process.stderr.write(`ERROR : ${formatCliError(e)}\n`);
+    process.exit(e.status);
+  },
+);

@@ -1,0 +1,112 @@
+/**
+ * `flwr log <run-id> [app-dir] [federation] [--stream | --show]`: prints a run's ServerApp logs
+ * (Python Flower's `flwr log`). `--stream` (default) follows them until the run finishes,
+ * reconnecting every 60 s from the last timestamp; `--show` prints what exists and returns.
+ */
+import { parseArgs } from "node:util";
+import { status } from "@grpc/grpc-js";
+import { isServiceError } from "../../grpc/rpc-error.js";
+import { UsageError } from "../cli-error.js";
+import type { CliCommand, CliIo } from "../command.js";
+import { type ControlClient, loadFederation, withControl } from "../control-client.js";
+
+const USAGE = `Usage: flwr log <run-id> [app-dir] [federation] [--stream | --show]
+
+Get logs from a run.
+
+Arguments:
+  run-id       The run ID
+  app-dir      App directory whose package.json defines the federation (default: .)
+  federation   Federation name (default: its "default")
+
+Options:
+  --stream     Follow the logs until the run finishes (default)
+  --show       Print the logs once and exit`;
+
+/** Each StreamLogs connection lasts at most this long before reconnecting (Flower: 60 s). */
+export const CONN_REFRESH_PERIOD_MS = 60_000;
+
+/**
+ * Streams a run's logs to `io` until the run finishes.
+ * @returns false when the run id is unknown.
+ */
+export async function streamRunLogs(
+  client: ControlClient,
+  runId: bigint,
+  io: CliIo,
+): Promise<boolean> {
+  let after = 0;
+  for (;;) {
+    try {
+      for await (const res of client.streamLogs(
+        { runId, afterTimestamp: after },
+        { timeoutMs: CONN_REFRESH_PERIOD_MS },
+      )) {
+        io.out(res.logOutput);
+        after = Math.max(after, res.latestTimestamp);
+      }
+      return true;
+    } catch (error) {
+      if (isServiceError(error) && error.code === status.DEADLINE_EXCEEDED) continue;
+      if (isServiceError(error) && error.code === status.NOT_FOUND) {
+        io.err(`ERROR : Invalid run_id \`${runId}\`, exiting\n`);
+        return false;
+      }
+      throw error;
+    }
+  }
+}
+
+/** Parses a run id (uint64). */
+export function parseRunId(text: string | undefined): bigint {
+  if (text === undefined) throw new UsageError("Missing argument 'run-id'.");
+  if (!/^\d{1,20}$/.test(text) || BigInt(text) > 18446744073709551615n)
+    throw new UsageError(`Invalid value for 'run-id': '${text}' is not a valid run ID.`);
+  return BigInt(text);
+}
+
+/** The `flwr log` command. */
+export const command: CliCommand = {
+  usage: USAGE,
+  async run(argv, io) {
+    let parsed: ReturnType<typeof parseArgs>;
+    try {
+      parsed = parseArgs({
+        args: argv,
+        allowPositionals: true,
+        strict: true,
+        options: { stream: { type: "boolean" }, show: { type: "boolean" } },
+      });
+    } catch (err) {
+      throw new UsageError((err as Error).message.split("\n")[0]!);
+    }
+    const [runIdText, appDir = ".", federationName, extra] = parsed.positionals;
+    if (extra !== undefined) throw new UsageError(`Got unexpected extra argument '${extra}'.`);
+    const runId = parseRunId(runIdText);
+    if (parsed.values["stream"] && parsed.values["show"])
+      throw new UsageError("Use either --stream or --show, not both.");
+    const federation = loadFederation(appDir, federationName);
+    return withControl(federation, async (client) => {
+      if (parsed.values["show"]) {
+        try {
+          for await (const res of client.streamLogs(
+            { runId, afterTimestamp: 0 },
+            { timeoutMs: 5000 },
+          )) {
+            io.out(`${res.logOutput}\n`);
+            break;
+          }
+        } catch (error) {
+          if (isServiceError(error) && error.code === status.NOT_FOUND) {
+            io.err(`ERROR : Invalid run_id \`${runId}\`, exiting\n`);
+            return 1;
+          }
+          if (!(isServiceError(error) && error.code === status.DEADLINE_EXCEEDED)) throw error;
+        }
+        return 0;
+      }
+      io.err(`INFO :      Starting logstream for run_id \`${runId}\`\n`);
+      return (await streamRunLogs(client, runId, io)) ? 0 : 1;
+    });
+  },
+};

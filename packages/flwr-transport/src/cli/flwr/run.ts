@@ -1,0 +1,99 @@
+/**
+ * `flwr run [app-dir] [federation] [--stream] [--run-config 'k=v …'] [--format json]`: builds the
+ * app's FAB, starts a run on the federation's SuperLink (Control StartRun) and prints
+ * `🎊 Successfully started run <id>`; with `--stream` it then follows the run's logs until it
+ * finishes (Python Flower's `flwr run`).
+ */
+import { parseArgs } from "node:util";
+import { buildFab, parseConfigArgs, userConfigToProto } from "@flwr-ts/core";
+import { CliError, UsageError } from "../cli-error.js";
+import type { CliCommand } from "../command.js";
+import { loadFederation, withControl } from "../control-client.js";
+import { CommandOutput, parseOutputFormat } from "../output-format.js";
+import { streamRunLogs } from "./log.js";
+
+const USAGE = `Usage: flwr run [app-dir] [federation] [--stream] [--run-config CONFIG]... [--format default|json]
+
+Run a Flower App on a federation.
+
+Arguments:
+  app-dir      App directory with a package.json "flwr" section (default: .)
+  federation   Federation name in package.json "flwr.federations" (default: its "default")
+
+Options:
+  --stream              Stream the run's logs until it finishes
+  -c, --run-config TEXT Override run config values: 'key=value key2="text"' (TOML values), repeatable
+  --format              default or json`;
+
+/** The `flwr run` command. */
+export const command: CliCommand = {
+  usage: USAGE,
+  async run(argv, io) {
+    let parsed: ReturnType<typeof parseArgs>;
+    try {
+      parsed = parseArgs({
+        args: argv,
+        allowPositionals: true,
+        strict: true,
+        options: {
+          stream: { type: "boolean" },
+          "run-config": { type: "string", short: "c", multiple: true },
+          format: { type: "string" },
+          federation: { type: "string" },
+        },
+      });
+    } catch (err) {
+      throw new UsageError((err as Error).message.split("\n")[0]!);
+    }
+    const [appDir = ".", federationName, extra] = parsed.positionals;
+    if (extra !== undefined) throw new UsageError(`Got unexpected extra argument '${extra}'.`);
+    const out = new CommandOutput(
+      io,
+      parseOutputFormat(parsed.values["format"] as string | undefined),
+    );
+    return out.guard(async () => {
+      const federation = loadFederation(appDir, federationName);
+      let overrides: ReturnType<typeof parseConfigArgs>;
+      try {
+        overrides = parseConfigArgs((parsed.values["run-config"] as string[] | undefined) ?? []);
+      } catch (error) {
+        throw new UsageError(`--run-config: ${(error as Error).message}`);
+      }
+      let fab: ReturnType<typeof buildFab>;
+      try {
+        fab = buildFab(appDir);
+      } catch (error) {
+        throw new CliError(`Could not build the app: ${(error as Error).message}`);
+      }
+      const res = await withControl(federation, (client, timeoutMs) =>
+        client.startRun(
+          {
+            fab: { hashStr: fab.hash, content: Buffer.from(fab.bytes), verifications: new Map() },
+            overrideConfig: userConfigToProto(overrides),
+            overrideFederationConfig: undefined,
+            appSpec: "",
+            federation: (parsed.values["federation"] as string | undefined) ?? "",
+          },
+          { timeoutMs },
+        ),
+      );
+      if (res.runId === undefined) throw new CliError("Failed to start run");
+      out.line(`🎊 Successfully started run ${res.runId}`);
+      out.document({
+        success: true,
+        "run-id": res.runId.toString(),
+        "fab-id": fab.fabId,
+        "fab-name": fab.fabId.split("/").pop(),
+        "fab-version": fab.fabVersion,
+        "fab-hash": fab.hash.slice(0, 8),
+        "fab-filename": fab.fileName,
+      });
+      if (parsed.values["stream"]) {
+        const runId = res.runId;
+        io.err(`INFO :      Starting logstream for run_id \`${runId}\`\n`);
+        await withControl(federation, (client) => streamRunLogs(client, runId, io));
+      }
+      return 0;
+    });
+  },
+};

@@ -1,0 +1,83 @@
+/**
+ * The SuperNode's app side in one call: a {@link NodeState}, the ClientAppIo server on
+ * `--clientappio-api-address` (plaintext, token policy), the {@link MessageExecutor} the SuperNode
+ * hands its messages to, and — with `--isolation subprocess` — this installation's SuperExec.
+ */
+import type { ChildProcess } from "node:child_process";
+import { type UserConfig, userConfigFromProto } from "@flwr-ts/core";
+import { ClientAppIoDefinition, type Fab, type Run } from "@flwr-ts/core/proto";
+import { Server, ServerCredentials } from "@grpc/grpc-js";
+import { readFabContents } from "../app-runtime/fab-metadata.js";
+import { flowerChannelOptions } from "../grpc/channel-options.js";
+import { createServiceImplementation } from "../grpc/server-handlers.js";
+import { createAppTokenMiddleware } from "../serverappio/app-token-middleware.js";
+import { localAppIoAddress, spawnSuperExec } from "../superexec/spawn-superexec.js";
+import { NodeState } from "../supernode/node-state.js";
+import { createClientAppIoHandlers } from "./clientappio-servicer.js";
+import { createMessageExecutor, type MessageExecutor } from "./message-executor.js";
+
+/** A running ClientAppIo side. */
+export interface ClientAppIoRuntime {
+  /** Give to `SuperNode` as `executor`. */
+  readonly executor: MessageExecutor;
+  /** The bound port. */
+  readonly port: number;
+  /** The node state (tests). */
+  readonly state: NodeState;
+  /** Stops the SuperExec child and the server. */
+  close(): Promise<void>;
+}
+
+/** A run's ClientApp config from its FAB: `[tool.flwr.app.config]` fused with the run's overrides. */
+export function runConfigFromFab(fab: Fab, run: Run): UserConfig {
+  const defaults = readFabContents(fab.content).config;
+  const overrides = userConfigFromProto(run.overrideConfig);
+  const fused: UserConfig = Object.assign(Object.create(null), defaults);
+  for (const [k, v] of Object.entries(overrides)) if (k in defaults) fused[k] = v;
+  return fused;
+}
+
+/**
+ * Starts the ClientAppIo server on `address` and, for `subprocess` isolation, the SuperExec.
+ * @throws when the address cannot be bound.
+ */
+export async function startClientAppIo(options: {
+  address: string;
+  isolation: "subprocess" | "process";
+}): Promise<ClientAppIoRuntime> {
+  const state = new NodeState();
+  const server = new Server(flowerChannelOptions);
+  const { definition, implementation } = createServiceImplementation(
+    ClientAppIoDefinition,
+    createClientAppIoHandlers(state),
+    { middleware: [createAppTokenMiddleware(state)] },
+  );
+  server.addService(definition, implementation);
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(options.address, ServerCredentials.createInsecure(), (e, p) =>
+      e ? reject(e) : resolve(p),
+    ),
+  );
+  let superexec: ChildProcess | undefined;
+  if (options.isolation === "subprocess")
+    superexec = spawnSuperExec(localAppIoAddress(options.address, port), "clientapp");
+  return {
+    executor: createMessageExecutor(state, runConfigFromFab),
+    port,
+    state,
+    async close() {
+      superexec?.kill("SIGTERM");
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, 1000);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      state.close();
+    },
+  };
+}

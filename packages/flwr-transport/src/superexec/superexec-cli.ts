@@ -1,0 +1,85 @@
+/**
+ * Argument handling of `flower-superexec` (also used by the deprecated token-less forms of
+ * `flwr-serverapp` / `flwr-clientapp`), and the command lines of the app processes it launches:
+ * this installation's `flwr-serverapp` / `flwr-clientapp`, run with the same Node.js.
+ */
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { appLog } from "../app-runtime/app-log.js";
+import { startParentMonitor } from "../app-runtime/parent-monitor.js";
+import { parseAddress } from "../cli/address.js";
+import { UsageError } from "../cli/cli-error.js";
+import { type AppCommand, type PluginType, runSuperExec } from "./superexec.js";
+
+/** Idle time of warm ClientApp processes (ms); `FLWR_TS_CLIENTAPP_REUSE_MS=0` disables reuse. */
+export const DEFAULT_CLIENTAPP_REUSE_MS = 30_000;
+
+/** How to start this installation's `flwr-serverapp` / `flwr-clientapp`. */
+export function appCommand(pluginType: PluginType): AppCommand {
+  const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
+  const script = fileURLToPath(new URL(`../cli/flwr-${pluginType}${ext}`, import.meta.url));
+  return ext === ".ts"
+    ? { command: process.execPath, args: ["--import", "tsx", script] }
+    : { command: process.execPath, args: [script] };
+}
+
+/** Runs `flower-superexec` with `argv`; resolves with the exit status. */
+export async function runSuperExecCli(argv: string[]): Promise<number> {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        "appio-api-address": { type: "string" },
+        "plugin-type": { type: "string" },
+        insecure: { type: "boolean", default: false },
+        "parent-pid": { type: "string" },
+        "superexec-auth-secret-file": { type: "string" },
+        "health-server-address": { type: "string" },
+        "allow-runtime-dependency-installation": { type: "boolean", default: false },
+      },
+      strict: true,
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const address = values["appio-api-address"] as string | undefined;
+  if (!address) throw new UsageError("--appio-api-address is required");
+  if (!parseAddress(address))
+    throw new UsageError(`--appio-api-address: '${address}' is not a host:port address`);
+  const pluginType = values["plugin-type"];
+  if (pluginType !== "serverapp" && pluginType !== "clientapp")
+    throw new UsageError(
+      `--plugin-type must be 'serverapp' or 'clientapp', got '${String(pluginType)}'`,
+    );
+  if (!values["insecure"]) {
+    process.stderr.write("ERROR : SuperExec does not support TLS yet. (Exit Code: 602)\n");
+    return 1;
+  }
+  if (values["superexec-auth-secret-file"] !== undefined)
+    throw new UsageError(
+      "--superexec-auth-secret-file is not supported by the flwr-ts SuperExec yet; run without it (the AppIo APIs listen on 127.0.0.1 in subprocess mode)",
+    );
+  const pidText = values["parent-pid"] as string | undefined;
+  if (pidText !== undefined && !/^\d+$/.test(pidText))
+    throw new UsageError(`--parent-pid must be a process id, got '${pidText}'`);
+  const stop = new AbortController();
+  if (pidText !== undefined) startParentMonitor(Number(pidText), () => stop.abort());
+  for (const sig of ["SIGINT", "SIGTERM"] as const) process.once(sig, () => stop.abort());
+  appLog("INFO", "Starting Flower SuperExec");
+  const reuseEnv = process.env["FLWR_TS_CLIENTAPP_REUSE_MS"];
+  const reuseMs =
+    reuseEnv !== undefined && /^\d+$/.test(reuseEnv)
+      ? Number(reuseEnv)
+      : DEFAULT_CLIENTAPP_REUSE_MS;
+  await runSuperExec({
+    appioAddress: address,
+    pluginType,
+    app: appCommand(pluginType),
+    extraAppArgs:
+      pluginType === "clientapp" && reuseMs > 0 ? ["--flwr-ts-reuse-idle-ms", String(reuseMs)] : [],
+    signal: stop.signal,
+  });
+  appLog("INFO", "SuperExec terminated gracefully.");
+  return 0;
+}
