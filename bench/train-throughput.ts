@@ -111,7 +111,8 @@ for (let r = 0; r < repeats; r++) {
           "--threads",
           String(threads),
         ],
-        { encoding: "utf8" },
+        // stderr captured (torch warns when numpy is absent); shown only if the run fails.
+        { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] },
       );
       const res = JSON.parse(out.trim().split("\n").at(-1) as string) as {
         train: number;

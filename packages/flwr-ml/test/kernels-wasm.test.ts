@@ -6,6 +6,7 @@ import "@tensorflow/tfjs-backend-wasm";
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { originalKernel } from "../src/kernels/backend-access.js";
+import { UnsupportedKernelConfigError } from "../src/kernels/errors.js";
 import { registerTrainingKernels } from "../src/kernels/register.js";
 import {
   CONV_CASES,
@@ -63,6 +64,38 @@ describe("wasm Conv2DBackpropFilter", () => {
       expect(maxAbsDiff(ours.values, reference.values)).toBeLessThan(TOL);
     });
   }
+});
+
+describe("unsupported configurations", () => {
+  it("throw a clear error instead of computing something wrong", () => {
+    const x = tf.zeros([1, 3, 6, 6]);
+    const dy = tf.zeros([1, 4, 4, 4]);
+    expect(() =>
+      tf.engine().runKernel(
+        tf.Conv2DBackpropFilter,
+        { x, dy },
+        {
+          strides: [1, 1],
+          pad: "valid",
+          dataFormat: "NCHW",
+          filterShape: [3, 3, 3, 4],
+        },
+      ),
+    ).toThrow(/Conv2DBackpropFilter does not support dataFormat NCHW/);
+    expect(() =>
+      tf.engine().runKernel(
+        tf.Conv2DBackpropInput,
+        { dy, filter: tf.zeros([3, 3, 3, 4]) },
+        {
+          strides: [1, 1],
+          pad: "valid",
+          dataFormat: "NCHW",
+          inputShape: [1, 3, 6, 6],
+        },
+      ),
+    ).toThrow(UnsupportedKernelConfigError);
+    tf.dispose([x, dy]);
+  });
 });
 
 describe("wasm Conv2DBackpropInput", () => {

@@ -5,7 +5,8 @@
 import { createHash } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { mkdir, rename, rm } from "node:fs/promises";
-import { get } from "node:https";
+import { get as httpGet } from "node:http";
+import { get as httpsGet } from "node:https";
 import { dirname } from "node:path";
 import { ProgressBar } from "../progress.js";
 import { Cifar10Error } from "./errors.js";
@@ -29,11 +30,20 @@ export async function downloadCifar10(dest: string, options: DownloadOptions = {
   const part = `${dest}.part`;
   const fetchTo = (target: string, redirects: number): Promise<string> =>
     new Promise((resolve, reject) => {
-      const req = get(target, (res) => {
+      const url = new URL(target);
+      if (url.protocol !== "https:" && url.protocol !== "http:") {
+        reject(new Cifar10Error(`unsupported URL ${target}: use https:// (or http://)`));
+        return;
+      }
+      const get = url.protocol === "https:" ? httpsGet : httpGet;
+      const req = get(url, (res) => {
         const status = res.statusCode ?? 0;
         if (status >= 300 && status < 400 && res.headers.location && redirects < 5) {
           res.resume();
-          resolve(fetchTo(new URL(res.headers.location, target).toString(), redirects + 1));
+          fetchTo(new URL(res.headers.location, target).toString(), redirects + 1).then(
+            resolve,
+            reject,
+          );
           return;
         }
         if (status !== 200) {
@@ -56,6 +66,9 @@ export async function downloadCifar10(dest: string, options: DownloadOptions = {
           bar.update(done, `${(done / 1e6).toFixed(1)} MB`);
         });
         res.on("error", reject);
+        res.on("aborted", () =>
+          reject(new Cifar10Error(`download truncated: connection closed after ${done} bytes`)),
+        );
         res.pipe(out);
         out.on("finish", () => {
           bar.finish(done, `${(done / 1e6).toFixed(1)} MB`);
