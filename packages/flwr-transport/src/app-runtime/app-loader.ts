@@ -36,7 +36,9 @@ function runtimeParents(): string[] {
 export function registerAppLoader(appsRoot: string): void {
   if (registeredFor !== undefined) return;
   registeredFor = appsRoot;
-  registerTsx();
+  // The FAB is compiled on its own terms: a tsconfig.json in the working directory (its `paths`,
+  // custom conditions) must not redirect the app's imports away from this installation.
+  registerTsx({ tsconfig: false });
   const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
   let appDirUrl = pathToFileURL(appsRoot).href;
   if (!appDirUrl.endsWith("/")) appDirUrl += "/";
