@@ -5,6 +5,7 @@
  */
 import { existsSync, statSync } from "node:fs";
 import { CryptoError, loadPrivateKey } from "@flwr-ts/crypto";
+import { startClientAppIo } from "../clientappio/clientappio-runtime.js";
 import { CredentialFileError, channelCredentials } from "../grpc/tls.js";
 import { SuperNodeFatalError } from "../supernode/errors.js";
 import { consoleLogger, formatLogLine } from "../supernode/log.js";
@@ -72,7 +73,13 @@ async function main(argv: string[]): Promise<void> {
     throw err;
   }
 
+  const appIo = await startClientAppIo({
+    address: args.clientappioApiAddress,
+    isolation: args.isolation,
+  });
+  logger.log("INFO", `Starting Flower ClientAppIo gRPC server on ${args.clientappioApiAddress}`);
   const node = new SuperNode({
+    executor: appIo.executor,
     superlink: args.superlink,
     credentials,
     privateKey,
@@ -103,6 +110,7 @@ async function main(argv: string[]): Promise<void> {
     }
     throw err;
   }
+  await appIo.close();
   logger.log("INFO", "SuperNode terminated gracefully.");
   process.exit(exitStatusOf(exitCode));
 }
