@@ -27,6 +27,7 @@
  */
 import { generateKeyPairSync, type KeyObject } from "node:crypto";
 import {
+  ErrorCode,
   inflateMessage,
   type Message,
   messageFromProto,
@@ -35,9 +36,10 @@ import {
   type UserConfig,
 } from "@flwr-ts/core";
 import type { ChannelCredentials } from "@grpc/grpc-js";
+import type { MessageExecutor } from "../clientappio/message-executor.js";
 import { abortableSleep } from "./abortable-sleep.js";
 import { Backoff } from "./backoff.js";
-import { buildErrorReply } from "./error-reply.js";
+import { buildErrorReply, type PreparedReply } from "./error-reply.js";
 import { NOT_REGISTERED_MESSAGE, SuperNodeFatalError } from "./errors.js";
 import { FleetConnection, type PulledMessage } from "./fleet-connection.js";
 import { HEARTBEAT_INTERVAL_SECONDS, type HeartbeatLost, HeartbeatSender } from "./heartbeat.js";
@@ -73,6 +75,8 @@ export interface SuperNodeOptions {
     readonly maxIdleMs?: number;
     readonly longPollThresholdMs?: number;
   };
+  /** Runs received instructions (the ClientAppIo side); without it every message gets an error reply. */
+  readonly executor?: MessageExecutor | undefined;
   /** Longest wait for a node the SuperLink still lists online from an earlier session, ms (default 90 s). */
   readonly activationPatienceMs?: number;
 }
@@ -410,12 +414,10 @@ export class SuperNode {
 
   private async reply(nodeId: bigint, instruction: Message, receivedAt: number): Promise<void> {
     const signal = this.session.signal;
-    const { message, deflated } = buildErrorReply(instruction);
+    const prepared = await this.execute(nodeId, instruction, signal);
+    if (!prepared) return;
+    const { message, deflated } = prepared;
     const md = message.metadata;
-    this.log.log(
-      "WARNING",
-      `No ClientApp runtime in this SuperNode yet: replying to ${md.replyToMessageId} with an error (code ${message.error.code}).`,
-    );
     this.log.log("INFO", `Sending: ${md.messageType} message (ID: ${md.messageId})`);
     try {
       const runtime = (performance.now() - receivedAt) / 1000;
@@ -447,6 +449,47 @@ export class SuperNode {
       }
       if (error instanceof RetriesExhaustedError || classifyRpcError(error) === "tls") throw error;
       this.log.log("ERROR", `Failed to send message ${md.messageId}: ${rpcErrorDetails(error)}`);
+    }
+  }
+
+  /** Runs the instruction with the executor (ClientAppIo), or builds the error reply without one. */
+  private async execute(
+    nodeId: bigint,
+    instruction: Message,
+    signal: AbortSignal,
+  ): Promise<PreparedReply | undefined> {
+    const executor = this.options.executor;
+    if (!executor) {
+      const prepared = buildErrorReply(instruction);
+      this.log.log(
+        "WARNING",
+        `No ClientApp runtime in this SuperNode: replying to ${instruction.metadata.messageId} with an error (code ${prepared.message.error.code}).`,
+      );
+      return prepared;
+    }
+    try {
+      return await executor(instruction, {
+        nodeId,
+        nodeConfig: this.nodeConfig,
+        signal,
+        getRun: (runId) =>
+          this.retry((s) => this.conn.getRun(nodeId, runId, { signal: s }), signal),
+        getFab: (runId, hash) =>
+          this.retry((s) => this.conn.getFab(nodeId, runId, hash, { signal: s }), signal),
+      });
+    } catch (error) {
+      if (signal.aborted || error instanceof ShutdownError) throw new ShutdownError();
+      if (classifyRpcError(error) === "run-not-running") {
+        this.log.log(
+          "INFO",
+          `Run ID ${instruction.metadata.runId} is not in \`RUNNING\` status. Ignoring message ${instruction.metadata.messageId}.`,
+        );
+        return undefined;
+      }
+      if (error instanceof RetriesExhaustedError || classifyRpcError(error) === "tls") throw error;
+      const reason = `The SuperNode could not run the ClientApp: ${rpcErrorDetails(error)}`;
+      this.log.log("ERROR", reason);
+      return buildErrorReply(instruction, ErrorCode.UNKNOWN, reason);
     }
   }
 
