@@ -1,0 +1,218 @@
+/**
+ * The ServerAppIo API over real gRPC (in-process server, MemoryLinkState, MemoryObjectStore):
+ * Flower 1.29's token policy, the run lifecycle, staged instructions, long polls.
+ */
+import {
+  ArrayRecord,
+  ConfigRecord,
+  Message,
+  NdArray,
+  RecordDict,
+  stampInstruction,
+} from "@flwr-ts/core";
+import { ServerAppIoDefinition } from "@flwr-ts/core/proto";
+import { credentials, Metadata, Server, ServerCredentials, status } from "@grpc/grpc-js";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { prepareOutgoing } from "../app-runtime/object-transfer.js";
+import { createClient, type ServiceClient } from "../grpc/client.js";
+import { MemoryObjectStore } from "../object-store/memory-object-store.js";
+import { MemoryLinkState } from "../superlink/state/memory-link-state.js";
+import { APP_TOKEN_HEADER } from "./app-token-middleware.js";
+import { WAIT_HEADER } from "./long-poll.js";
+import { addServerAppIoService } from "./serverappio-service.js";
+
+let server: Server;
+let state: MemoryLinkState;
+let store: MemoryObjectStore;
+let client: ServiceClient<typeof ServerAppIoDefinition>;
+let detach: () => void;
+
+const withToken = (token: string) => {
+  const md = new Metadata();
+  md.set(APP_TOKEN_HEADER, token);
+  return md;
+};
+
+function newRun(): bigint {
+  const runId = state.createRun({
+    fabId: "pub/app",
+    fabVersion: "1.0.0",
+    fabHash: state.storeFab({
+      hashStr: "",
+      content: Buffer.from("fab bytes"),
+      verifications: new Map(),
+    }),
+    overrideConfig: new Map(),
+    federation: "@none/default",
+    flwrAid: "<id:none>",
+    runType: "serverapp",
+  });
+  state.setServerAppContext(runId, {
+    runId,
+    nodeId: 1n,
+    nodeConfig: new Map(),
+    state: { items: [] },
+    runConfig: new Map(),
+  });
+  return runId;
+}
+
+beforeAll(async () => {
+  state = new MemoryLinkState();
+  store = new MemoryObjectStore();
+  server = new Server();
+  detach = addServerAppIoService(server, { state, store });
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (e, p) =>
+      e ? reject(e) : resolve(p),
+    ),
+  );
+  client = createClient(ServerAppIoDefinition, `127.0.0.1:${port}`, credentials.createInsecure());
+});
+
+afterAll(() => {
+  client.close();
+  server.forceShutdown();
+  detach();
+});
+
+describe("ServerAppIo", () => {
+  test("token-protected rpcs need the flwr-app-token metadata", async () => {
+    const runId = newRun();
+    await expect(client.getNodes({ runId })).rejects.toMatchObject({
+      code: status.UNAUTHENTICATED,
+      details: "Authentication failed.",
+    });
+    await expect(
+      client.getNodes({ runId }, { metadata: withToken("f".repeat(256)) }),
+    ).rejects.toMatchObject({ code: status.UNAUTHENTICATED });
+  });
+
+  test("lifecycle: pending → starting (RequestToken) → running (PullAppInputs) → finished", async () => {
+    const runId = newRun();
+    expect((await client.listAppsToLaunch({})).runIds).toContain(runId);
+    const { token } = await client.requestToken({ runId });
+    expect(token).toMatch(/^[0-9a-f]{256}$/);
+    expect(state.getRun(runId)?.status?.status).toBe("starting");
+    expect((await client.requestToken({ runId })).token).toBe("");
+    expect((await client.listAppsToLaunch({})).runIds).not.toContain(runId);
+    // Running-only rpcs refuse a starting run.
+    await expect(client.getNodes({ runId }, { metadata: withToken(token) })).rejects.toMatchObject({
+      code: status.PERMISSION_DENIED,
+      details: "Run is starting.",
+    });
+    await expect(
+      client.pullAppInputs({ token: "0".repeat(256) }, { metadata: withToken(token) }),
+    ).rejects.toMatchObject({ code: status.PERMISSION_DENIED, details: "Invalid token." });
+    const inputs = await client.pullAppInputs({ token }, { metadata: withToken(token) });
+    expect(inputs.run?.runId).toBe(runId);
+    expect(inputs.context?.nodeId).toBe(1n);
+    expect(state.getRun(runId)?.status?.status).toBe("running");
+    expect((await client.getNodes({ runId }, { metadata: withToken(token) })).nodes).toEqual([]);
+    await client.updateRunStatus(
+      { runId, runStatus: { status: "finished", subStatus: "completed", details: "" } },
+      { metadata: withToken(token) },
+    );
+    expect(state.getRun(runId)?.status).toMatchObject({
+      status: "finished",
+      subStatus: "completed",
+    });
+    expect(state.getRunIdByToken(token)).toBeUndefined();
+  });
+
+  test("an instruction reaches the state only once its objects are pushed", async () => {
+    const runId = newRun();
+    const nodeId = state.createNode("<id:none>", "none", Buffer.from("key-staged"), 30);
+    state.activateNode(nodeId, 30);
+    const { token } = await client.requestToken({ runId });
+    const md = withToken(token);
+    await client.pullAppInputs({ token }, { metadata: md });
+    const content = new RecordDict({
+      arrays: new ArrayRecord({ w: NdArray.fromTypedArray(new Float32Array([1, 2, 3])) }),
+      config: new ConfigRecord({ lr: 0.1 }),
+    });
+    const message = new Message(content, nodeId, "train");
+    stampInstruction(message, runId);
+    const out = prepareOutgoing(message);
+    const before = state.numMessageIns();
+    const res = await client.pushMessages(
+      { token: "", runId, messagesList: [out.proto], messageObjectTrees: [out.deflated.tree] },
+      { metadata: md },
+    );
+    expect(res.messageIds).toEqual([out.deflated.messageId]);
+    expect(new Set(res.objectsToPush)).toEqual(new Set(out.deflated.objects.keys()));
+    expect(state.numMessageIns()).toBe(before);
+    // Pulling a staged instruction's reply returns nothing (no MESSAGE_UNAVAILABLE).
+    const early = await client.pullMessages(
+      { token: "", runId, messageIds: [out.deflated.messageId] },
+      { metadata: md },
+    );
+    expect(early.messagesList).toEqual([]);
+    const ids = [...res.objectsToPush];
+    for (const [i, id] of ids.entries()) {
+      const r = await client.pushObject(
+        {
+          node: { nodeId: 1n },
+          runId,
+          objectId: id,
+          objectContent: Buffer.from(out.deflated.objects.get(id)!),
+        },
+        { metadata: md },
+      );
+      expect(r.stored).toBe(true);
+      expect(state.numMessageIns()).toBe(i === ids.length - 1 ? before + 1 : before);
+    }
+    await expect(
+      client.pushObject(
+        { node: { nodeId: 7n }, runId, objectId: ids[0]!, objectContent: Buffer.alloc(0) },
+        { metadata: md },
+      ),
+    ).rejects.toMatchObject({ code: status.FAILED_PRECONDITION, details: "Unexpected node ID." });
+  });
+
+  test("PushMessages validates instructions as Flower does", async () => {
+    const runId = newRun();
+    const { token } = await client.requestToken({ runId });
+    const md = withToken(token);
+    await client.pullAppInputs({ token }, { metadata: md });
+    const message = new Message(new RecordDict(), 99n, "train");
+    stampInstruction(message, runId);
+    const out = prepareOutgoing(message);
+    const bad = { ...out.proto, metadata: { ...out.proto.metadata!, srcNodeId: 5n } };
+    await expect(
+      client.pushMessages(
+        { token: "", runId, messagesList: [bad], messageObjectTrees: [out.deflated.tree] },
+        { metadata: md },
+      ),
+    ).rejects.toMatchObject({ code: status.INVALID_ARGUMENT });
+    await expect(
+      client.pushMessages(
+        { token: "", runId, messagesList: [], messageObjectTrees: [] },
+        { metadata: md },
+      ),
+    ).rejects.toMatchObject({
+      details: "Malformed PushMessages: `messages_list` must not be empty",
+    });
+    // Unknown destination node: accepted call, empty message id (Flower's `""` on failure).
+    const res = await client.pushMessages(
+      { token: "", runId, messagesList: [out.proto], messageObjectTrees: [out.deflated.tree] },
+      { metadata: md },
+    );
+    expect(res.messageIds).toEqual([""]);
+  });
+
+  test("ListAppsToLaunch is held open until a run is created (long-poll header)", async () => {
+    for (const r of state.getRunInfo({ statuses: ["pending"] }))
+      state.updateRunStatus(r.runId, { status: "finished", subStatus: "stopped", details: "" });
+    const md = new Metadata();
+    md.set(WAIT_HEADER, "10000");
+    const pending = client.listAppsToLaunch({}, { metadata: md });
+    await new Promise((r) => setTimeout(r, 50));
+    const runId = newRun();
+    const res = await pending;
+    expect(res.runIds).toEqual([runId]);
+    // Without the header the answer is immediate (Flower's behaviour).
+    state.updateRunStatus(runId, { status: "finished", subStatus: "stopped", details: "" });
+    expect((await client.listAppsToLaunch({})).runIds).toEqual([]);
+  });
+});
