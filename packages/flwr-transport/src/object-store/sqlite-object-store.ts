@@ -10,6 +10,11 @@
  *
  * Every method is one transaction with prepared statements. Bytes are bound as BLOBs without
  * copying; `get` returns the `Buffer` better-sqlite3 reads.
+ *
+ * Disk space: pages freed by `deleteMessage` are reused by later objects (no work on the hot
+ * path). In a database created with `auto_vacuum=INCREMENTAL` (every database flwr-ts creates),
+ * free pages are returned to the file system when the store opens (all of them) and after each
+ * `deleteRun` (up to {@link RECLAIM_BYTES_PER_RUN}), so the file shrinks when runs end.
  */
 import type { Transaction } from "better-sqlite3";
 import {
@@ -68,6 +73,12 @@ export const OBJECT_STORE_MIGRATIONS: readonly SchemaMigration[] = [
 
 const OWN_TABLES = ["objects", "object_children", "run_objects"] as const;
 
+/**
+ * Free space returned to the file system after each `deleteRun` (64 MiB; more is reclaimed by
+ * later runs or at the next start), bounding the pause of the synchronous vacuum.
+ */
+export const RECLAIM_BYTES_PER_RUN = 64 * 1024 * 1024;
+
 /** Options of {@link SqliteObjectStore}. */
 export interface SqliteObjectStoreOptions {
   /**
@@ -86,6 +97,7 @@ export class SqliteObjectStore implements ObjectStore {
   private readonly db: SqliteDatabase;
   private readonly ownsDb: boolean;
   private readonly onClose: (() => void) | undefined;
+  private readonly incrementalVacuum: boolean;
   private closed = false;
 
   private readonly sInsertPlaceholder;
@@ -134,6 +146,7 @@ export class SqliteObjectStore implements ObjectStore {
       throw e;
     }
     const db = this.db;
+    this.incrementalVacuum = Number(db.pragma("auto_vacuum", { simple: true })) === 2;
     this.sInsertPlaceholder = db.prepare(
       "INSERT INTO objects (object_id, content, is_available, ref_count) VALUES (?, NULL, 0, 0) ON CONFLICT (object_id) DO NOTHING",
     );
@@ -216,6 +229,34 @@ export class SqliteObjectStore implements ObjectStore {
       }
       this.sDeleteRun.run(run);
     });
+    this.tryReclaimSpace();
+  }
+
+  /** Housekeeping that must never fail a call: a busy database is reclaimed another time. */
+  private tryReclaimSpace(maxBytes?: number): void {
+    try {
+      this.reclaimSpace(maxBytes);
+    } catch {
+      // SQLITE_BUSY (another process writes) or similar: the pages stay free for reuse.
+    }
+  }
+
+  /**
+   * Returns free pages to the file system (`PRAGMA incremental_vacuum`); a no-op unless the
+   * database was created with `auto_vacuum=INCREMENTAL`.
+   * @param maxBytes - at most this much (default: all free pages).
+   * @returns the number of bytes returned.
+   */
+  reclaimSpace(maxBytes?: number): number {
+    if (!this.incrementalVacuum || !this.db.open) return 0;
+    const pageSize = Number(this.db.pragma("page_size", { simple: true }));
+    const before = Number(this.db.pragma("freelist_count", { simple: true }));
+    if (before === 0) return 0;
+    const pages = maxBytes === undefined ? 0 : Math.max(1, Math.floor(maxBytes / pageSize));
+    // incremental_vacuum(0) frees every page.
+    this.db.exec(`PRAGMA incremental_vacuum(${pages})`);
+    const after = Number(this.db.pragma("freelist_count", { simple: true }));
+    return (before - after) * pageSize;
   }
 
   /** Deletes `objectId` if unreferenced and, iteratively, its children that become unreferenced. */
@@ -327,6 +368,7 @@ export class SqliteObjectStore implements ObjectStore {
   deleteRun(runId: bigint): void {
     this.check();
     this.txDeleteRun.immediate(runId);
+    this.tryReclaimSpace(RECLAIM_BYTES_PER_RUN);
   }
 
   /** {@inheritDoc ObjectStore.clear} */

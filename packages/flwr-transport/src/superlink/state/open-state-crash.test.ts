@@ -84,18 +84,29 @@ describe("SQLite state after SIGKILL", () => {
     s.close();
   });
 
-  it("deleted objects give their pages back (auto_vacuum): the file shrinks", () => {
+  it("free pages go back to the file system after deleteRun and at the next open", () => {
     const file = join(dir, "vacuum.db");
+    const big = (fill: number) =>
+      rawObject("ArrayChunk", [], new Uint8Array(8 * 1024 * 1024).fill(fill));
+    const a = big(7);
+    const b = big(8);
     const s = openState(file);
-    const big = rawObject("ArrayChunk", [], new Uint8Array(8 * 1024 * 1024).fill(7));
-    s.objectStore.preregister(1n, { objectId: big.id, children: [] });
-    expect(s.objectStore.put(big.id, big.bytes)).toBe(true);
+    s.objectStore.preregister(1n, { objectId: a.id, children: [] });
+    s.objectStore.preregister(2n, { objectId: b.id, children: [] });
+    expect(s.objectStore.put(a.id, a.bytes)).toBe(true);
+    expect(s.objectStore.put(b.id, b.bytes)).toBe(true);
     s.close(); // checkpoints the WAL into the file
-    const full = statSync(file).size;
-    expect(full).toBeGreaterThan(8 * 1024 * 1024);
+    expect(statSync(file).size).toBeGreaterThan(16 * 1024 * 1024);
+
     const t = openState(file);
-    t.objectStore.deleteMessage(big.id);
+    t.objectStore.deleteRun(1n); // reclaims at once
+    t.objectStore.deleteMessage(b.id); // hot path: pages kept for reuse
     t.close();
+    const afterDelete = statSync(file).size;
+    expect(afterDelete).toBeLessThan(10 * 1024 * 1024);
+    expect(afterDelete).toBeGreaterThan(7 * 1024 * 1024);
+
+    openState(file).close(); // opening reclaims the rest
     expect(statSync(file).size).toBeLessThan(1024 * 1024);
   });
 });

@@ -59,9 +59,10 @@ export function openSqliteDatabase(location: string): SqliteDatabase {
     db.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
     // Reading the schema detects files that are not databases (SQLITE_NOTADB) or corrupt.
     const tables = db.prepare("SELECT count(*) FROM sqlite_master").pluck().get();
-    // A new database reclaims the pages of deleted objects (see SqliteObjectStore); the
-    // setting only takes effect before the first table is created.
-    if (Number(tables) === 0) db.pragma("auto_vacuum = FULL");
+    // A new database can give the pages of deleted objects back to the file system
+    // (`PRAGMA incremental_vacuum`, see SqliteObjectStore); the setting only takes effect
+    // before the first table is created.
+    if (Number(tables) === 0) db.pragma("auto_vacuum = INCREMENTAL");
     if (file !== SQLITE_MEMORY) {
       const mode = db.pragma("journal_mode = WAL", { simple: true });
       if (String(mode).toLowerCase() !== "wal") {
