@@ -88,16 +88,30 @@ train(
 test(net, data, { batchSize: 256, progressBar: false });
 
 const torchPython = findTorchPython();
-const ours = { train: [] as number[], eval: [] as number[] };
-const torch = { train: [] as number[], eval: [] as number[], threads: 0, version: "" };
-const torch1 = { train: [] as number[], eval: [] as number[] };
+type Runs = { train: number[]; eval: number[]; trainCpu: number[]; evalCpu: number[] };
+const runs = (): Runs => ({ train: [], eval: [], trainCpu: [], evalCpu: [] });
+const ours = runs();
+const torch = { ...runs(), threads: 0, version: "" };
+const torch1 = runs();
+/** Wall-clock and CPU-time images/s of `f` (CPU time: this process, all threads). */
+function measure(f: () => void): [number, number] {
+  const t = performance.now();
+  const c = process.cpuUsage();
+  f();
+  const cpu = process.cpuUsage(c);
+  return [images / ((performance.now() - t) / 1000), images / ((cpu.user + cpu.system) / 1e6)];
+}
 for (let r = 0; r < repeats; r++) {
-  let t = performance.now();
-  train(net, data, { epochs: 1, learningRate: 0.01, batchSize, progressBar: false });
-  ours.train.push(images / ((performance.now() - t) / 1000));
-  t = performance.now();
-  test(net, data, { batchSize: 256, progressBar: false });
-  ours.eval.push(images / ((performance.now() - t) / 1000));
+  const [trainWall, trainCpu] = measure(() =>
+    train(net, data, { epochs: 1, learningRate: 0.01, batchSize, progressBar: false }),
+  );
+  const [evalWall, evalCpu] = measure(() =>
+    test(net, data, { batchSize: 256, progressBar: false }),
+  );
+  ours.train.push(trainWall);
+  ours.trainCpu.push(trainCpu);
+  ours.eval.push(evalWall);
+  ours.evalCpu.push(evalCpu);
   if (torchPython) {
     for (const threads of [0, 1]) {
       const out = execFileSync(
@@ -117,12 +131,16 @@ for (let r = 0; r < repeats; r++) {
       const res = JSON.parse(out.trim().split("\n").at(-1) as string) as {
         train: number;
         eval: number;
+        train_cpu: number;
+        eval_cpu: number;
         threads: number;
         version: string;
       };
       const target = threads === 0 ? torch : torch1;
       target.train.push(res.train);
       target.eval.push(res.eval);
+      target.trainCpu.push(res.train_cpu);
+      target.evalCpu.push(res.eval_cpu);
       if (threads === 0) {
         torch.threads = res.threads;
         torch.version = res.version;
@@ -174,6 +192,23 @@ if (torchPython) {
   );
   console.log(
     `all runs: torch (1 thread) train ${torch1.train.map(Math.round).join(", ")}; eval ${torch1.eval.map(Math.round).join(", ")}`,
+  );
+}
+if (torchPython) {
+  // Images per CPU-second, single-threaded both: robust to other processes
+  // sharing the cores (wall-clock figures above are not).
+  const oursCpu = median(ours.trainCpu);
+  const torchCpu = median(torch1.trainCpu);
+  console.log(
+    `\nper CPU-second (1 thread each, insensitive to shared cores): ours train ${fmt(oursCpu).trim()} / eval ${fmt(median(ours.evalCpu)).trim()}, ` +
+      `PyTorch 1 thread train ${fmt(torchCpu).trim()} / eval ${fmt(median(torch1.evalCpu)).trim()}; ratio train ${(oursCpu / torchCpu).toFixed(3)}×`,
+  );
+  console.log(
+    `  scaled to the recorded idle 2-thread PyTorch figure (${RECORDED.train} = ${(RECORDED.train / 6293).toFixed(2)}× its 1-thread 6,293): ratio ≈ ${((oursCpu / torchCpu) * (6293 / RECORDED.train)).toFixed(3)}×`,
+  );
+} else {
+  console.log(
+    `ours per CPU-second: train ${fmt(median(ours.trainCpu)).trim()}, eval ${fmt(median(ours.evalCpu)).trim()}`,
   );
 }
 console.log(`tensors alive: ${tf.memory().numTensors}`);

@@ -31,6 +31,37 @@ export interface TestResult {
  * last batch).
  */
 export function test(model: Net, data: ImageDataset, options: TestOptions = {}): TestResult {
+  const steps = testSteps(model, data, options);
+  let r = steps.next();
+  while (!r.done) r = steps.next();
+  return r.value;
+}
+
+/** {@link test}, yielding to the event loop between batches about every `yieldEveryMs` (default 50). */
+export async function testAsync(
+  model: Net,
+  data: ImageDataset,
+  options: TestOptions & { yieldEveryMs?: number } = {},
+): Promise<TestResult> {
+  const every = options.yieldEveryMs ?? 50;
+  const steps = testSteps(model, data, options);
+  let last = performance.now();
+  let r = steps.next();
+  while (!r.done) {
+    if (performance.now() - last >= every) {
+      await new Promise((resolve) => setImmediate(resolve));
+      last = performance.now();
+    }
+    r = steps.next();
+  }
+  return r.value;
+}
+
+function* testSteps(
+  model: Net,
+  data: ImageDataset,
+  options: TestOptions,
+): Generator<void, TestResult, void> {
   const batchSize = positiveInt("batchSize", options.batchSize ?? 256);
   validateDataset(data);
   if (data.count === 0) throw new TrainingOptionsError("cannot evaluate on an empty dataset");
@@ -58,6 +89,7 @@ export function test(model: Net, data: ImageDataset, options: TestOptions = {}):
     lossSum += lossTotal;
     correct += hits;
     bar?.update(start + n);
+    yield;
   }
   bar?.finish(data.count, `accuracy ${(correct / data.count).toFixed(4)}`);
   return { loss: lossSum / data.count, accuracy: correct / data.count, count: data.count };

@@ -52,7 +52,7 @@ export {
   seededRandom,
   validateDataset,
 } from "./dataset.js";
-export { type TestOptions, type TestResult, test } from "./evaluate.js";
+export { type TestOptions, type TestResult, test, testAsync } from "./evaluate.js";
 export { UnsupportedKernelConfigError } from "./kernels/errors.js";
 export { type PatchedBackendName, registerTrainingKernels } from "./kernels/register.js";
 export {
@@ -65,6 +65,7 @@ export {
   type NetParameterName,
 } from "./net.js";
 export { ProgressBar } from "./progress.js";
+export { SgdMomentumOptimizer } from "./sgd-momentum.js";
 export {
   crossEntropy,
   TrainingOptionsError,

@@ -103,9 +103,45 @@ function fusedCrossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar 
 
 /**
  * Trains `model` in place on `data`; returns the mean training loss over all
- * steps of all epochs.
+ * steps of all epochs. Synchronous: blocks the event loop until done (see
+ * {@link trainAsync}).
  */
 export function train(model: Net, data: ImageDataset, options: TrainOptions): number {
+  const steps = trainSteps(model, data, options);
+  let r = steps.next();
+  while (!r.done) r = steps.next();
+  return r.value;
+}
+
+/**
+ * {@link train}, yielding to the event loop about every `yieldEveryMs`
+ * (default 50 ms) so timers, sockets and signals are served while training.
+ */
+export async function trainAsync(
+  model: Net,
+  data: ImageDataset,
+  options: TrainOptions & { yieldEveryMs?: number },
+): Promise<number> {
+  const every = options.yieldEveryMs ?? 50;
+  const steps = trainSteps(model, data, options);
+  let last = performance.now();
+  let r = steps.next();
+  while (!r.done) {
+    if (performance.now() - last >= every) {
+      await new Promise((resolve) => setImmediate(resolve));
+      last = performance.now();
+    }
+    r = steps.next();
+  }
+  return r.value;
+}
+
+/** The training loop as a generator: one `yield` per batch. */
+function* trainSteps(
+  model: Net,
+  data: ImageDataset,
+  options: TrainOptions,
+): Generator<void, number, void> {
   const epochs = positiveInt("epochs", options.epochs);
   const batchSize = positiveInt("batchSize", options.batchSize ?? 32);
   const { learningRate } = options;
@@ -156,6 +192,7 @@ export function train(model: Net, data: ImageDataset, options: TrainOptions): nu
         options.onProgress?.({ epoch, epochs, seen, total: data.count, loss: mean });
         const rate = seen / ((performance.now() - started) / 1000);
         bar?.update(seen, `loss ${mean.toFixed(4)} ${rate.toFixed(0)} img/s`);
+        yield;
       }
       const rate = data.count / ((performance.now() - started) / 1000);
       bar?.finish(

@@ -7,11 +7,11 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../src/backend.js";
 import { syntheticCifar10 } from "../src/cifar10/synthetic.js";
 import type { ImageDataset } from "../src/dataset.js";
-import { test as evaluate } from "../src/evaluate.js";
+import { test as evaluate, testAsync } from "../src/evaluate.js";
 import { SGD_MOMENTUM_UPDATE } from "../src/kernels/sgd-momentum-update.js";
 import { createNet } from "../src/net.js";
 import { SgdMomentumOptimizer } from "../src/sgd-momentum.js";
-import { TrainingOptionsError, type TrainProgress, train } from "../src/train.js";
+import { TrainingOptionsError, type TrainProgress, train, trainAsync } from "../src/train.js";
 
 /** Class k: a bright horizontal band at rows 3k..3k+2 plus noise. */
 function bands(count: number, seed: number): ImageDataset {
@@ -79,6 +79,33 @@ describe("train and test", () => {
     const r = evaluate(net, heldOut, { progressBar: false });
     expect(r.accuracy).toBeGreaterThan(0.25); // chance is 0.1
     net.dispose();
+  });
+
+  it("trainAsync/testAsync give the same results as the sync loops and let timers run", async () => {
+    const data = bands(96, 4);
+    const a = createNet({ seed: 11 });
+    const b = createNet({ seed: 11 });
+    const options = {
+      epochs: 1,
+      learningRate: 0.05,
+      batchSize: 16,
+      seed: 3,
+      progressBar: false,
+    } as const;
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 0);
+    const lossAsync = await trainAsync(a, data, { ...options, yieldEveryMs: 0 });
+    clearInterval(timer);
+    const lossSync = train(b, data, options);
+    expect(lossAsync).toBeCloseTo(lossSync, 5);
+    expect(ticks).toBeGreaterThan(0);
+    const [ra, rb] = [
+      await testAsync(a, data, { progressBar: false, yieldEveryMs: 0 }),
+      evaluate(b, data, { progressBar: false }),
+    ];
+    expect(ra.accuracy).toBe(rb.accuracy);
+    a.dispose();
+    b.dispose();
   });
 
   it("handles a last partial batch and batch size 1", () => {
