@@ -4,7 +4,6 @@
  * server certificate signed by it (`server.pem`, `server.key`) whose SAN lists
  * every host name and IP address clients will dial.
  */
-import "reflect-metadata";
 import { randomBytes, webcrypto } from "node:crypto";
 
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
@@ -13,7 +12,7 @@ type SigningAlgorithm = webcrypto.Algorithm | webcrypto.EcdsaParams;
 
 import { isIP } from "node:net";
 import { join } from "node:path";
-import * as x509 from "@peculiar/x509";
+import type * as X509 from "@peculiar/x509";
 import { CryptoError } from "./errors.js";
 import {
   assertWritable,
@@ -114,6 +113,15 @@ async function pkcs8Pem(key: CryptoKey): Promise<string> {
 }
 
 /**
+ * Loads @peculiar/x509 (and its reflect-metadata polyfill) on first use: it costs several
+ * hundred milliseconds of start-up, which processes that only sign requests should not pay.
+ */
+async function loadX509(): Promise<typeof X509> {
+  await import("reflect-metadata");
+  return import("@peculiar/x509");
+}
+
+/**
  * Generates a development CA and a server certificate signed by it, and
  * writes `ca.crt`, `ca.key`, `server.pem` and `server.key` into `outDir`.
  *
@@ -156,6 +164,7 @@ export async function generateCertificates(
   assertWritable(Object.values(paths), options.overwrite ?? false);
 
   // @peculiar/x509 is typed against the DOM's WebCrypto; Node's implementation is the same API.
+  const x509 = await loadX509();
   const crypto = webcrypto as unknown as Parameters<typeof x509.X509CertificateGenerator.create>[1];
   const notBefore = new Date(Date.now() - 60_000); // tolerate small clock skew
   const notAfter = new Date(notBefore.getTime() + validityDays * 86_400_000);

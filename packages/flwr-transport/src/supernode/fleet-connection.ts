@@ -20,6 +20,7 @@ import {
 import { type ChannelCredentials, Metadata } from "@grpc/grpc-js";
 import { flowerChannelOptions } from "../grpc/channel-options.js";
 import { type CallOptions, createClient, type ServiceClient } from "../grpc/client.js";
+import { PULL_WAIT_HEADER } from "../superlink/fleet/fleet-servicer.js";
 
 /** A message pulled from the SuperLink: metadata (content is delivered as objects) and its tree. */
 export interface PulledMessage {
@@ -60,6 +61,9 @@ export function signedMetadata(signer: RequestSigner): Metadata {
 }
 
 const node = (nodeId: bigint) => ({ nodeId });
+
+/** Extra deadline beyond a long-poll wait, ms. */
+const PULL_DEADLINE_MARGIN_MS = 15_000;
 
 /**
  * The Fleet rpcs a SuperNode makes, each signed. Methods throw grpc-js `ServiceError`s
@@ -121,9 +125,25 @@ export class FleetConnection {
     return res.success;
   }
 
-  /** Pulls at most one message; undefined when none is waiting. */
-  async pullMessage(nodeId: bigint, options?: CallOptions): Promise<PulledMessage | undefined> {
-    const res = await this.client.pullMessages({ node: node(nodeId), messageIds: [] }, options);
+  /**
+   * Pulls at most one message; undefined when none is waiting.
+   * @param waitMs - ask the SuperLink to hold the call open up to this long until a message
+   *   arrives (flwr-ts SuperLink's opt-in long poll, metadata `flwr-ts-pull-wait-ms`; SuperLinks
+   *   that do not know it, like Python's, answer at once). The call deadline is extended to match.
+   */
+  async pullMessage(
+    nodeId: bigint,
+    options: CallOptions & { waitMs?: number } = {},
+  ): Promise<PulledMessage | undefined> {
+    const { waitMs, ...call } = options;
+    if (waitMs !== undefined && waitMs > 0) {
+      const md = new Metadata();
+      md.set(PULL_WAIT_HEADER, String(Math.floor(waitMs)));
+      if (call.metadata) md.merge(call.metadata);
+      call.metadata = md;
+      call.timeoutMs ??= waitMs + PULL_DEADLINE_MARGIN_MS;
+    }
+    const res = await this.client.pullMessages({ node: node(nodeId), messageIds: [] }, call);
     const message = res.messagesList[0];
     const tree = res.messageObjectTrees[0];
     if (!message || !tree) return undefined;

@@ -12,7 +12,7 @@ export {
   type FleetConnectionOptions,
   type PulledMessage,
   type PulledObject,
-  signedMetadata,
+  signedMetadata as signedFleetMetadata,
 } from "./fleet-connection.js";
 export {
   HEARTBEAT_CALL_TIMEOUT_SECONDS,
@@ -23,7 +23,7 @@ export {
   type HeartbeatSenderOptions,
   nextHeartbeatDelayMs,
 } from "./heartbeat.js";
-export { consoleLogger, formatLogLine, type Logger, type LogLevel } from "./log.js";
+export { consoleLogger as superNodeConsoleLogger, type Logger as SuperNodeLogger } from "./log.js";
 export {
   ObjectPullError,
   PULL_LIMITS,

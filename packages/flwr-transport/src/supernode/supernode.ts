@@ -11,7 +11,8 @@
  *    UnregisterNode when self-registered), close the channel.
  *
  * Failures:
- * - UNAVAILABLE anywhere → reconnect with exponential backoff and full jitter (cap 20 s), bounded
+ * - UNAVAILABLE anywhere → reconnect with exponential backoff and full jitter (cap 5 s, see
+ *   {@link RECONNECT_MAX_DELAY_MS}), bounded
  *   by `maxRetries` / `maxWaitTimeMs` like Flower's `--max-retries` / `--max-wait-time`. After a
  *   reconnection a heartbeat goes out at once, so the node is online again without waiting.
  * - The SuperLink no longer recognizing the node (UNAUTHENTICATED, heartbeat `success=false`,
@@ -19,11 +20,13 @@
  * - PERMISSION_DENIED while handling a message → the run is not running: drop the message.
  * - Unknown key, rejected signature, TLS handshake failure → {@link SuperNodeFatalError}.
  *
- * Polling rule: a SuperLink may hold PullMessages open until a message arrives (long poll); when
- * an empty answer took at least `longPollThresholdMs` (1 s) the next pull starts at once. A
- * SuperLink that answers at once (Python's) is polled after an idle delay that starts at 200 ms
- * and doubles up to 3 s (Python's fixed poll period) while nothing arrives; after a message the
- * next pull is immediate.
+ * Polling rule: every PullMessages asks the SuperLink to hold the call open for up to 20 s until a
+ * message arrives (flwr-ts SuperLink's opt-in long poll, metadata `flwr-ts-pull-wait-ms`); when an
+ * empty answer took at least `longPollThresholdMs` (1 s) the SuperLink did hold it, and the next
+ * pull starts at once. A SuperLink that answers at once (Python's) is polled after an idle delay
+ * that starts at 200 ms and doubles up to 3 s (Python's fixed poll period) while nothing arrives;
+ * after a message the next pull is immediate. While the connection is failing, pulls do not ask
+ * to be held, so the first one that gets through returns at once and reports the reconnection.
  */
 import { generateKeyPairSync, type KeyObject } from "node:crypto";
 import {
@@ -67,6 +70,8 @@ export interface SuperNodeOptions {
   readonly maxRetries?: number | undefined;
   /** Time after which reconnection stops, ms (undefined: unlimited). */
   readonly maxWaitTimeMs?: number | undefined;
+  /** Cap of the reconnection backoff, ms (default {@link RECONNECT_MAX_DELAY_MS}). */
+  readonly maxReconnectDelayMs?: number | undefined;
   /** Where to log (default: Flower-style lines on stderr). */
   readonly logger?: Logger;
   /** Polling knobs (see the module note). */
@@ -74,6 +79,7 @@ export interface SuperNodeOptions {
     readonly minIdleMs?: number;
     readonly maxIdleMs?: number;
     readonly longPollThresholdMs?: number;
+    readonly longPollWaitMs?: number;
   };
   /** Runs received instructions (the ClientAppIo side); without it every message gets an error reply. */
   readonly executor?: MessageExecutor | undefined;
@@ -82,6 +88,13 @@ export interface SuperNodeOptions {
 }
 
 const DEACTIVATE_TIMEOUT_MS = 3000;
+
+/**
+ * Cap of the reconnection backoff, ms. Flower caps at 20 s, which leaves a SuperNode offline for
+ * up to 20 s after its SuperLink is back; 5 s (mean wait 2.5 s with full jitter) brings nodes back
+ * within seconds at a negligible cost (one cheap failed connect per node per few seconds).
+ */
+export const RECONNECT_MAX_DELAY_MS = 5000;
 
 /** Marks the current session as needing re-activation. */
 class NodeLostError extends Error {
@@ -102,6 +115,9 @@ export class SuperNode {
   private currentNodeId: bigint | undefined;
   private runPromise: Promise<void> | undefined;
   private stopPromise: Promise<void> | undefined;
+  /** False between a failed call and the next success: pulls then do not long-poll, so the
+   * first call that gets through returns at once and reports the reconnection. */
+  private linkHealthy = true;
   /** Called once the node is activated (tests, metrics). */
   onActivated: ((nodeId: bigint) => void) | undefined;
 
@@ -152,6 +168,7 @@ export class SuperNode {
 
   private reconnectBackoff(): Backoff {
     return new Backoff({
+      maxDelayMs: this.options.maxReconnectDelayMs ?? RECONNECT_MAX_DELAY_MS,
       maxRetries: this.options.maxRetries,
       maxWaitTimeMs: this.options.maxWaitTimeMs,
     });
@@ -162,12 +179,15 @@ export class SuperNode {
     return callWithRetry((s) => fn(s ?? signal), {
       backoff: this.reconnectBackoff(),
       signal,
-      onRetry: (error, delay) =>
+      onRetry: (error, delay) => {
+        this.linkHealthy = false;
         this.log.log(
           "WARNING",
           `Connection attempt failed (${rpcErrorDetails(error)}), retrying in ${(delay / 1000).toFixed(2)} seconds`,
-        ),
+        );
+      },
       onRecovered: (tries, elapsed) => {
+        this.linkHealthy = true;
         this.log.log(
           "INFO",
           `Connection successful after ${(elapsed / 1000).toFixed(2)} seconds and ${tries} tries.`,
@@ -318,6 +338,7 @@ export class SuperNode {
       jitter: "none",
     });
     const longPoll = polling.longPollThresholdMs ?? 1000;
+    const longPollWait = polling.longPollWaitMs ?? 20_000;
     while (!this.shutdown.signal.aborted) {
       if (this.lost) {
         await this.reactivate();
@@ -328,7 +349,14 @@ export class SuperNode {
       const started = performance.now();
       let pulled: PulledMessage | undefined;
       try {
-        pulled = await this.retry((signal) => this.conn.pullMessage(nodeId, { signal }), session);
+        pulled = await this.retry(
+          (signal) =>
+            this.conn.pullMessage(nodeId, {
+              signal,
+              waitMs: this.linkHealthy ? longPollWait : 0,
+            }),
+          session,
+        );
       } catch (error) {
         if (error instanceof ShutdownError) {
           if (this.shutdown.signal.aborted) return;
@@ -340,6 +368,7 @@ export class SuperNode {
           continue;
         }
         if (kind === "tls" || error instanceof RetriesExhaustedError) throw error;
+        if (kind === "deadline") continue; // a long poll outlived its deadline: pull again
         this.log.log("ERROR", `PullMessages failed: ${rpcErrorDetails(error)}`);
         const delay = idle.next() ?? 3000;
         await abortableSleep(delay, this.shutdown.signal);
