@@ -48,7 +48,13 @@ describe("HeartbeatSender", () => {
 
   test("beatNow sends at once", async () => {
     let n = 0;
-    const hb = new HeartbeatSender({ send: async () => (++n, true), onLost: () => {} });
+    const hb = new HeartbeatSender({
+      send: async () => {
+        n += 1;
+        return true;
+      },
+      onLost: () => {},
+    });
     hb.start();
     await vi.advanceTimersByTimeAsync(0);
     hb.beatNow();
