@@ -170,6 +170,10 @@ describe("wasm BatchMatMul with transposed operands", () => {
     ["aᵀ·b", [1, 7, 5], [1, 7, 3], true, false],
     ["aᵀ·bᵀ batched", [2, 4, 6], [2, 3, 4], true, true],
     ["plain", [2, 6, 4], [2, 4, 3], false, false],
+    ["broadcast batch of a", [1, 6, 4], [3, 4, 5], false, false],
+    ["large a·bᵀ (XNNPACK path)", [1, 64, 400], [1, 120, 400], false, true],
+    ["large aᵀ·b (XNNPACK path)", [1, 400, 64], [1, 400, 120], true, false],
+    ["large plain (XNNPACK path)", [1, 64, 400], [1, 400, 120], false, false],
   ];
   for (const [name, aShape, bShape, transposeA, transposeB] of cases) {
     it(`matches the cpu reference: ${name}`, () => {
