@@ -23,6 +23,8 @@ export const processIo: CliIo = {
 export interface CliCommand {
   /** Usage text shown by `--help`. */
   readonly usage: string;
+  /** True for a group of subcommands (it handles `--help` itself). */
+  readonly isGroup?: boolean;
   /**
    * Runs the command with the arguments after its name.
    * @returns the process exit status; throw a {@link CliError} to fail with one line.
@@ -67,6 +69,7 @@ export function commandGroup(
   const usage = groupUsage(program, description, entries);
   return {
     usage,
+    isGroup: true,
     async run(argv, io) {
       const [name, ...rest] = argv;
       if (name === undefined || name === "--help" || name === "-h" || name === "help") {
@@ -78,7 +81,7 @@ export function commandGroup(
         throw new UsageError(`Unknown command '${name}' for '${program}'; see '${program} --help'`);
       }
       const { command } = await entry.load();
-      if (rest.includes("--help") || rest.includes("-h")) {
+      if (!command.isGroup && (rest.includes("--help") || rest.includes("-h"))) {
         io.out(`${command.usage}\n`);
         return 0;
       }
