@@ -87,11 +87,19 @@ export function createClient<S extends GenericService>(
     } else {
       client[key] = async (request: unknown, callOptions?: CallOptions) => {
         const { md, grpcOptions } = await prepare(callOptions);
+        const signal = callOptions?.signal;
         return new Promise((resolve, reject) => {
-          const call = fn(request, md, grpcOptions, (error: Error | null, response: unknown) =>
-            error ? reject(error) : resolve(response),
-          ) as { cancel(): void };
-          callOptions?.signal?.addEventListener("abort", () => call.cancel(), { once: true });
+          const call = fn(request, md, grpcOptions, (error: Error | null, response: unknown) => {
+            // A long-lived signal (a whole SuperExec or SuperNode) must not collect one
+            // listener per finished call.
+            signal?.removeEventListener("abort", onAbort);
+            if (error) reject(error);
+            else resolve(response);
+          }) as { cancel(): void };
+          function onAbort() {
+            call.cancel();
+          }
+          signal?.addEventListener("abort", onAbort, { once: true });
         });
       };
     }

@@ -1,3 +1,4 @@
+import { getEventListeners } from "node:events";
 import { Node, NodeInfo } from "@flwr-ts/core/proto";
 import { credentials, Metadata, Server, ServerCredentials, status } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -135,6 +136,17 @@ describe("typed gRPC services over grpc-js", () => {
     await expect(client.lookup({ nodeId: 1n }, { timeoutMs: 50 })).rejects.toMatchObject({
       code: expect.any(Number),
     });
+    client.close();
+  });
+
+  test("finished unary calls leave no abort listener on a long-lived signal", async () => {
+    const client = createClient(EchoDefinition, address, credentials.createInsecure());
+    const controller = new AbortController();
+    for (let i = 0; i < 20; i++) {
+      await client.lookup({ nodeId: 7n }, { signal: controller.signal });
+      await client.lookup({ nodeId: 0n }, { signal: controller.signal }).catch(() => undefined);
+    }
+    expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
     client.close();
   });
 });

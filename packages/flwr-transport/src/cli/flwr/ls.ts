@@ -73,7 +73,7 @@ export function formatRuns(runs: Iterable<Run>, now: string): RunRow[] {
         federation: run.federation,
         fabId: run.fabId,
         fabVersion: run.fabVersion,
-        fabHash: run.fabHash.slice(0, 8),
+        fabHash: run.fabHash,
         statusText,
         elapsed: running === undefined ? 0 : Math.max(0, (end - running) / 1000),
         pendingAt: formatTimestamp(run.pendingAt),

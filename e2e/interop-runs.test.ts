@@ -1,0 +1,398 @@
+/**
+ * Interop of whole runs with the pinned Python flwr (1.29), real processes, TLS and SuperNode
+ * authentication, each scenario a 3-round FedAvg run that must end `finished:completed`:
+ *
+ * (a) OUR SuperLink (`--isolation process`) with Python everywhere else: a NumPy Python app
+ *     (`fixtures/python-numpy-app`) started by Python `flwr run` (so the FAB is built by Python's
+ *     `flwr build` code and accepted by our StartRun), two Python `flower-supernode --isolation
+ *     process` each served by a Python `flower-superexec --plugin-type clientapp`, and a Python
+ *     `flower-superexec --plugin-type serverapp` against our ServerAppIo API.
+ * (b) A Python SuperLink (`--isolation process`) with flwr-ts everywhere else: the TypeScript
+ *     linear-regression app (`fixtures/linear-app`) started by OUR `flwr run` (our FAB accepted by
+ *     Python's StartRun), our SuperNodes with their SuperExecs, and our
+ *     `flower-superexec --plugin-type serverapp` running the TS ServerApp against Python's
+ *     ServerAppIo API.
+ *
+ * Both `flwr ls` CLIs (ours and Python's) must report the run as `finished:completed`.
+ * Run `pnpm build` first.
+ */
+import { createHash } from "node:crypto";
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { pythonBinDir, pythonFlwrAvailable, pythonFlwrProblem } from "../interop/python.js";
+import { generateAuthKeys, generateCertificates } from "../packages/flwr-crypto/src/index.js";
+import { waitForPort } from "./fixtures/deployment.js";
+import { freePort } from "./support/ports.js";
+import { cliPath, type RunningProcess, run, start, stopAll } from "./support/processes.js";
+
+const py = (bin: string) => join(pythonBinDir, bin);
+
+/** Certificates, two SuperNode key pairs, a `$FLWR_HOME`, the ports of one SuperLink. */
+interface Scene {
+  dir: string;
+  home: string;
+  env: Record<string, string>;
+  certs: { caCert: string; serverCert: string; serverKey: string };
+  keys: { privateKeyPath: string; publicKeyPath: string }[];
+  ports: { fleet: number; control: number; serverappio: number; clientappio: number[] };
+  /** A copy of the TS linear app whose `my-federation` targets this SuperLink (for our CLI). */
+  tsApp: string;
+}
+
+async function makeScene(prefix: string): Promise<Scene> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const certs = (await generateCertificates({ outDir: join(dir, "certificates") })).paths;
+  const keys = generateAuthKeys({ outDir: join(dir, "keys"), count: 2 });
+  const ports = {
+    fleet: await freePort(),
+    control: await freePort(),
+    serverappio: await freePort(),
+    clientappio: [await freePort(), await freePort()],
+  };
+  const home = join(dir, "flwr-home");
+  mkdirSync(home);
+  // Python's CLI (1.29) reads SuperLink connections from $FLWR_HOME/config.toml.
+  writeFileSync(
+    join(home, "config.toml"),
+    `[superlink]\ndefault = "e2e"\n\n[superlink.e2e]\naddress = "127.0.0.1:${ports.control}"\nroot-certificates = "${certs.caCert}"\n`,
+  );
+  // Ours reads federations from the app's package.json.
+  const tsApp = join(dir, "ts-app");
+  cpSync(join(import.meta.dirname, "fixtures/linear-app"), tsApp, { recursive: true });
+  const pkgFile = join(tsApp, "package.json");
+  const pkg = JSON.parse(readFileSync(pkgFile, "utf8"));
+  pkg.flwr.federations = {
+    default: "my-federation",
+    "my-federation": { address: `127.0.0.1:${ports.control}`, "root-certificates": certs.caCert },
+  };
+  writeFileSync(pkgFile, JSON.stringify(pkg, null, 2));
+  const env = {
+    FLWR_HOME: home,
+    NO_COLOR: "1",
+    FLWR_TELEMETRY_ENABLED: "0",
+    PYTHONUNBUFFERED: "1",
+    // Python SuperExecs launch `flwr-serverapp` / `flwr-clientapp` from PATH.
+    PATH: `${pythonBinDir}:${process.env["PATH"] ?? ""}`,
+  };
+  return { dir, home, env, certs, keys, ports, tsApp };
+}
+
+/** Runs Python's `flwr` with the scene's `$FLWR_HOME`. */
+function pyFlwr(s: Scene, args: string[], timeoutMs = 60_000) {
+  return run(py("flwr"), args, { env: s.env, cwd: s.dir, timeoutMs });
+}
+
+/** Runs our `flwr` (the federation comes from the TS app copy). */
+function tsFlwr(s: Scene, args: string[], timeoutMs = 60_000) {
+  return run(cliPath("flwr"), args, { env: s.env, cwd: s.dir, timeoutMs });
+}
+
+/** A run as `flwr ls --format json` lists it (both CLIs use Flower's keys). */
+interface ListedRun {
+  "run-id": string;
+  "fab-id": string;
+  "fab-version": string;
+  "fab-hash": string;
+  status: string;
+}
+
+/** The run as both CLIs list it: Python's `flwr ls` and ours. */
+async function listBoth(s: Scene, runId: string): Promise<{ py?: ListedRun; ts?: ListedRun }> {
+  const [p, o] = await Promise.all([
+    pyFlwr(s, ["ls", "e2e", "--run-id", runId, "--format", "json"]),
+    tsFlwr(s, ["ls", s.tsApp, "my-federation", "--run-id", runId, "--format", "json"]),
+  ]);
+  expect(p.code, p.output).toBe(0);
+  expect(o.code, o.output).toBe(0);
+  const pDoc = JSON.parse(p.output.slice(p.output.indexOf("{"))) as { runs: ListedRun[] };
+  const oDoc = JSON.parse(o.output) as { runs: ListedRun[] };
+  return {
+    py: pDoc.runs.find((r) => String(r["run-id"]) === runId),
+    ts: oDoc.runs.find((r) => r["run-id"] === runId),
+  };
+}
+
+/** Polls until both CLIs list the run as finished (or the deadline passes). */
+async function waitFinished(s: Scene, runId: string, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  let seen = await listBoth(s, runId);
+  while (Date.now() < deadline) {
+    if ([seen.py, seen.ts].every((r) => r?.status.startsWith("finished"))) break;
+    await new Promise((r) => setTimeout(r, 500));
+    seen = await listBoth(s, runId);
+  }
+  return seen;
+}
+
+/** `flwr log <run-id> --show` of both CLIs: [Python's output, ours]. */
+async function logsBoth(s: Scene, runId: string): Promise<[string, string]> {
+  const [p, o] = await Promise.all([
+    pyFlwr(s, ["log", runId, "e2e", "--show"]),
+    tsFlwr(s, ["log", runId, s.tsApp, "my-federation", "--show"]),
+  ]);
+  expect(p.code, p.output).toBe(0);
+  expect(o.code, o.output).toBe(0);
+  return [p.output, o.output];
+}
+
+/** SHA-256 (hex) of the single `.fab` file `build` writes into a fresh directory. */
+async function builtFabHash(
+  s: Scene,
+  build: (outDir: string) => Promise<{ code: number | string; output: string }>,
+): Promise<string> {
+  const outDir = mkdtempSync(join(s.dir, "fab-"));
+  const r = await build(outDir);
+  expect(r.code, r.output).toBe(0);
+  const files = readdirSync(outDir).filter((f) => f.endsWith(".fab"));
+  expect(files, r.output).toHaveLength(1);
+  return createHash("sha256")
+    .update(readFileSync(join(outDir, files[0]!)))
+    .digest("hex");
+}
+
+function tls(s: Scene): string[] {
+  return [
+    "--ssl-ca-certfile",
+    s.certs.caCert,
+    "--ssl-certfile",
+    s.certs.serverCert,
+    "--ssl-keyfile",
+    s.certs.serverKey,
+  ];
+}
+
+function apiAddresses(s: Scene): string[] {
+  return [
+    "--fleet-api-address",
+    `127.0.0.1:${s.ports.fleet}`,
+    "--control-api-address",
+    `127.0.0.1:${s.ports.control}`,
+    "--serverappio-api-address",
+    `127.0.0.1:${s.ports.serverappio}`,
+  ];
+}
+
+function supernodeArgs(s: Scene, i: number): string[] {
+  return [
+    "--root-certificates",
+    s.certs.caCert,
+    "--auth-supernode-private-key",
+    s.keys[i]!.privateKeyPath,
+    "--superlink",
+    `127.0.0.1:${s.ports.fleet}`,
+    "--clientappio-api-address",
+    `127.0.0.1:${s.ports.clientappio[i]}`,
+    "--node-config",
+    `partition-id=${i}`,
+  ];
+}
+
+/** Every process's output, for failure messages. */
+function dump(procs: Record<string, RunningProcess>): string {
+  return Object.entries(procs)
+    .map(([name, p]) => `----- ${name} -----\n${p.output().slice(-6000)}`)
+    .join("\n");
+}
+
+describe.skipIf(!pythonFlwrAvailable)(
+  `runs across flwr-ts and Python flwr ${pythonFlwrProblem ?? ""}`,
+  () => {
+    afterAll(async () => {
+      await stopAll();
+    });
+
+    describe("(a) Python app, Python SuperNodes and SuperExecs, OUR SuperLink", () => {
+      let s: Scene;
+      const procs: Record<string, RunningProcess> = {};
+
+      beforeAll(async () => {
+        s = await makeScene("flwr-interop-a-");
+        procs["superlink (ts)"] = start(
+          cliPath("flower-superlink"),
+          [...tls(s), "--enable-supernode-auth", "--isolation", "process", ...apiAddresses(s)],
+          { env: s.env },
+        );
+        await Promise.all([waitForPort(s.ports.fleet), waitForPort(s.ports.control)]);
+        procs["superexec serverapp (py)"] = start(
+          py("flower-superexec"),
+          [
+            "--plugin-type",
+            "serverapp",
+            "--appio-api-address",
+            `127.0.0.1:${s.ports.serverappio}`,
+            "--insecure",
+          ],
+          { env: s.env },
+        );
+        const registered = await Promise.all(
+          s.keys.map((key) => pyFlwr(s, ["supernode", "register", key.publicKeyPath, "e2e"])),
+        );
+        for (const r of registered) expect(r.code, r.output).toBe(0);
+        s.keys.forEach((_, i) => {
+          procs[`supernode ${i} (py)`] = start(
+            py("flower-supernode"),
+            [...supernodeArgs(s, i), "--isolation", "process"],
+            { env: s.env },
+          );
+          procs[`superexec clientapp ${i} (py)`] = start(
+            py("flower-superexec"),
+            [
+              "--plugin-type",
+              "clientapp",
+              "--appio-api-address",
+              `127.0.0.1:${s.ports.clientappio[i]}`,
+              "--insecure",
+            ],
+            { env: s.env },
+          );
+        });
+      }, 90_000);
+
+      afterAll(async () => {
+        await Promise.all(Object.values(procs).map((p) => p.stop("SIGTERM", 5000)));
+        if (s) rmSync(s.dir, { recursive: true, force: true });
+      });
+
+      test("Python `flwr run --stream` of the NumPy app completes 3 FedAvg rounds", async () => {
+        const app = join(import.meta.dirname, "fixtures/python-numpy-app");
+        const r = await pyFlwr(s, ["run", app, "e2e", "--stream"], 120_000);
+        expect(r.code, `${r.output}\n${dump(procs)}`).toBe(0);
+        const runId = /Successfully started run (\d+)/.exec(r.output)?.[1];
+        expect(runId, r.output).toBeDefined();
+        for (const round of [1, 2, 3])
+          expect(r.output, dump(procs)).toContain(`[ROUND ${round}/3]`);
+        expect(r.output).toMatch(/aggregate_train: Received 2 results and 0 failures/);
+        expect(r.output).toMatch(/aggregate_evaluate: Received 2 results and 0 failures/);
+        const w = /final model: w=\[([-\d.]+), ([-\d.]+)\]/.exec(r.output);
+        expect(w, r.output).not.toBeNull();
+        expect(Number(w![1])).toBeGreaterThan(1);
+        expect(Number(w![2])).toBeLessThan(-1.5);
+        // Python CLIs start slowly: list, replay the logs and rebuild the FAB side by side.
+        const [listed, logs, fabHash] = await Promise.all([
+          waitFinished(s, runId!),
+          logsBoth(s, runId!),
+          builtFabHash(s, (out) =>
+            run(py("flwr"), ["build", "--app", app], { env: s.env, cwd: out }),
+          ),
+        ]);
+        expect(listed.py?.status, dump(procs)).toBe("finished:completed");
+        expect(listed.ts?.status).toBe("finished:completed");
+        expect(procs["superlink (ts)"]!.output()).not.toMatch(/Unexpected error/);
+
+        // The stored ServerApp logs replay through both CLIs.
+        for (const log of logs) {
+          expect(log).toContain("[ROUND 3/3]");
+          expect(log).toMatch(/final model: w=\[/);
+        }
+
+        // (c) Our SuperLink stored the FAB exactly as Python's `flwr build` makes it.
+        for (const entry of [listed.py, listed.ts]) {
+          expect(entry?.["fab-id"]).toBe("flwrts/numpyapp");
+          expect(entry?.["fab-version"]).toBe("1.0.0");
+          expect(entry?.["fab-hash"]).toBe(fabHash);
+        }
+      }, 150_000);
+    });
+
+    describe("(b) TS app, our SuperNodes and SuperExecs, a Python SuperLink", () => {
+      let s: Scene;
+      const procs: Record<string, RunningProcess> = {};
+
+      beforeAll(async () => {
+        s = await makeScene("flwr-interop-b-");
+        procs["superlink (py)"] = start(
+          py("flower-superlink"),
+          [...tls(s), "--enable-supernode-auth", "--isolation", "process", ...apiAddresses(s)],
+          { env: s.env },
+        );
+        await Promise.all([
+          waitForPort(s.ports.fleet, 60_000),
+          waitForPort(s.ports.control, 60_000),
+          waitForPort(s.ports.serverappio, 60_000),
+        ]);
+        procs["superexec serverapp (ts)"] = start(
+          cliPath("flower-superexec"),
+          [
+            "--plugin-type",
+            "serverapp",
+            "--appio-api-address",
+            `127.0.0.1:${s.ports.serverappio}`,
+            "--insecure",
+          ],
+          { env: s.env },
+        );
+        for (const key of s.keys) {
+          const r = await tsFlwr(s, [
+            "supernode",
+            "register",
+            key.publicKeyPath,
+            s.tsApp,
+            "my-federation",
+          ]);
+          expect(r.code, r.output).toBe(0);
+        }
+        s.keys.forEach((_, i) => {
+          procs[`supernode ${i} (ts)`] = start(cliPath("flower-supernode"), supernodeArgs(s, i), {
+            env: s.env,
+          });
+        });
+        await Promise.all(
+          s.keys.map((_, i) => procs[`supernode ${i} (ts)`]!.waitFor("SuperNode ID", 30_000)),
+        );
+      }, 90_000);
+
+      afterAll(async () => {
+        await Promise.all(Object.values(procs).map((p) => p.stop("SIGTERM", 5000)));
+        if (s) rmSync(s.dir, { recursive: true, force: true });
+      });
+
+      test("our `flwr run --stream` of the TS app completes 3 FedAvg rounds", async () => {
+        const r = await tsFlwr(s, ["run", s.tsApp, "my-federation", "--stream"], 120_000);
+        expect(r.code, `${r.output}\n${dump(procs)}`).toBe(0);
+        const runId = /Successfully started run (\d+)/.exec(r.output)?.[1];
+        expect(runId, r.output).toBeDefined();
+        for (const round of [1, 2, 3])
+          expect(r.output, dump(procs)).toContain(`[ROUND ${round}/3]`);
+        expect(r.output).toMatch(/aggregate_train: Received 2 results and 0 failures/);
+        expect(r.output).toMatch(/aggregate_evaluate: Received 2 results and 0 failures/);
+        const w = /final model: w=\[([-\d.]+), ([-\d.]+)\]/.exec(r.output);
+        expect(w, r.output).not.toBeNull();
+        expect(Number(w![1])).toBeGreaterThan(1);
+        expect(Number(w![2])).toBeLessThan(-1.5);
+        const [listed, logs, fabHash] = await Promise.all([
+          waitFinished(s, runId!),
+          logsBoth(s, runId!),
+          builtFabHash(s, (out) =>
+            run(cliPath("flwr"), ["build", s.tsApp, "--output", out], { env: s.env, cwd: s.dir }),
+          ),
+        ]);
+        expect(listed.py?.status, dump(procs)).toBe("finished:completed");
+        expect(listed.ts?.status).toBe("finished:completed");
+        expect(procs["superlink (py)"]!.output()).not.toMatch(/Traceback|ERROR/);
+
+        // The stored ServerApp logs replay through both CLIs.
+        for (const log of logs) {
+          expect(log).toContain("[ROUND 3/3]");
+          expect(log).toMatch(/final model: w=\[/);
+        }
+
+        // (c) Python's SuperLink stored the FAB exactly as our `flwr build` makes it.
+        for (const entry of [listed.py, listed.ts]) {
+          expect(entry?.["fab-id"]).toBe("flwrts/linear-app");
+          expect(entry?.["fab-version"]).toBe("1.0.0");
+          expect(entry?.["fab-hash"]).toBe(fabHash);
+        }
+      }, 150_000);
+    });
+  },
+);
