@@ -4,6 +4,9 @@
  * `wasm` (SIMD) with this package's kernels, else `cpu` with the same kernels.
  * `FLWR_TFJS_BACKEND=node|wasm|cpu` forces one.
  */
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import * as tf from "@tensorflow/tfjs";
 import { type PatchedBackendName, registerTrainingKernels } from "./kernels/register.js";
 
@@ -54,12 +57,27 @@ export function parseBackendChoice(value: string, source: string): BackendChoice
 }
 
 async function tryNode(): Promise<string | undefined> {
-  // A variable specifier: the package is an optional peer and may be absent.
-  const specifier = "@tensorflow/tfjs-node";
-  try {
-    await import(specifier);
-  } catch (error) {
-    return `@tensorflow/tfjs-node not available (${(error as Error).message.split("\n")[0]})`;
+  // An app may have imported @tensorflow/tfjs-node itself (it registers the
+  // `tensorflow` backend in the shared tfjs-core); else import it from here or
+  // from the app's directory (pnpm does not let this package see the app's
+  // dependencies). A variable specifier: the package is optional.
+  if (!tf.findBackendFactory("tensorflow")) {
+    const specifier = "@tensorflow/tfjs-node";
+    const failures: string[] = [];
+    try {
+      await import(specifier);
+    } catch (error) {
+      failures.push((error as Error).message.split("\n")[0] ?? "");
+      try {
+        const fromApp = createRequire(join(process.cwd(), "package.json")).resolve(specifier);
+        await import(pathToFileURL(fromApp).href);
+      } catch (error2) {
+        failures.push((error2 as Error).message.split("\n")[0] ?? "");
+      }
+    }
+    if (!tf.findBackendFactory("tensorflow")) {
+      return `@tensorflow/tfjs-node not available (${failures.at(-1) ?? "no backend registered"})`;
+    }
   }
   if (!(await tf.setBackend("tensorflow")))
     return "@tensorflow/tfjs-node loaded but its backend did not initialise";
