@@ -8,13 +8,16 @@
  *
  * Requires `pnpm build`.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { startDeployment } from "../e2e/fixtures/deployment.js";
 import { stopAll } from "../e2e/support/processes.js";
 
-const rounds = Number(process.argv[2] ?? 30);
+const positional = process.argv.slice(2).filter((a) => !a.startsWith("--"));
+const rounds = Number(positional[0] ?? 30);
+/** `--trace`: run with FLWR_TS_TRACE and print the hop timeline of the median warm round. */
+const withTrace = process.argv.includes("--trace");
 
 function noopApp(): string {
   const dir = mkdtempSync(join(tmpdir(), "flwr-ts-noop-app-"));
@@ -44,10 +47,44 @@ app.evaluate()(async (msg) => new Message(new RecordDict({ metrics: new MetricRe
   );
   writeFileSync(
     join(dir, "server_app.ts"),
-    `import { ArrayRecord, FedAvg, NdArray, ServerApp } from "@flwr-ts/core";
+    `import { readdirSync, readFileSync } from "node:fs";
+import { ArrayRecord, FedAvg, NdArray, ServerApp } from "@flwr-ts/core";
+
+/** CPU ticks (user + system, own + reaped children) of every process under the bench, by name. */
+function cpuTicks(rootPid: number): Record<string, number> {
+  const parent = new Map<number, number>();
+  const ticks = new Map<number, number>();
+  const names = new Map<number, string>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync("/proc/" + entry + "/stat", "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const pid = Number(entry);
+      parent.set(pid, Number(f[1]));
+      ticks.set(pid, Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]));
+      const argv = readFileSync("/proc/" + entry + "/cmdline", "utf8").split("\\0");
+      const script = argv.find((a) => /\\/(flwr|flower)[-\\w]*\\.js$/.test(a)) ?? argv[0] ?? "?";
+      names.set(pid, script.slice(script.lastIndexOf("/") + 1).replace(/\\.js$/, ""));
+    } catch {
+      // the process exited meanwhile
+    }
+  }
+  const out: Record<string, number> = {};
+  for (const [pid, t] of ticks) {
+    let p = parent.get(pid);
+    while (p !== undefined && p !== rootPid && p > 1) p = parent.get(p);
+    if (p !== rootPid) continue;
+    const name = names.get(pid) ?? "?";
+    out[name] = (out[name] ?? 0) + t;
+  }
+  return out;
+}
+
 export const app = new ServerApp();
 app.main()(async (grid, context) => {
   const numRounds = Number(context.runConfig["num-server-rounds"]);
+  const root = Number(process.env.BENCH_ROOT_PID ?? 0);
   let last = performance.now();
   await new FedAvg().start({
     grid,
@@ -55,8 +92,10 @@ app.main()(async (grid, context) => {
     initialArrays: new ArrayRecord({ w: NdArray.fromTypedArray(new Float32Array(10)) }),
     evaluateFn: (round) => {
       const now = performance.now();
-      if (round > 0) console.log("ROUND_MS " + round + " " + (now - last).toFixed(2));
-      last = now;
+      if (round > 0) console.log("ROUND_MS " + round + " " + (now - last).toFixed(2) + " " + (performance.timeOrigin + now).toFixed(3));
+      if (root && (round === 1 || round === numRounds))
+        console.log("CPU_TICKS " + round + " " + JSON.stringify(cpuTicks(root)));
+      last = performance.now();
       return undefined;
     },
   });
@@ -72,7 +111,79 @@ function stats(values: number[]) {
   return { median: q(0.5), p90: q(0.9), min: s[0]!, max: s[s.length - 1]! };
 }
 
-const deployment = await startDeployment({ app: noopApp() });
+interface TraceEvent {
+  t: number;
+  d?: number;
+  p: string;
+  pid: number;
+  e: string;
+  m?: string;
+  [k: string]: unknown;
+}
+
+/** Prints every traced event of one round (train + evaluate), relative to the round start. */
+function printRoundTimeline(traceFile: string, roundEnds: number[], round: number): void {
+  const events: TraceEvent[] = readFileSync(traceFile, "utf8")
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .map((l) => JSON.parse(l) as TraceEvent);
+  const start = roundEnds[round - 2]!;
+  const end = roundEnds[round - 1]!;
+  const inRound = events.filter((e) => e.t >= start && e.t <= end).sort((a, b) => a.t - b.t);
+  const pids = new Map<number, string>();
+  const label = (e: TraceEvent) => {
+    if (!pids.has(e.pid)) {
+      const same = [...pids.values()].filter((v) => v.startsWith(e.p)).length;
+      pids.set(e.pid, `${e.p}#${same}`);
+    }
+    return pids.get(e.pid)!;
+  };
+  for (const e of events) label(e);
+  console.log(
+    `\ntimeline of round ${round} (${(end - start).toFixed(1)} ms), t relative to its start:`,
+  );
+  for (const e of inRound) {
+    const { t, d, p: _p, pid: _pid, e: name, ...attrs } = e;
+    const extra = Object.entries(attrs)
+      .filter(
+        ([k, v]) =>
+          v !== undefined &&
+          !(k === "prep" && Number(v) < 0.05) &&
+          !(k === "mw" && Number(v) < 0.05),
+      )
+      .map(([k, v]) => `${k}=${typeof v === "string" && v.length > 12 ? v.slice(0, 8) : v}`)
+      .join(" ");
+    const span = d === undefined ? "" : ` [${d.toFixed(2)} ms → ${(t + d - start).toFixed(2)}]`;
+    console.log(
+      `  ${(t - start).toFixed(2).padStart(8)}  ${label(e).padEnd(20)} ${name}${span} ${extra}`,
+    );
+  }
+  // Per process: summed server-side handler time and client-side call time.
+  const perProc = new Map<string, { calls: number; clientMs: number; serverMs: number }>();
+  for (const e of inRound) {
+    if (e.d === undefined || (e.e !== "rpc.c" && e.e !== "rpc.s")) continue;
+    const k = label(e);
+    const v = perProc.get(k) ?? { calls: 0, clientMs: 0, serverMs: 0 };
+    if (e.e === "rpc.c") {
+      v.calls++;
+      v.clientMs += e.d;
+    } else v.serverMs += e.d;
+    perProc.set(k, v);
+  }
+  console.log("  per process: rpc calls made / client-side ms / server-side handler ms");
+  for (const [k, v] of perProc)
+    console.log(
+      `    ${k.padEnd(20)} ${String(v.calls).padStart(4)} ${v.clientMs.toFixed(1).padStart(8)} ${v.serverMs.toFixed(1).padStart(8)}`,
+    );
+}
+
+const traceFile = withTrace
+  ? join(mkdtempSync(join(tmpdir(), "flwr-ts-trace-")), "trace.jsonl")
+  : undefined;
+const deployment = await startDeployment({
+  app: noopApp(),
+  env: { BENCH_ROOT_PID: String(process.pid), ...(traceFile ? { FLWR_TS_TRACE: traceFile } : {}) },
+});
 try {
   const r = await deployment.flwr(
     [
@@ -85,19 +196,47 @@ try {
     ],
     600_000,
   );
-  const times = [...r.output.matchAll(/ROUND_MS (\d+) ([\d.]+)/g)].map((m) => Number(m[2]));
+  const marks = [...r.output.matchAll(/ROUND_MS (\d+) ([\d.]+) ([\d.]+)/g)];
+  const times = marks.map((m) => Number(m[2]));
+  const ends = marks.map((m) => Number(m[3]));
   if (times.length !== rounds) {
     console.error(r.output);
     throw new Error(`expected ${rounds} round timings, got ${times.length}`);
   }
   const warm = stats(times.slice(1));
   console.log(
-    `flwr-ts round latency (2 SuperNodes, TLS + auth, no-op ClientApp, FedAvg train+evaluate):`,
+    `flwr-ts round latency (2 SuperNodes, TLS + auth, no-op ClientApp, FedAvg train+evaluate)${traceFile ? " — TRACING ON" : ""}:`,
   );
   console.log(`  first round (cold ClientApp processes): ${times[0]!.toFixed(1)} ms`);
   console.log(
     `  rounds 2..${rounds}: median ${warm.median.toFixed(1)} ms, p90 ${warm.p90.toFixed(1)} ms, min ${warm.min.toFixed(1)} ms, max ${warm.max.toFixed(1)} ms`,
   );
+  const cpu = [...r.output.matchAll(/CPU_TICKS (\d+) (\{.*\})/g)].map(
+    (m) => JSON.parse(m[2]!) as Record<string, number>,
+  );
+  if (cpu.length === 2 && rounds > 1) {
+    const tick = 1000 / 100; // USER_HZ
+    const [a, b] = cpu as [Record<string, number>, Record<string, number>];
+    const per = (name: string) => (((b[name] ?? 0) - (a[name] ?? 0)) * tick) / (rounds - 1);
+    const names = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((n) => per(n) > 0);
+    const total = names.reduce((sum, n) => sum + per(n), 0);
+    console.log(
+      `  CPU per warm round, all processes: ${total.toFixed(1)} ms (${names
+        .sort((x, y) => per(y) - per(x))
+        .map((n) => `${n} ${per(n).toFixed(1)}`)
+        .join(", ")})`,
+    );
+  }
+  console.log(
+    `  load average during the run: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")} (${cpus().length} cores)`,
+  );
+  if (traceFile) {
+    const warmRounds = times.map((t, i) => ({ t, round: i + 1 })).slice(1);
+    const median = [...warmRounds].sort((x, y) => x.t - y.t)[Math.floor(warmRounds.length / 2)]!;
+    printRoundTimeline(traceFile, ends, median.round);
+  }
 } finally {
   await deployment.stop();
   await stopAll();

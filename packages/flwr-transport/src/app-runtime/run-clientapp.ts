@@ -22,6 +22,7 @@ import {
 import { ClientAppIoDefinition } from "@flwr-ts/core/proto";
 import { credentials, Metadata } from "@grpc/grpc-js";
 import { RUN_HEADER } from "../clientappio/clientappio-servicer.js";
+import { trace, traceNow, traceSpan } from "../diagnostics/trace.js";
 import { flowerChannelOptions } from "../grpc/channel-options.js";
 import { createClient } from "../grpc/client.js";
 import { APP_TOKEN_HEADER } from "../serverappio/app-token-middleware.js";
@@ -78,6 +79,7 @@ export async function runClientApp(options: RunClientAppOptions): Promise<number
       );
       let runId: bigint;
       try {
+        trace("ca.start", {});
         const inputs = await withAppIoRetry(() => client.pullAppInputs({ token: current }));
         if (!inputs.run || !inputs.context)
           throw new Error("PullAppInputs returned no run or context");
@@ -120,9 +122,13 @@ export async function runClientApp(options: RunClientAppOptions): Promise<number
           );
         } else {
           if (loaded.config) context.runConfig = fuseRunConfig(loaded.config, context.runConfig);
+          const tHandle = traceNow();
           reply = await loaded.app.handle(message, context);
+          traceSpan("ca.handle", tHandle, { id: message.metadata.messageId });
         }
+        const tOut = traceNow();
         const out = prepareOutgoing(reply);
+        traceSpan("ca.deflate", tOut, { id: out.deflated.messageId });
         const res = await withAppIoRetry(() =>
           client.pushMessage({
             token: current,

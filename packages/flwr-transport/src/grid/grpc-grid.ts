@@ -29,6 +29,7 @@ import {
   pullMessage,
   pushWantedObjects,
 } from "../app-runtime/object-transfer.js";
+import { traceNow, traceSpan } from "../diagnostics/trace.js";
 import { flowerChannelOptions } from "../grpc/channel-options.js";
 import { createClient, type ServiceClient } from "../grpc/client.js";
 import { APP_TOKEN_HEADER } from "../serverappio/app-token-middleware.js";
@@ -94,12 +95,14 @@ export class GrpcGrid implements Grid {
 
   async pushMessages(messages: Iterable<Message>): Promise<string[]> {
     const runId = this.runId;
+    const t0 = traceNow();
     const outgoing: OutgoingMessage[] = [];
     for (const message of messages) {
       stampInstruction(message, runId);
       outgoing.push(prepareOutgoing(message));
     }
     if (outgoing.length === 0) return [];
+    traceSpan("grid.deflate", t0, { n: outgoing.length });
     const res = await withAppIoRetry(() =>
       this.client.pushMessages({
         token: "",
@@ -119,6 +122,7 @@ export class GrpcGrid implements Grid {
       );
       return r.stored;
     });
+    traceSpan("grid.push", t0, { n: outgoing.length, objects: res.objectsToPush.length });
     return res.messageIds;
   }
 
@@ -160,6 +164,7 @@ export class GrpcGrid implements Grid {
     messages: Iterable<Message>,
     options: SendAndReceiveOptions = {},
   ): Promise<Message[]> {
+    const t0 = traceNow();
     const ids = (await this.pushMessages(messages)).filter((id) => id !== "");
     const deadline =
       options.timeout === undefined
@@ -172,7 +177,9 @@ export class GrpcGrid implements Grid {
       const remaining = deadline - Date.now();
       if (remaining <= 0) break;
       const started = Date.now();
+      const tPull = traceNow();
       const got = await this.pull([...pending], Math.min(remaining, LONG_POLL_MS));
+      traceSpan("grid.pull", tPull, { got: got.length, pending: pending.size });
       for (const reply of got) {
         pending.delete(reply.metadata.replyToMessageId);
         replies.push(reply);
@@ -185,6 +192,7 @@ export class GrpcGrid implements Grid {
       await new Promise((r) => setTimeout(r, Math.min(idle, Math.max(0, deadline - Date.now()))));
       idle = Math.min(idle * 2, 1000);
     }
+    traceSpan("grid.sar", t0, { n: ids.length, replies: replies.length });
     return replies;
   }
 

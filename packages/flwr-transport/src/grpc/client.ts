@@ -8,6 +8,7 @@ import {
   Metadata,
   makeGenericClientConstructor,
 } from "@grpc/grpc-js";
+import { TRACE_ENABLED, traceNow, traceSpan } from "../diagnostics/trace.js";
 import {
   type GenericService,
   methodPath,
@@ -85,14 +86,23 @@ export function createClient<S extends GenericService>(
       client[key] = (request: unknown, callOptions?: CallOptions) =>
         streamCall(fn, request, prepare(callOptions), callOptions?.signal);
     } else {
+      const short = m.name;
       client[key] = async (request: unknown, callOptions?: CallOptions) => {
+        const t0 = TRACE_ENABLED ? traceNow() : 0;
         const { md, grpcOptions } = await prepare(callOptions);
+        const t1 = TRACE_ENABLED ? traceNow() : 0;
         const signal = callOptions?.signal;
         return new Promise((resolve, reject) => {
           const call = fn(request, md, grpcOptions, (error: Error | null, response: unknown) => {
             // A long-lived signal (a whole SuperExec or SuperNode) must not collect one
             // listener per finished call.
             signal?.removeEventListener("abort", onAbort);
+            if (TRACE_ENABLED)
+              traceSpan("rpc.c", t0, {
+                m: short,
+                prep: +(t1 - t0).toFixed(3),
+                err: error?.message,
+              });
             if (error) reject(error);
             else resolve(response);
           }) as { cancel(): void };

@@ -11,6 +11,7 @@ import {
   status,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import { TRACE_ENABLED, traceNow, traceSpan } from "../diagnostics/trace.js";
 import { RpcError } from "./rpc-error.js";
 import {
   type GenericService,
@@ -118,12 +119,21 @@ export function createServiceImplementation<S extends GenericService>(
         callback: sendUnaryData<unknown>,
       ) => {
         const ctx = contextOf(path, call);
+        const t0 = TRACE_ENABLED ? traceNow() : 0;
+        let t1 = 0;
         (async () => {
           for (const guard of middleware) await guard(call.request, ctx);
+          if (TRACE_ENABLED) t1 = traceNow();
           return unary(call.request, ctx);
         })().then(
-          (response) => callback(null, response),
-          (error: unknown) => callback(toServiceError(path, error, report)),
+          (response) => {
+            if (TRACE_ENABLED) traceSpan("rpc.s", t0, { m: m.name, mw: +(t1 - t0).toFixed(3) });
+            callback(null, response);
+          },
+          (error: unknown) => {
+            if (TRACE_ENABLED) traceSpan("rpc.s", t0, { m: m.name, err: String(error) });
+            callback(toServiceError(path, error, report));
+          },
         );
       };
     }

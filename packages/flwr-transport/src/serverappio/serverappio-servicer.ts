@@ -32,6 +32,7 @@ import {
   type UpdateRunStatusRequest,
 } from "@flwr-ts/core/proto";
 import { status } from "@grpc/grpc-js";
+import { trace } from "../diagnostics/trace.js";
 import { RpcError } from "../grpc/rpc-error.js";
 import type { CallContext, ServiceHandlers } from "../grpc/server-handlers.js";
 import {
@@ -101,6 +102,7 @@ export function createServerAppIoHandlers(options: ServerAppIoServicerOptions): 
 
   const storeInstruction = (message: Message): string => {
     const stored = state.storeMessageIns(message);
+    trace("link.ins", { id: message.metadata?.messageId, dst: message.metadata?.dstNodeId });
     if (!stored.ok) {
       log("ERROR", `[ServerAppIo.PushMessages] Message not stored: ${stored.reason}`);
       return "";

@@ -17,6 +17,7 @@ import { randomBytes } from "node:crypto";
 import { ErrorCode, Message, MessageError, messageFromProto, type ObjectTree } from "@flwr-ts/core";
 import type { Context, Fab, Message as ProtoMessage, Run } from "@flwr-ts/core/proto";
 import { prepareOutgoing } from "../app-runtime/object-transfer.js";
+import { trace } from "../diagnostics/trace.js";
 import { MemoryObjectStore } from "../object-store/memory-object-store.js";
 import type { ObjectStore } from "../object-store/object-store.js";
 
@@ -115,6 +116,7 @@ export class NodeState {
     this.store.preregister(md.runId, tree);
     for (const [id, content] of objects) this.store.put(id, content);
     this.messages.set(md.messageId, { message, retrieved: false });
+    trace("ns.ins", { id: md.messageId });
     this.emit({ type: "instruction", runId: md.runId });
   }
 
@@ -152,6 +154,7 @@ export class NodeState {
     if (!ins || md.messageId === "" || this.messages.has(md.messageId)) return false;
     ins.finishedAt = this.now();
     this.messages.set(md.messageId, { message, retrieved: false });
+    trace("ns.reply", { id: md.messageId, to: md.replyToMessageId });
     this.emit({ type: "reply", runId: md.runId, replyToMessageId: md.replyToMessageId });
     return true;
   }

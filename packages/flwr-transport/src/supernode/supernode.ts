@@ -40,6 +40,7 @@ import {
 } from "@flwr-ts/core";
 import type { ChannelCredentials } from "@grpc/grpc-js";
 import type { MessageExecutor } from "../clientappio/message-executor.js";
+import { trace, traceNow, traceSpan } from "../diagnostics/trace.js";
 import { abortableSleep } from "./abortable-sleep.js";
 import { Backoff } from "./backoff.js";
 import { buildErrorReply, type PreparedReply } from "./error-reply.js";
@@ -408,7 +409,9 @@ export class SuperNode {
     );
     this.log.log("INFO", `Receiving: ${md.messageType} message (ID: ${messageId})`);
     const signal = this.session.signal;
+    trace("sn.recv", { id: messageId, type: md.messageType });
     try {
+      const tObjects = traceNow();
       const objects = await pullObjects(
         pulled.tree,
         (objectId) =>
@@ -419,10 +422,13 @@ export class SuperNode {
         { signal },
       );
       const full = inflateMessage(objects, messageId, { consume: true });
+      traceSpan("sn.objects", tObjects, { id: messageId, n: objects.size });
+      const tConfirm = traceNow();
       await this.retry(
         (s) => this.conn.confirmMessageReceived(nodeId, md.runId, messageId, { signal: s }),
         signal,
       );
+      traceSpan("sn.confirm", tConfirm, { id: messageId });
       this.log.log("INFO", "Received successfully");
       instruction = full;
     } catch (error) {
@@ -443,12 +449,15 @@ export class SuperNode {
 
   private async reply(nodeId: bigint, instruction: Message, receivedAt: number): Promise<void> {
     const signal = this.session.signal;
+    const tExec = traceNow();
     const prepared = await this.execute(nodeId, instruction, signal);
+    traceSpan("sn.exec", tExec, { id: instruction.metadata.messageId });
     if (!prepared) return;
     const { message, deflated } = prepared;
     const md = message.metadata;
     this.log.log("INFO", `Sending: ${md.messageType} message (ID: ${md.messageId})`);
     try {
+      const tPush = traceNow();
       const runtime = (performance.now() - receivedAt) / 1000;
       const { objectsToPush } = await this.retry(
         (s) =>
@@ -466,6 +475,7 @@ export class SuperNode {
           signal,
         );
       }
+      traceSpan("sn.push", tPush, { id: md.messageId, to: md.replyToMessageId });
       this.log.log("INFO", "Sent successfully");
     } catch (error) {
       if (error instanceof ShutdownError) throw error;

@@ -41,6 +41,7 @@ import {
   type UnregisterNodeFleetRequest,
 } from "@flwr-ts/core/proto";
 import { status } from "@grpc/grpc-js";
+import { trace } from "../../diagnostics/trace.js";
 import { RpcError } from "../../grpc/rpc-error.js";
 import type { CallContext, ServiceHandlers } from "../../grpc/server-handlers.js";
 import {
@@ -276,6 +277,7 @@ export function createFleetHandlers(
         throw error;
       }
       const stored = state.storeMessageRes(message);
+      trace("link.res", { id: message.metadata.messageId, to: message.metadata.replyToMessageId });
       if (!stored.ok) log("ERROR", `[Fleet.PushMessages] Reply not stored: ${stored.reason}`);
       const response: PushMessagesResponse = {
         reconnect: { reconnect: 5n },
