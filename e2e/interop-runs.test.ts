@@ -16,8 +16,14 @@
  *     `flwr build` output for the same app: each SuperLink took the other implementation's FAB
  *     unchanged (and the app processes installed and ran it).
  *
- * Both `flwr ls` CLIs (ours and Python's) must report the run as `finished:completed`.
- * Run `pnpm build` first.
+ * Two mixed federations add the remaining AppIo pairings: OUR SuperNode in `--isolation process`
+ * served by a Python `flower-superexec --plugin-type clientapp` (Python `flwr-clientapp` against
+ * our ClientAppIo), and a Python SuperNode served by OUR clientapp SuperExec (TS `flwr-clientapp`
+ * against Python's ClientAppIo), next to a SuperNode of the other implementation.
+ *
+ * Every scenario checks the streamed rounds and the learned model, `finished:completed` in both
+ * `flwr ls` CLIs (ours and Python's), the logs replayed by both `flwr log`. Scenarios run
+ * concurrently. `FLWR_TS_E2E_DUMP=1` prints every process's output. Run `pnpm build` first.
  */
 import { createHash } from "node:crypto";
 import {
@@ -207,31 +213,153 @@ function dump(procs: Record<string, RunningProcess>): string {
     .join("\n");
 }
 
-/** Starts processes into `procs`, runs `body`, then stops them all and removes the scene. */
-async function withScene(
-  prefix: string,
-  body: (s: Scene, procs: Record<string, RunningProcess>) => Promise<void>,
-): Promise<void> {
-  const s = await makeScene(prefix);
+/** Which implementation plays a part. */
+type Impl = "ts" | "py";
+
+/** One deployment + run across the two implementations. */
+interface Scenario {
+  /** Scratch-directory prefix. */
+  readonly name: string;
+  /** The SuperLink (always `--isolation process`: the app's own SuperExec runs the ServerApp). */
+  readonly superlink: Impl;
+  /** The app: `py` = fixtures/python-numpy-app via Python `flwr run`, `ts` = linear-app via ours. */
+  readonly app: Impl;
+  /**
+   * The SuperNodes. `clientapp` is who runs the ClientApp: a separate SuperExec of that
+   * implementation (SuperNode in `--isolation process`), or `"own"` for a flwr-ts SuperNode's
+   * default subprocess SuperExec.
+   */
+  readonly supernodes: readonly { readonly node: Impl; readonly clientapp: Impl | "own" }[];
+  /** FedAvg rounds (set with `--run-config num-server-rounds=N`). */
+  readonly rounds: number;
+}
+
+const BIN = {
+  superlink: { ts: cliPath("flower-superlink"), py: py("flower-superlink") },
+  supernode: { ts: cliPath("flower-supernode"), py: py("flower-supernode") },
+  superexec: { ts: cliPath("flower-superexec"), py: py("flower-superexec") },
+};
+
+/** Starts `flower-superexec` (ours or Python's) for `pluginType` against an AppIo `port`. */
+function superexec(impl: Impl, pluginType: string, port: number, s: Scene): RunningProcess {
+  return start(
+    BIN.superexec[impl],
+    ["--plugin-type", pluginType, "--appio-api-address", `127.0.0.1:${port}`, "--insecure"],
+    { env: s.env },
+  );
+}
+
+/**
+ * Brings up the scenario's processes (TLS + SuperNode auth), registers the SuperNodes' keys,
+ * runs the app with `flwr run --stream` and checks: every round and the final model in the
+ * streamed log, `finished:completed` in both `flwr ls`, the logs replayed by both `flwr log`,
+ * and the run's FAB hash equal to the submitting side's `flwr build` output (FAB interop).
+ * Stops everything and removes the scratch directory afterwards.
+ */
+async function runScenario(sc: Scenario): Promise<void> {
+  const s = await makeScene(`flwr-interop-${sc.name}-`);
   const procs: Record<string, RunningProcess> = {};
   try {
-    await body(s, procs);
+    procs[`superlink (${sc.superlink})`] = start(
+      BIN.superlink[sc.superlink],
+      [...tls(s), "--enable-supernode-auth", "--isolation", "process", ...apiAddresses(s)],
+      { env: s.env },
+    );
+    await Promise.all(
+      [s.ports.fleet, s.ports.control, s.ports.serverappio].map((p) => waitForPort(p, 60_000)),
+    );
+    procs[`superexec serverapp (${sc.app})`] = superexec(
+      sc.app,
+      "serverapp",
+      s.ports.serverappio,
+      s,
+    );
+    // Register with the app's side of CLI (both talk to either SuperLink).
+    const registered = await Promise.all(
+      s.keys.map((key) =>
+        sc.app === "py"
+          ? pyFlwr(s, ["supernode", "register", key.publicKeyPath, "e2e"])
+          : tsFlwr(s, ["supernode", "register", key.publicKeyPath, s.tsApp, "my-federation"]),
+      ),
+    );
+    for (const r of registered) expect(r.code, r.output).toBe(0);
+    sc.supernodes.forEach(({ node, clientapp }, i) => {
+      const isolation = clientapp === "own" ? [] : ["--isolation", "process"];
+      procs[`supernode ${i} (${node})`] = start(
+        BIN.supernode[node],
+        [...supernodeArgs(s, i), ...isolation],
+        { env: s.env },
+      );
+      if (clientapp !== "own")
+        procs[`superexec clientapp ${i} (${clientapp})`] = superexec(
+          clientapp,
+          "clientapp",
+          s.ports.clientappio[i]!,
+          s,
+        );
+    });
+
+    const pyApp = join(import.meta.dirname, "fixtures/python-numpy-app");
+    const rounds = `num-server-rounds=${sc.rounds}`;
+    const r =
+      sc.app === "py"
+        ? await pyFlwr(s, ["run", pyApp, "e2e", "--stream", "--run-config", rounds], 150_000)
+        : await tsFlwr(
+            s,
+            ["run", s.tsApp, "my-federation", "--stream", "--run-config", rounds],
+            150_000,
+          );
+    expect(r.code, `${r.output}\n${dump(procs)}`).toBe(0);
+    const runId = /Successfully started run (\d+)/.exec(r.output)?.[1];
+    expect(runId, r.output).toBeDefined();
+    for (let round = 1; round <= sc.rounds; round++)
+      expect(r.output, dump(procs)).toContain(`[ROUND ${round}/${sc.rounds}]`);
+    expect(r.output).not.toContain(`[ROUND ${sc.rounds + 1}/`);
+    expect(r.output).toMatch(/aggregate_train: Received 2 results and 0 failures/);
+    expect(r.output).toMatch(/aggregate_evaluate: Received 2 results and 0 failures/);
+    // Both apps learn y = 2·x1 − 3·x2 + 0.5.
+    const w = /final model: w=\[([-\d.]+), ([-\d.]+)\]/.exec(r.output);
+    expect(w, r.output).not.toBeNull();
+    expect(Number(w![1])).toBeGreaterThan(1);
+    expect(Number(w![2])).toBeLessThan(-1.5);
+
+    // Python CLIs start slowly: list, replay the logs and rebuild the FAB side by side.
+    const [listed, logs, fabHash] = await Promise.all([
+      waitFinished(s, runId!),
+      logsBoth(s, runId!),
+      builtFabHash(s, (out) =>
+        sc.app === "py"
+          ? run(py("flwr"), ["build", "--app", pyApp], { env: s.env, cwd: out })
+          : run(cliPath("flwr"), ["build", s.tsApp, "--output", out], { env: s.env, cwd: s.dir }),
+      ),
+    ]);
+    expect(listed.py?.status, dump(procs)).toBe("finished:completed");
+    expect(listed.ts?.status).toBe("finished:completed");
+    for (const log of logs) {
+      expect(log).toContain(`[ROUND ${sc.rounds}/${sc.rounds}]`);
+      expect(log).toMatch(/final model: w=\[/);
+    }
+    // (c) The SuperLink stored the FAB exactly as the submitting side's `flwr build` makes it.
+    for (const entry of [listed.py, listed.ts]) {
+      expect(entry?.["fab-id"]).toBe(sc.app === "py" ? "flwrts/numpyapp" : "flwrts/linear-app");
+      expect(entry?.["fab-version"]).toBe("1.0.0");
+      expect(entry?.["fab-hash"]).toBe(fabHash);
+    }
+
+    const all = dump(procs);
+    if (process.env["FLWR_TS_E2E_DUMP"]) process.stdout.write(`${r.output}\n${all}\n`);
+    expect(procs[`superlink (${sc.superlink})`]!.output()).not.toMatch(
+      /Unexpected error|Traceback|ERROR/,
+    );
+    // Python servers answer polls at once: our clients must not pile up abort listeners.
+    expect(all).not.toContain("MaxListenersExceededWarning");
   } finally {
     await Promise.all(Object.values(procs).map((p) => p.stop("SIGTERM", 5000)));
     rmSync(s.dir, { recursive: true, force: true });
   }
 }
 
-/** Starts a `flower-superexec` (ours or Python's) for `pluginType` against `port`. */
-function superexec(bin: string, pluginType: string, port: number, s: Scene): RunningProcess {
-  return start(
-    bin,
-    ["--plugin-type", pluginType, "--appio-api-address", `127.0.0.1:${port}`, "--insecure"],
-    { env: s.env },
-  );
-}
-
-// The two scenarios share nothing (own ports, certificates, $FLWR_HOME) and mostly wait on
+// The scenarios share nothing (own ports, certificates, $FLWR_HOME) and mostly wait on
 // Python's 3 s polls and process starts, so they run side by side.
 describe.skipIf(!pythonFlwrAvailable)(
   `runs across flwr-ts and Python flwr ${pythonFlwrProblem ?? ""}`,
@@ -240,157 +368,69 @@ describe.skipIf(!pythonFlwrAvailable)(
       await stopAll();
     });
 
-    test.concurrent("(a) Python `flwr run` of a NumPy app with Python SuperNodes and SuperExecs completes on OUR SuperLink", async () => {
-      await withScene("flwr-interop-a-", async (s, procs) => {
-        procs["superlink (ts)"] = start(
-          cliPath("flower-superlink"),
-          [...tls(s), "--enable-supernode-auth", "--isolation", "process", ...apiAddresses(s)],
-          { env: s.env },
-        );
-        await Promise.all([waitForPort(s.ports.fleet), waitForPort(s.ports.control)]);
-        procs["superexec serverapp (py)"] = superexec(
-          py("flower-superexec"),
-          "serverapp",
-          s.ports.serverappio,
-          s,
-        );
-        const registered = await Promise.all(
-          s.keys.map((key) => pyFlwr(s, ["supernode", "register", key.publicKeyPath, "e2e"])),
-        );
-        for (const r of registered) expect(r.code, r.output).toBe(0);
-        s.keys.forEach((_, i) => {
-          procs[`supernode ${i} (py)`] = start(
-            py("flower-supernode"),
-            [...supernodeArgs(s, i), "--isolation", "process"],
-            { env: s.env },
-          );
-          procs[`superexec clientapp ${i} (py)`] = superexec(
-            py("flower-superexec"),
-            "clientapp",
-            s.ports.clientappio[i]!,
-            s,
-          );
-        });
+    // Python SuperNodes poll every 3 s and start a Python process per message: 2 rounds there.
+    test.concurrent(
+      "(a) Python `flwr run` of a NumPy app with Python SuperNodes and SuperExecs completes on OUR SuperLink",
+      () =>
+        runScenario({
+          name: "a",
+          superlink: "ts",
+          app: "py",
+          supernodes: [
+            { node: "py", clientapp: "py" },
+            { node: "py", clientapp: "py" },
+          ],
+          rounds: 2,
+        }),
+      180_000,
+    );
 
-        const app = join(import.meta.dirname, "fixtures/python-numpy-app");
-        // Python SuperNodes poll every 3 s and start a Python process per message: 2 rounds
-        // (the override also travels Python CLI → our Control API → Python ServerApp).
-        const r = await pyFlwr(
-          s,
-          ["run", app, "e2e", "--stream", "--run-config", "num-server-rounds=2"],
-          120_000,
-        );
-        expect(r.code, `${r.output}\n${dump(procs)}`).toBe(0);
-        const runId = /Successfully started run (\d+)/.exec(r.output)?.[1];
-        expect(runId, r.output).toBeDefined();
-        for (const round of [1, 2]) expect(r.output, dump(procs)).toContain(`[ROUND ${round}/2]`);
-        expect(r.output).not.toContain("[ROUND 3/");
-        expect(r.output).toMatch(/aggregate_train: Received 2 results and 0 failures/);
-        expect(r.output).toMatch(/aggregate_evaluate: Received 2 results and 0 failures/);
-        const w = /final model: w=\[([-\d.]+), ([-\d.]+)\]/.exec(r.output);
-        expect(w, r.output).not.toBeNull();
-        expect(Number(w![1])).toBeGreaterThan(1);
-        expect(Number(w![2])).toBeLessThan(-1.5);
+    test.concurrent(
+      "(b) our `flwr run` of the TS app with our SuperNodes and SuperExecs completes on a Python SuperLink",
+      () =>
+        runScenario({
+          name: "b",
+          superlink: "py",
+          app: "ts",
+          supernodes: [
+            { node: "ts", clientapp: "own" },
+            { node: "ts", clientapp: "own" },
+          ],
+          rounds: 3,
+        }),
+      180_000,
+    );
 
-        // Python CLIs start slowly: list, replay the logs and rebuild the FAB side by side.
-        const [listed, logs, fabHash] = await Promise.all([
-          waitFinished(s, runId!),
-          logsBoth(s, runId!),
-          builtFabHash(s, (out) =>
-            run(py("flwr"), ["build", "--app", app], { env: s.env, cwd: out }),
-          ),
-        ]);
-        expect(listed.py?.status, dump(procs)).toBe("finished:completed");
-        expect(listed.ts?.status).toBe("finished:completed");
-        expect(procs["superlink (ts)"]!.output()).not.toMatch(/Unexpected error/);
+    test.concurrent(
+      "mixed federation on OUR SuperLink: the Python app on a Python SuperNode and on our SuperNode (--isolation process) served by a Python SuperExec",
+      () =>
+        runScenario({
+          name: "mixed-ts",
+          superlink: "ts",
+          app: "py",
+          supernodes: [
+            { node: "ts", clientapp: "py" },
+            { node: "py", clientapp: "py" },
+          ],
+          rounds: 2,
+        }),
+      180_000,
+    );
 
-        // The stored ServerApp logs replay through both CLIs.
-        for (const log of logs) {
-          expect(log).toContain("[ROUND 2/2]");
-          expect(log).toMatch(/final model: w=\[/);
-        }
-
-        // (c) Our SuperLink stored the FAB exactly as Python's `flwr build` makes it.
-        for (const entry of [listed.py, listed.ts]) {
-          expect(entry?.["fab-id"]).toBe("flwrts/numpyapp");
-          expect(entry?.["fab-version"]).toBe("1.0.0");
-          expect(entry?.["fab-hash"]).toBe(fabHash);
-        }
-      });
-    }, 180_000);
-
-    test.concurrent("(b) our `flwr run` of the TS app with our SuperNodes and SuperExecs completes on a Python SuperLink", async () => {
-      await withScene("flwr-interop-b-", async (s, procs) => {
-        procs["superlink (py)"] = start(
-          py("flower-superlink"),
-          [...tls(s), "--enable-supernode-auth", "--isolation", "process", ...apiAddresses(s)],
-          { env: s.env },
-        );
-        await Promise.all([
-          waitForPort(s.ports.fleet, 60_000),
-          waitForPort(s.ports.control, 60_000),
-          waitForPort(s.ports.serverappio, 60_000),
-        ]);
-        procs["superexec serverapp (ts)"] = superexec(
-          cliPath("flower-superexec"),
-          "serverapp",
-          s.ports.serverappio,
-          s,
-        );
-        const registered = await Promise.all(
-          s.keys.map((key) =>
-            tsFlwr(s, ["supernode", "register", key.publicKeyPath, s.tsApp, "my-federation"]),
-          ),
-        );
-        for (const r of registered) expect(r.code, r.output).toBe(0);
-        s.keys.forEach((_, i) => {
-          procs[`supernode ${i} (ts)`] = start(cliPath("flower-supernode"), supernodeArgs(s, i), {
-            env: s.env,
-          });
-        });
-        await Promise.all(
-          s.keys.map((_, i) => procs[`supernode ${i} (ts)`]!.waitFor("SuperNode ID", 30_000)),
-        );
-
-        const r = await tsFlwr(s, ["run", s.tsApp, "my-federation", "--stream"], 120_000);
-        expect(r.code, `${r.output}\n${dump(procs)}`).toBe(0);
-        const runId = /Successfully started run (\d+)/.exec(r.output)?.[1];
-        expect(runId, r.output).toBeDefined();
-        for (const round of [1, 2, 3])
-          expect(r.output, dump(procs)).toContain(`[ROUND ${round}/3]`);
-        expect(r.output).toMatch(/aggregate_train: Received 2 results and 0 failures/);
-        expect(r.output).toMatch(/aggregate_evaluate: Received 2 results and 0 failures/);
-        const w = /final model: w=\[([-\d.]+), ([-\d.]+)\]/.exec(r.output);
-        expect(w, r.output).not.toBeNull();
-        expect(Number(w![1])).toBeGreaterThan(1);
-        expect(Number(w![2])).toBeLessThan(-1.5);
-
-        const [listed, logs, fabHash] = await Promise.all([
-          waitFinished(s, runId!),
-          logsBoth(s, runId!),
-          builtFabHash(s, (out) =>
-            run(cliPath("flwr"), ["build", s.tsApp, "--output", out], { env: s.env, cwd: s.dir }),
-          ),
-        ]);
-        expect(listed.py?.status, dump(procs)).toBe("finished:completed");
-        expect(listed.ts?.status).toBe("finished:completed");
-        expect(procs["superlink (py)"]!.output()).not.toMatch(/Traceback|ERROR/);
-        // Python servers answer polls at once: our clients must not pile up abort listeners.
-        expect(dump(procs)).not.toContain("MaxListenersExceededWarning");
-
-        // The stored ServerApp logs replay through both CLIs.
-        for (const log of logs) {
-          expect(log).toContain("[ROUND 3/3]");
-          expect(log).toMatch(/final model: w=\[/);
-        }
-
-        // (c) Python's SuperLink stored the FAB exactly as our `flwr build` makes it.
-        for (const entry of [listed.py, listed.ts]) {
-          expect(entry?.["fab-id"]).toBe("flwrts/linear-app");
-          expect(entry?.["fab-version"]).toBe("1.0.0");
-          expect(entry?.["fab-hash"]).toBe(fabHash);
-        }
-      });
-    }, 180_000);
+    test.concurrent(
+      "mixed federation on a Python SuperLink: the TS app on our SuperNode and on a Python SuperNode (--isolation process) served by our SuperExec",
+      () =>
+        runScenario({
+          name: "mixed-py",
+          superlink: "py",
+          app: "ts",
+          supernodes: [
+            { node: "py", clientapp: "ts" },
+            { node: "ts", clientapp: "own" },
+          ],
+          rounds: 2,
+        }),
+      180_000,
+    );
   },
 );
