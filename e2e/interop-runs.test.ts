@@ -22,7 +22,8 @@
  * against Python's ClientAppIo), next to a SuperNode of the other implementation.
  *
  * Every scenario checks the streamed rounds and the learned model, `finished:completed` in both
- * `flwr ls` CLIs (ours and Python's), the logs replayed by both `flwr log`. Scenarios run
+ * `flwr ls` CLIs (ours and Python's), the logs replayed by both `flwr log`, Flower's refusal of
+ * `flwr stop` on the finished run in both. Scenarios run
  * concurrently. `FLWR_TS_E2E_DUMP=1` prints every process's output. Run `pnpm build` first.
  */
 import { createHash } from "node:crypto";
@@ -324,9 +325,13 @@ async function runScenario(sc: Scenario): Promise<void> {
     expect(Number(w![2])).toBeLessThan(-1.5);
 
     // Python CLIs start slowly: list, replay the logs and rebuild the FAB side by side.
-    const [listed, logs, fabHash] = await Promise.all([
+    const [listed, logs, stops, fabHash] = await Promise.all([
       waitFinished(s, runId!),
       logsBoth(s, runId!),
+      Promise.all([
+        pyFlwr(s, ["stop", runId!, "e2e"]),
+        tsFlwr(s, ["stop", runId!, s.tsApp, "my-federation"]),
+      ]),
       builtFabHash(s, (out) =>
         sc.app === "py"
           ? run(py("flwr"), ["build", "--app", pyApp], { env: s.env, cwd: out })
@@ -338,6 +343,11 @@ async function runScenario(sc: Scenario): Promise<void> {
     for (const log of logs) {
       expect(log).toContain(`[ROUND ${sc.rounds}/${sc.rounds}]`);
       expect(log).toMatch(/final model: w=\[/);
+    }
+    // Stopping the finished run: Flower's refusal reaches both CLIs.
+    for (const stop of stops) {
+      expect(stop.code, stop.output).not.toBe(0);
+      expect(stop.output).toContain(`Run ID ${runId} is already finished`);
     }
     // (c) The SuperLink stored the FAB exactly as the submitting side's `flwr build` makes it.
     for (const entry of [listed.py, listed.ts]) {
