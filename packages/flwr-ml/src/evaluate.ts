@@ -4,8 +4,13 @@
 import * as tf from "@tensorflow/tfjs";
 import { BatchBuilder, type ImageDataset, validateDataset } from "./dataset.js";
 import type { Net } from "./net.js";
+import {
+  evaluateParallel,
+  evaluateParallelAsync,
+  resolveWorkers,
+} from "./parallel/data-parallel.js";
 import { ProgressBar } from "./progress.js";
-import { positiveInt, TrainingOptionsError } from "./train.js";
+import { positiveInt, TrainingOptionsError } from "./training-options.js";
 
 /** Options of {@link test}. */
 export interface TestOptions {
@@ -13,6 +18,12 @@ export interface TestOptions {
   batchSize?: number;
   /** Draw a progress bar on stderr when it is a TTY (default true). */
   progressBar?: boolean;
+  /**
+   * Worker threads sharing the examples (wasm and cpu backends); default as
+   * for training (`FLWR_TRAIN_WORKERS`, else the number of CPUs), never more
+   * than the number of batches. 1 evaluates in-process.
+   */
+  workers?: number;
 }
 
 /** Result of {@link test}. */
@@ -31,6 +42,11 @@ export interface TestResult {
  * last batch).
  */
 export function test(model: Net, data: ImageDataset, options: TestOptions = {}): TestResult {
+  const workers = evalWorkers(data, options);
+  if (workers > 1) {
+    const r = evaluateParallel(model, data, workers, options.batchSize ?? 256);
+    return result(r, data, options);
+  }
   const steps = testSteps(model, data, options);
   let r = steps.next();
   while (!r.done) r = steps.next();
@@ -43,6 +59,11 @@ export async function testAsync(
   data: ImageDataset,
   options: TestOptions & { yieldEveryMs?: number } = {},
 ): Promise<TestResult> {
+  const workers = evalWorkers(data, options);
+  if (workers > 1) {
+    const r = await evaluateParallelAsync(model, data, workers, options.batchSize ?? 256);
+    return result(r, data, options);
+  }
   const every = options.yieldEveryMs ?? 50;
   const steps = testSteps(model, data, options);
   let last = performance.now();
@@ -57,6 +78,50 @@ export async function testAsync(
   return r.value;
 }
 
+/** Validates the options; the number of workers to use. */
+function evalWorkers(data: ImageDataset, options: TestOptions): number {
+  const batchSize = positiveInt("batchSize", options.batchSize ?? 256);
+  const workers = resolveWorkers(options.workers);
+  validateDataset(data);
+  if (data.count === 0) throw new TrainingOptionsError("cannot evaluate on an empty dataset");
+  return Math.min(workers, Math.ceil(data.count / batchSize));
+}
+
+function result(
+  r: { lossSum: number; correct: number },
+  data: ImageDataset,
+  options: TestOptions,
+): TestResult {
+  const accuracy = r.correct / data.count;
+  if (options.progressBar !== false) {
+    new ProgressBar("evaluate", data.count).finish(data.count, `accuracy ${accuracy.toFixed(4)}`);
+  }
+  return { loss: r.lossSum / data.count, accuracy, count: data.count };
+}
+
+/** Summed cross-entropy and number of correct predictions of one batch. */
+export function evaluateBatch(
+  model: Net,
+  batch: { x: Float32Array; y: Int32Array },
+  shape: readonly [number, number, number],
+): { lossSum: number; correct: number } {
+  const n = batch.y.length;
+  const [h, w, c] = shape;
+  return tf.tidy(() => {
+    const logits = model.predict(tf.tensor4d(batch.x, [n, h, w, c]));
+    const y = tf.tensor1d(batch.y, "int32");
+    const perExample = tf.losses.softmaxCrossEntropy(
+      tf.oneHot(y, logits.shape[1]),
+      logits,
+      undefined,
+      undefined,
+      tf.Reduction.SUM,
+    );
+    const ok = tf.equal(tf.argMax(logits, 1), y).cast("float32").sum();
+    return { lossSum: perExample.dataSync()[0] as number, correct: ok.dataSync()[0] as number };
+  });
+}
+
 function* testSteps(
   model: Net,
   data: ImageDataset,
@@ -65,7 +130,6 @@ function* testSteps(
   const batchSize = positiveInt("batchSize", options.batchSize ?? 256);
   validateDataset(data);
   if (data.count === 0) throw new TrainingOptionsError("cannot evaluate on an empty dataset");
-  const [h, w, c] = data.shape;
   const builder = new BatchBuilder(data, batchSize);
   const bar = options.progressBar === false ? undefined : new ProgressBar("evaluate", data.count);
   let lossSum = 0;
@@ -73,19 +137,7 @@ function* testSteps(
   for (let start = 0; start < data.count; start += batchSize) {
     const n = Math.min(batchSize, data.count - start);
     const batch = builder.fill(start, n);
-    const [lossTotal, hits] = tf.tidy(() => {
-      const logits = model.predict(tf.tensor4d(batch.x, [n, h, w, c]));
-      const y = tf.tensor1d(batch.y, "int32");
-      const perExample = tf.losses.softmaxCrossEntropy(
-        tf.oneHot(y, logits.shape[1]),
-        logits,
-        undefined,
-        undefined,
-        tf.Reduction.SUM,
-      );
-      const ok = tf.equal(tf.argMax(logits, 1), y).cast("float32").sum();
-      return [perExample.dataSync()[0] as number, ok.dataSync()[0] as number];
-    });
+    const { lossSum: lossTotal, correct: hits } = evaluateBatch(model, batch, data.shape);
     lossSum += lossTotal;
     correct += hits;
     bar?.update(start + n);

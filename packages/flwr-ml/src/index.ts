@@ -64,6 +64,12 @@ export {
   Net,
   type NetParameterName,
 } from "./net.js";
+export {
+  parallelBackend,
+  resolveWorkers,
+  WORKERS_ENV,
+} from "./parallel/data-parallel.js";
+export { closeTrainingWorkers, TrainingWorkerError } from "./parallel/worker-pool.js";
 export { ProgressBar } from "./progress.js";
 export { SgdMomentumOptimizer } from "./sgd-momentum.js";
 export {
@@ -72,6 +78,7 @@ export {
   type TrainOptions,
   type TrainProgress,
   train,
+  trainAsync,
 } from "./train.js";
 export {
   getWeights,

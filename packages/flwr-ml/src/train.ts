@@ -13,8 +13,10 @@ import {
 } from "./dataset.js";
 import { SOFTMAX_CROSS_ENTROPY } from "./kernels/softmax-cross-entropy.js";
 import type { Net } from "./net.js";
+import { resolveWorkers, trainParallel, trainParallelAsync } from "./parallel/data-parallel.js";
 import { ProgressBar } from "./progress.js";
 import { SgdMomentumOptimizer } from "./sgd-momentum.js";
+import { positiveInt, TrainingOptionsError } from "./training-options.js";
 
 /** Progress of {@link train}, reported after every batch. */
 export interface TrainProgress {
@@ -48,23 +50,17 @@ export interface TrainOptions {
   onProgress?: (progress: TrainProgress) => void;
   /** Draw a progress bar on stderr when it is a TTY (default true). */
   progressBar?: boolean;
+  /**
+   * Worker threads for data-parallel training (wasm and cpu backends): each
+   * step's batch is split across them and their gradients are reduced, so
+   * the result equals in-process training up to float rounding. Default:
+   * `FLWR_TRAIN_WORKERS`, else the number of CPUs; 1 trains in-process.
+   * Ignored (1) on tfjs-node, which is multi-threaded itself.
+   */
+  workers?: number;
 }
 
-/** Invalid training or evaluation options. */
-export class TrainingOptionsError extends RangeError {
-  /** @param message - what is wrong. */
-  constructor(message: string) {
-    super(message);
-    this.name = "TrainingOptionsError";
-  }
-}
-
-/** Checks a positive integer option. */
-export function positiveInt(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1)
-    throw new TrainingOptionsError(`${name} must be a positive integer, got ${value}`);
-  return value;
-}
+export { positiveInt, TrainingOptionsError } from "./training-options.js";
 
 /**
  * Softmax cross-entropy of logits against integer labels, mean over the batch
@@ -101,13 +97,128 @@ function fusedCrossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar 
   return op(logits);
 }
 
+/** Validated options and the per-step bookkeeping shared by both paths. */
+interface Plan {
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  momentum: number;
+  workers: number;
+  random: () => number;
+  reporter: StepReporter;
+}
+
+function plan(data: ImageDataset, options: TrainOptions): Plan {
+  const epochs = positiveInt("epochs", options.epochs);
+  const batchSize = positiveInt("batchSize", options.batchSize ?? 32);
+  const { learningRate } = options;
+  const momentum = options.momentum ?? 0.9;
+  if (!(learningRate > 0 && Number.isFinite(learningRate))) {
+    throw new TrainingOptionsError(`learningRate must be a positive number, got ${learningRate}`);
+  }
+  if (!(momentum >= 0 && momentum < 1))
+    throw new TrainingOptionsError(`momentum must be in [0, 1), got ${momentum}`);
+  const workers = resolveWorkers(options.workers);
+  validateDataset(data);
+  if (data.count === 0) throw new TrainingOptionsError("cannot train on an empty dataset");
+  const random = options.seed === undefined ? Math.random : seededRandom(options.seed);
+  const reporter = new StepReporter(data.count, epochs, batchSize, options);
+  return { epochs, batchSize, learningRate, momentum, workers, random, reporter };
+}
+
+/** Progress callbacks, progress bars and the running mean loss, one call per step. */
+class StepReporter {
+  private readonly stepsPerEpoch: number;
+  private epoch = 0;
+  private epochStep = 0;
+  private epochLoss = 0;
+  private totalLoss = 0;
+  private steps = 0;
+  private started = 0;
+  private bar: ProgressBar | undefined;
+
+  constructor(
+    private readonly count: number,
+    private readonly epochs: number,
+    private readonly batchSize: number,
+    private readonly options: TrainOptions,
+  ) {
+    this.stepsPerEpoch = Math.ceil(count / batchSize);
+  }
+
+  /** Records the mean loss of the next step. */
+  step(loss: number): void {
+    if (this.epochStep === 0) {
+      this.epoch++;
+      this.epochLoss = 0;
+      this.started = performance.now();
+      this.bar =
+        this.options.progressBar === false
+          ? undefined
+          : new ProgressBar(`epoch ${this.epoch}/${this.epochs}`, this.count);
+    }
+    this.epochStep++;
+    this.epochLoss += loss;
+    this.totalLoss += loss;
+    this.steps++;
+    const seen = Math.min(this.epochStep * this.batchSize, this.count);
+    const mean = this.epochLoss / this.epochStep;
+    this.options.onProgress?.({
+      epoch: this.epoch,
+      epochs: this.epochs,
+      seen,
+      total: this.count,
+      loss: mean,
+    });
+    const rate = seen / ((performance.now() - this.started) / 1000);
+    const text = `loss ${mean.toFixed(4)} ${rate.toFixed(0)} img/s`;
+    if (this.epochStep === this.stepsPerEpoch) {
+      this.bar?.finish(this.count, text);
+      this.epochStep = 0;
+    } else {
+      this.bar?.update(seen, text);
+    }
+  }
+
+  /** Mean loss over all steps so far. */
+  mean(): number {
+    return this.totalLoss / this.steps;
+  }
+}
+
+/** Every epoch's example order (epochs × count), drawn as the in-process loop draws them. */
+function allOrders(p: Plan, count: number, shuffle: boolean): Uint32Array | undefined {
+  if (!shuffle) return undefined;
+  const orders = new Uint32Array(new SharedArrayBuffer(4 * p.epochs * count));
+  for (let e = 0; e < p.epochs; e++) orders.set(permutation(count, p.random), e * count);
+  return orders;
+}
+
+function parallelSettings(p: Plan, data: ImageDataset, options: TrainOptions) {
+  return {
+    workers: p.workers,
+    epochs: p.epochs,
+    batchSize: p.batchSize,
+    learningRate: p.learningRate,
+    momentum: p.momentum,
+    orders: allOrders(p, data.count, options.shuffle !== false),
+    onStep: (loss: number) => p.reporter.step(loss),
+  };
+}
+
 /**
  * Trains `model` in place on `data`; returns the mean training loss over all
  * steps of all epochs. Synchronous: blocks the event loop until done (see
- * {@link trainAsync}).
+ * {@link trainAsync}). With more than one worker (the default on a multi-core
+ * machine, see {@link TrainOptions.workers}) the work runs on worker threads.
  */
 export function train(model: Net, data: ImageDataset, options: TrainOptions): number {
-  const steps = trainSteps(model, data, options);
+  const p = plan(data, options);
+  if (p.workers > 1) {
+    trainParallel(model, data, parallelSettings(p, data, options));
+    return p.reporter.mean();
+  }
+  const steps = trainSteps(model, data, options, p);
   let r = steps.next();
   while (!r.done) r = steps.next();
   return r.value;
@@ -115,15 +226,21 @@ export function train(model: Net, data: ImageDataset, options: TrainOptions): nu
 
 /**
  * {@link train}, yielding to the event loop about every `yieldEveryMs`
- * (default 50 ms) so timers, sockets and signals are served while training.
+ * (default 50 ms) so timers, sockets and signals are served while training
+ * (with worker threads the event loop is free throughout).
  */
 export async function trainAsync(
   model: Net,
   data: ImageDataset,
   options: TrainOptions & { yieldEveryMs?: number },
 ): Promise<number> {
+  const p = plan(data, options);
+  if (p.workers > 1) {
+    await trainParallelAsync(model, data, parallelSettings(p, data, options));
+    return p.reporter.mean();
+  }
   const every = options.yieldEveryMs ?? 50;
-  const steps = trainSteps(model, data, options);
+  const steps = trainSteps(model, data, options, p);
   let last = performance.now();
   let r = steps.next();
   while (!r.done) {
@@ -136,41 +253,21 @@ export async function trainAsync(
   return r.value;
 }
 
-/** The training loop as a generator: one `yield` per batch. */
+/** The in-process training loop as a generator: one `yield` per batch. */
 function* trainSteps(
   model: Net,
   data: ImageDataset,
   options: TrainOptions,
+  p: Plan,
 ): Generator<void, number, void> {
-  const epochs = positiveInt("epochs", options.epochs);
-  const batchSize = positiveInt("batchSize", options.batchSize ?? 32);
-  const { learningRate } = options;
-  const momentum = options.momentum ?? 0.9;
-  if (!(learningRate > 0 && Number.isFinite(learningRate))) {
-    throw new TrainingOptionsError(`learningRate must be a positive number, got ${learningRate}`);
-  }
-  if (!(momentum >= 0 && momentum < 1))
-    throw new TrainingOptionsError(`momentum must be in [0, 1), got ${momentum}`);
-  validateDataset(data);
-  if (data.count === 0) throw new TrainingOptionsError("cannot train on an empty dataset");
-
   const [h, w, c] = data.shape;
+  const { batchSize } = p;
   const builder = new BatchBuilder(data, batchSize);
-  const random = options.seed === undefined ? Math.random : seededRandom(options.seed);
-  const optimizer = new SgdMomentumOptimizer(learningRate, momentum);
+  const optimizer = new SgdMomentumOptimizer(p.learningRate, p.momentum);
   const variables = model.trainableVariables;
-  let totalLoss = 0;
-  let steps = 0;
   try {
-    for (let epoch = 1; epoch <= epochs; epoch++) {
-      const order = options.shuffle === false ? undefined : permutation(data.count, random);
-      const bar =
-        options.progressBar === false
-          ? undefined
-          : new ProgressBar(`epoch ${epoch}/${epochs}`, data.count);
-      const started = performance.now();
-      let epochLoss = 0;
-      let epochSteps = 0;
+    for (let epoch = 1; epoch <= p.epochs; epoch++) {
+      const order = options.shuffle === false ? undefined : permutation(data.count, p.random);
       for (let start = 0; start < data.count; start += batchSize) {
         const n = Math.min(batchSize, data.count - start);
         const batch = builder.fill(start, n, order);
@@ -185,25 +282,12 @@ function* trainSteps(
         });
         const value = loss.dataSync()[0] as number;
         loss.dispose();
-        epochLoss += value;
-        epochSteps++;
-        const seen = start + n;
-        const mean = epochLoss / epochSteps;
-        options.onProgress?.({ epoch, epochs, seen, total: data.count, loss: mean });
-        const rate = seen / ((performance.now() - started) / 1000);
-        bar?.update(seen, `loss ${mean.toFixed(4)} ${rate.toFixed(0)} img/s`);
+        p.reporter.step(value);
         yield;
       }
-      const rate = data.count / ((performance.now() - started) / 1000);
-      bar?.finish(
-        data.count,
-        `loss ${(epochLoss / epochSteps).toFixed(4)} ${rate.toFixed(0)} img/s`,
-      );
-      totalLoss += epochLoss;
-      steps += epochSteps;
     }
   } finally {
     optimizer.dispose();
   }
-  return totalLoss / steps;
+  return p.reporter.mean();
 }

@@ -160,6 +160,12 @@ export interface LoadPartitionOptions {
   notice?: ((line: string) => void) | null;
 }
 
+function sharedCopy(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(new SharedArrayBuffer(bytes.length));
+  out.set(bytes);
+  return out;
+}
+
 /**
  * Loads a partition directory, validating the header and file sizes. Loading
  * a synthetic stand-in prints one notice line (once per directory).
@@ -185,8 +191,9 @@ export async function loadPartition(
   const header = checkHeader(dir, raw);
   const load = async (name: "train" | "test"): Promise<ImageDataset> => {
     const s = header.splits[name];
-    const pixels = new Uint8Array(await readFile(join(dir, s.images)));
-    const labels = new Uint8Array(await readFile(join(dir, s.labels)));
+    // Shared memory: training worker threads read it without a copy.
+    const pixels = sharedCopy(await readFile(join(dir, s.images)));
+    const labels = sharedCopy(await readFile(join(dir, s.labels)));
     if (pixels.length !== s.count * 3072)
       bad(dir, `${s.images} has ${pixels.length} bytes, expected ${s.count * 3072}`);
     if (labels.length !== s.count)

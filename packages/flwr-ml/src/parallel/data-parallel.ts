@@ -1,0 +1,240 @@
+/**
+ * Data-parallel training and evaluation across worker threads, each with its
+ * own TensorFlow.js backend (tfjs wasm is single-threaded in Node, so this is
+ * how training uses more than one core).
+ *
+ * Training is synchronous SGD: each step's batch is cut into one contiguous
+ * shard per worker; each worker computes its shard's mean-loss gradient, the
+ * gradients are exchanged through shared memory and summed weighted by shard
+ * size (= the gradient of the mean loss over the whole batch), and every
+ * worker applies the same PyTorch SGD-momentum update to its replica. The
+ * result equals single-thread training on the full batch up to float
+ * rounding, and is deterministic for a given seed and worker count.
+ */
+import { availableParallelism } from "node:os";
+import * as tf from "@tensorflow/tfjs";
+import type { BackendChoice } from "../backend.js";
+import type { ImageDataset } from "../dataset.js";
+import type { Net } from "../net.js";
+import { TrainingOptionsError } from "../training-options.js";
+import { CTL, CTL_LENGTH } from "./barrier.js";
+import { PARAM_COUNT, PARAM_SLOTS, readFlatWeights } from "./param-layout.js";
+import type { EvalJob, SharedDataset, TrainJob } from "./protocol.js";
+import { trainingWorkerPool } from "./worker-pool.js";
+
+/** The environment variable that sets the default number of training workers. */
+export const WORKERS_ENV = "FLWR_TRAIN_WORKERS";
+
+/** The backend workers can replicate, or undefined (tfjs-node is multi-threaded itself). */
+export function parallelBackend(): BackendChoice | undefined {
+  const name = tf.getBackend();
+  return name === "wasm" || name === "cpu" ? name : undefined;
+}
+
+/**
+ * Number of workers for a train/test call: the option, else
+ * `FLWR_TRAIN_WORKERS`, else the number of CPUs on the wasm and cpu backends
+ * and 1 on tfjs-node (native TensorFlow already uses every core).
+ */
+export function resolveWorkers(option: number | undefined): number {
+  if (option !== undefined) {
+    if (!Number.isInteger(option) || option < 1 || option > 64)
+      throw new TrainingOptionsError(`workers must be an integer in 1..64, got ${option}`);
+    return parallelBackend() ? option : 1;
+  }
+  const env = process.env[WORKERS_ENV];
+  if (env !== undefined && env.trim() !== "") {
+    const n = Number(env);
+    if (!Number.isInteger(n) || n < 1 || n > 64)
+      throw new TrainingOptionsError(
+        `${WORKERS_ENV}=${JSON.stringify(env)} must be an integer in 1..64 (1 trains in-process)`,
+      );
+    return parallelBackend() ? n : 1;
+  }
+  return parallelBackend() ? Math.min(64, availableParallelism()) : 1;
+}
+
+/** `a` itself when it is backed by shared memory, else a shared copy. */
+function shared<T extends Uint8Array | Int32Array | Uint32Array | Float32Array>(a: T): T {
+  if (a.buffer instanceof SharedArrayBuffer) return a;
+  const Ctor = a.constructor as new (buffer: SharedArrayBuffer) => T;
+  const copy = new Ctor(new SharedArrayBuffer(a.byteLength));
+  copy.set(a);
+  return copy;
+}
+
+function shareDataset(data: ImageDataset): SharedDataset {
+  return {
+    count: data.count,
+    shape: [...data.shape],
+    numClasses: data.numClasses,
+    pixels: shared(data.pixels),
+    labels: shared(data.labels),
+  };
+}
+
+function sharedFloat32(n: number): Float32Array {
+  return new Float32Array(new SharedArrayBuffer(4 * n));
+}
+
+function sharedFloat64(n: number): Float64Array {
+  return new Float64Array(new SharedArrayBuffer(8 * n));
+}
+
+function writeBack(model: Net, weights: Float32Array): void {
+  tf.tidy(() => {
+    for (const slot of PARAM_SLOTS) {
+      model
+        .variable(slot.name)
+        .assign(tf.tensor(weights.subarray(slot.offset, slot.offset + slot.size), slot.shape));
+    }
+  });
+}
+
+/** Settings of one data-parallel training call (validated by the caller). */
+export interface ParallelTrainSettings {
+  workers: number;
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  momentum: number;
+  /** Example order of each epoch (epochs × count), or undefined for the natural order. */
+  orders: Uint32Array | undefined;
+  /** Called once per step, in order, with the step's mean loss. */
+  onStep: (loss: number) => void;
+}
+
+interface Prepared {
+  jobs: TrainJob[];
+  weights: Float32Array;
+  losses: Float64Array;
+  ctl: Int32Array;
+  onSignal: () => void;
+}
+
+function prepareTrain(model: Net, data: ImageDataset, s: ParallelTrainSettings): Prepared {
+  const steps = s.epochs * Math.ceil(data.count / s.batchSize);
+  const ctl = new Int32Array(new SharedArrayBuffer(4 * CTL_LENGTH));
+  const weights = sharedFloat32(PARAM_COUNT);
+  readFlatWeights(model, weights);
+  const losses = sharedFloat64(steps);
+  const grads = sharedFloat32(2 * s.workers * PARAM_COUNT);
+  const shardLoss = sharedFloat64(2 * s.workers);
+  const sharedData = shareDataset(data);
+  const orders = s.orders ? shared(s.orders) : null;
+  const jobs = Array.from(
+    { length: s.workers },
+    (_, worker): TrainJob => ({
+      kind: "train",
+      worker,
+      workers: s.workers,
+      ctl,
+      data: sharedData,
+      weights,
+      epochs: s.epochs,
+      batchSize: s.batchSize,
+      learningRate: s.learningRate,
+      momentum: s.momentum,
+      orders,
+      grads,
+      shardLoss,
+      losses,
+    }),
+  );
+  let reported = 0;
+  const onSignal = () => {
+    const done = Atomics.load(ctl, CTL.progress);
+    while (reported < done) s.onStep(losses[reported++] as number);
+  };
+  return { jobs, weights, losses, ctl, onSignal };
+}
+
+/**
+ * Trains `model` with `settings.workers` worker threads, blocking until done;
+ * the model's variables hold the trained weights afterwards.
+ */
+export function trainParallel(
+  model: Net,
+  data: ImageDataset,
+  settings: ParallelTrainSettings,
+): void {
+  const backend = parallelBackend();
+  if (!backend)
+    throw new TrainingOptionsError("data-parallel training needs the wasm or cpu backend");
+  const p = prepareTrain(model, data, settings);
+  trainingWorkerPool(backend).runSync(p.jobs, p.onSignal);
+  writeBack(model, p.weights);
+}
+
+/** {@link trainParallel} without blocking the event loop. */
+export async function trainParallelAsync(
+  model: Net,
+  data: ImageDataset,
+  settings: ParallelTrainSettings,
+): Promise<void> {
+  const backend = parallelBackend();
+  if (!backend)
+    throw new TrainingOptionsError("data-parallel training needs the wasm or cpu backend");
+  const p = prepareTrain(model, data, settings);
+  await trainingWorkerPool(backend).run(p.jobs, p.onSignal);
+  writeBack(model, p.weights);
+}
+
+function prepareEval(model: Net, data: ImageDataset, workers: number, batchSize: number) {
+  const ctl = new Int32Array(new SharedArrayBuffer(4 * CTL_LENGTH));
+  const weights = sharedFloat32(PARAM_COUNT);
+  readFlatWeights(model, weights);
+  const results = sharedFloat64(2 * workers);
+  const sharedData = shareDataset(data);
+  const jobs = Array.from(
+    { length: workers },
+    (_, worker): EvalJob => ({
+      kind: "eval",
+      worker,
+      workers,
+      ctl,
+      data: sharedData,
+      weights,
+      batchSize,
+      results,
+    }),
+  );
+  const total = () => {
+    let lossSum = 0;
+    let correct = 0;
+    for (let i = 0; i < workers; i++) {
+      lossSum += results[2 * i] as number;
+      correct += results[2 * i + 1] as number;
+    }
+    return { lossSum, correct };
+  };
+  return { jobs, total };
+}
+
+/** Summed loss and correct predictions over `data`, split across workers (blocking). */
+export function evaluateParallel(
+  model: Net,
+  data: ImageDataset,
+  workers: number,
+  batchSize: number,
+): { lossSum: number; correct: number } {
+  const backend = parallelBackend();
+  if (!backend) throw new TrainingOptionsError("parallel evaluation needs the wasm or cpu backend");
+  const p = prepareEval(model, data, workers, batchSize);
+  trainingWorkerPool(backend).runSync(p.jobs, () => {});
+  return p.total();
+}
+
+/** {@link evaluateParallel} without blocking the event loop. */
+export async function evaluateParallelAsync(
+  model: Net,
+  data: ImageDataset,
+  workers: number,
+  batchSize: number,
+): Promise<{ lossSum: number; correct: number }> {
+  const backend = parallelBackend();
+  if (!backend) throw new TrainingOptionsError("parallel evaluation needs the wasm or cpu backend");
+  const p = prepareEval(model, data, workers, batchSize);
+  await trainingWorkerPool(backend).run(p.jobs, () => {});
+  return p.total();
+}
