@@ -1,5 +1,6 @@
 /**
- * Instructions pushed by a ServerApp whose objects have not all arrived yet.
+ * Messages whose objects have not all arrived yet: instructions pushed by a ServerApp
+ * (ServerAppIo) and replies pushed by SuperNodes (Fleet).
  *
  * Flower stores an instruction as soon as PushMessages receives it and the ServerApp pushes the
  * objects afterwards, so a SuperNode that pulls at once finds objects "not available" and backs
@@ -8,6 +9,10 @@
  * LinkState only once the last object of its tree is stored, so a SuperNode waiting on a long
  * poll receives a message it can fetch completely. Until then PullMessages treats it as still
  * waiting for its reply, exactly like a stored, undelivered instruction.
+ *
+ * Replies are staged the same way on the Fleet side: a SuperNode's reply reaches the LinkState
+ * (and wakes the ServerApp's long poll) once its last object is stored, so the ServerApp pulls a
+ * complete reply instead of retrying objects that are still on their way.
  */
 import type { Message } from "@flwr-ts/core/proto";
 
@@ -71,6 +76,11 @@ export class StagedInstructions {
       }
     }
     return complete;
+  }
+
+  /** The runs that have staged messages. */
+  runIds(): bigint[] {
+    return [...new Set([...this.byMessage.values()].map((s) => s.runId))];
   }
 
   /** Forgets the staged instructions of a run (stopped or finished). */

@@ -115,10 +115,10 @@ describe("SuperNode against a flwr-ts SuperLink (TLS + auth)", () => {
       code: ErrorCode.LOAD_CLIENT_APP_EXCEPTION,
       reason: EXECUTION_UNAVAILABLE_REASON,
     });
-    // PushMessages stores the reply; its object follows with PushObject.
-    await until(() => (store.get(md.messageId).available ? true : undefined));
+    // The SuperLink hands the reply over once its objects are stored: pullable at once.
+    expect(store.get(md.messageId).available).toBe(true);
+    await until(() => (lines.includes("INFO Sent successfully") ? true : undefined));
     expect(lines).toContain("INFO Received successfully");
-    expect(lines).toContain("INFO Sent successfully");
 
     await node.stop();
     await running;

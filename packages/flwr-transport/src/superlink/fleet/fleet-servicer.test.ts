@@ -211,6 +211,8 @@ describe("Fleet API with --enable-supernode-auth (TLS)", () => {
       expect(pushed.results).toEqual(new Map([[deflated.messageId, 0]]));
       expect(new Set(pushed.objectsToPush)).toEqual(new Set(deflated.objects.keys()));
       for (const [id, bytes] of deflated.objects) {
+        // The reply reaches the state (and the ServerApp) only once all its objects are stored.
+        expect(state().getMessageRes([proto.metadata!.messageId])).toEqual([]);
         const r = await fleet.pushObject({
           node: { nodeId },
           runId,

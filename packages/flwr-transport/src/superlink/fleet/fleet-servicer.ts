@@ -13,6 +13,10 @@
  *   PullMessages held open until an instruction for it arrives or the wait passes, then gets the
  *   usual (possibly empty) response. Clients that do not send it — Python SuperNodes, which poll
  *   every few seconds — are answered immediately, exactly as Flower does.
+ * - **Complete replies only.** A reply whose objects are still to be pushed is held back (see
+ *   `staged-instructions.ts`) and handed to the LinkState when its last object is stored, so the
+ *   ServerApp, woken at once, pulls every object on the first try. The PushMessages response is
+ *   unchanged (`results` carries the message id, `objects_to_push` the ids to push).
  * - **Message source check.** PushMessages refuses a reply whose `src_node_id` is not the
  *   authenticated node (INVALID_ARGUMENT), so a node cannot answer for another.
  * - Unknown runs give PERMISSION_DENIED "Run ID not found: <id>" everywhere (Flower's GetRun/GetFab
@@ -26,6 +30,7 @@ import {
   type FleetDefinition,
   type GetFabRequest,
   type GetRunRequest,
+  type Message,
   type PullMessagesRequest,
   PullMessagesRequest as PullMessagesRequestCodec,
   type PullMessagesResponse,
@@ -50,6 +55,7 @@ import {
   type ObjectStore,
   UnexpectedObjectContentError,
 } from "../../object-store/object-store.js";
+import { StagedInstructions } from "../../serverappio/staged-instructions.js";
 import {
   HEARTBEAT_MAX_INTERVAL,
   HEARTBEAT_MIN_INTERVAL,
@@ -112,6 +118,23 @@ export function createFleetHandlers(
 ): ServiceHandlers<typeof FleetDefinition> {
   const { state, store, enableSupernodeAuth } = options;
   const log = options.log ?? (() => {});
+  const stagedReplies = new StagedInstructions();
+
+  const storeReply = (message: Message): boolean => {
+    const stored = state.storeMessageRes(message);
+    trace("link.res", { id: message.metadata?.messageId, to: message.metadata?.replyToMessageId });
+    if (!stored.ok) log("ERROR", `[Fleet.PushMessages] Reply not stored: ${stored.reason}`);
+    return stored.ok;
+  };
+
+  /** Forgets staged replies of runs that are no longer running (their objects will not come). */
+  const sweepStagedReplies = (): void => {
+    const runIds = stagedReplies.runIds();
+    if (runIds.length === 0) return;
+    const statuses = state.getRunStatus(runIds);
+    for (const runId of runIds)
+      if (statuses.get(runId)?.status !== RunStatusValue.RUNNING) stagedReplies.dropRun(runId);
+  };
 
   /** Flower's `check_abort` for Fleet rpcs: the run must be running. */
   const requireRunning = (runId: bigint): void => {
@@ -276,12 +299,16 @@ export function createFleetHandlers(
           throw new RpcError(status.INVALID_ARGUMENT, error.message);
         throw error;
       }
-      const stored = state.storeMessageRes(message);
-      trace("link.res", { id: message.metadata.messageId, to: message.metadata.replyToMessageId });
-      if (!stored.ok) log("ERROR", `[Fleet.PushMessages] Reply not stored: ${stored.reason}`);
+      sweepStagedReplies();
+      let resultId: string;
+      if (stagedReplies.stage(message, runId, objectsToPush)) {
+        resultId = message.metadata.messageId;
+      } else {
+        resultId = storeReply(message) ? message.metadata.messageId : "None";
+      }
       const response: PushMessagesResponse = {
         reconnect: { reconnect: 5n },
-        results: new Map([[stored.ok ? stored.messageId : "None", 0]]),
+        results: new Map([[resultId, 0]]),
         objectsToPush: [...objectsToPush],
       };
       recordTraffic(
@@ -326,8 +353,10 @@ export function createFleetHandlers(
           throw new RpcError(status.FAILED_PRECONDITION, error.message);
         throw error;
       }
-      if (stored) recordTraffic(request.runId, 0, request.objectContent.length);
-      else log("ERROR", `[Fleet.PushObject] Object ${request.objectId} not stored.`);
+      if (stored) {
+        recordTraffic(request.runId, 0, request.objectContent.length);
+        for (const reply of stagedReplies.objectStored(request.objectId)) storeReply(reply);
+      } else log("ERROR", `[Fleet.PushObject] Object ${request.objectId} not stored.`);
       return { stored };
     },
 
