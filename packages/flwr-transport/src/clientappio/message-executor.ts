@@ -18,12 +18,21 @@ import {
   MessageError,
   messageFromProto,
   metadataToProto,
+  type ObjectTree,
   type UserConfig,
   userConfigToProto,
 } from "@flwr-ts/core";
 import type { Fab, Message as ProtoMessage, Run } from "@flwr-ts/core/proto";
 import { objectTreeIds } from "../app-runtime/object-transfer.js";
 import type { NodeState } from "../supernode/node-state.js";
+
+/** An instruction's objects as the SuperNode pulled and verified them. */
+export interface ReceivedObjects {
+  /** The instruction's object tree (root id = message id). */
+  readonly tree: ObjectTree;
+  /** Object id → verified bytes (not mutated afterwards). */
+  readonly objects: ReadonlyMap<string, Uint8Array>;
+}
 
 /** What the executor needs from the SuperNode. */
 export interface ExecutionEnvironment {
@@ -37,6 +46,11 @@ export interface ExecutionEnvironment {
   getFab(runId: bigint, hash: string): Promise<Fab | undefined>;
   /** Aborted on shutdown. */
   readonly signal: AbortSignal;
+  /**
+   * The instruction's objects as received: stored as they are instead of deflating the
+   * instruction again (which would re-serialize and re-hash every byte of its arrays).
+   */
+  readonly received?: ReceivedObjects | undefined;
 }
 
 /** A reply ready to push over Fleet (same shape as the SuperNode's `PreparedReply`). */
@@ -121,10 +135,17 @@ export function createMessageExecutor(
     }
 
     // Store the instruction with its objects; the SuperExec is woken by the event.
-    const savedId = md.messageId;
-    md.messageId = "";
-    const deflated = deflateMessage(instruction);
-    md.messageId = savedId || deflated.messageId;
+    let deflated: { tree: ObjectTree; objects: ReadonlyMap<string, Uint8Array> };
+    const received = env.received;
+    if (received && md.messageId !== "" && received.tree.objectId === md.messageId) {
+      deflated = received;
+    } else {
+      const savedId = md.messageId;
+      md.messageId = "";
+      const fresh = deflateMessage(instruction);
+      md.messageId = savedId || fresh.messageId;
+      deflated = fresh;
+    }
     const insId = md.messageId;
     const proto: ProtoMessage = {
       metadata: metadataToProto(md),

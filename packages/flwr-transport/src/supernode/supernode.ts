@@ -3,10 +3,12 @@
  *
  * 1. (Without a key: generate an ephemeral P-384 key and self-register, as Flower does.)
  * 2. ActivateNode with heartbeat_interval 30 → node id; start the heartbeat.
- * 3. Pull loop: PullMessages; for a message, PullObject each object (retrying while it is not yet
- *    available), verify and inflate it, ConfirmMessageReceived, then reply. Until message
- *    execution exists, the reply is Flower's error reply (see `error-reply.ts`), pushed with
- *    PushMessages and PushObject.
+ * 3. Pull loop: PullMessages; for a message, PullObject its objects (all at once, up to 16,
+ *    retrying those not yet available; objects received recently are taken from a bounded
+ *    cache instead, see `object-cache.ts`), verify and inflate it, hand it to the executor
+ *    (ClientAppIo), push the reply with PushMessages and its wanted objects with PushObject (all
+ *    at once, up to 16), then ConfirmMessageReceived in the background while the next pull
+ *    starts. Without an executor the reply is Flower's error reply (see `error-reply.ts`).
  * 4. On {@link SuperNode.stop} (SIGINT/SIGTERM): stop the heartbeat, DeactivateNode (and
  *    UnregisterNode when self-registered), close the channel.
  *
@@ -39,15 +41,17 @@ import {
   type UserConfig,
 } from "@flwr-ts/core";
 import type { ChannelCredentials } from "@grpc/grpc-js";
-import type { MessageExecutor } from "../clientappio/message-executor.js";
+import type { MessageExecutor, ReceivedObjects } from "../clientappio/message-executor.js";
 import { trace, traceNow, traceSpan } from "../diagnostics/trace.js";
 import { abortableSleep } from "./abortable-sleep.js";
 import { Backoff } from "./backoff.js";
+import { forEachBounded } from "./bounded.js";
 import { buildErrorReply, type PreparedReply } from "./error-reply.js";
 import { NOT_REGISTERED_MESSAGE, SuperNodeFatalError } from "./errors.js";
 import { FleetConnection, type PulledMessage } from "./fleet-connection.js";
 import { HEARTBEAT_INTERVAL_SECONDS, type HeartbeatLost, HeartbeatSender } from "./heartbeat.js";
 import { consoleLogger, type Logger } from "./log.js";
+import { DEFAULT_OBJECT_CACHE_BYTES, ObjectCache } from "./object-cache.js";
 import { pullObjects } from "./pull-objects.js";
 import {
   callWithRetry,
@@ -86,9 +90,17 @@ export interface SuperNodeOptions {
   readonly executor?: MessageExecutor | undefined;
   /** Longest wait for a node the SuperLink still lists online from an earlier session, ms (default 90 s). */
   readonly activationPatienceMs?: number;
+  /**
+   * Bytes of recently received objects kept to skip pulling them again (default 64 MiB, 0
+   * disables; see `object-cache.ts`).
+   */
+  readonly objectCacheBytes?: number;
 }
 
 const DEACTIVATE_TIMEOUT_MS = 3000;
+
+/** Reply objects pushed at once. */
+const PUSH_CONCURRENCY = 16;
 
 /**
  * Cap of the reconnection backoff, ms. Flower caps at 20 s, which leaves a SuperNode offline for
@@ -119,12 +131,17 @@ export class SuperNode {
   /** False between a failed call and the next success: pulls then do not long-poll, so the
    * first call that gets through returns at once and reports the reconnection. */
   private linkHealthy = true;
+  /** Calls running beside the pull loop (message confirmations). */
+  private readonly background = new Set<Promise<void>>();
+  private readonly objectCache: ObjectCache | undefined;
   /** Called once the node is activated (tests, metrics). */
   onActivated: ((nodeId: bigint) => void) | undefined;
 
   constructor(private readonly options: SuperNodeOptions) {
     this.log = options.logger ?? consoleLogger();
     this.selfRegistered = options.privateKey === undefined;
+    const cacheBytes = options.objectCacheBytes ?? DEFAULT_OBJECT_CACHE_BYTES;
+    this.objectCache = cacheBytes > 0 ? new ObjectCache(cacheBytes) : undefined;
     const privateKey =
       options.privateKey ?? generateKeyPairSync("ec", { namedCurve: "secp384r1" }).privateKey;
     this.conn = new FleetConnection({
@@ -410,47 +427,90 @@ export class SuperNode {
     this.log.log("INFO", `Receiving: ${md.messageType} message (ID: ${messageId})`);
     const signal = this.session.signal;
     trace("sn.recv", { id: messageId, type: md.messageType });
+    let received: ReceivedObjects;
     try {
       const tObjects = traceNow();
+      let hits = 0;
       const objects = await pullObjects(
         pulled.tree,
-        (objectId) =>
-          this.retry(
+        (objectId) => {
+          const cached = this.objectCache?.get(objectId);
+          if (cached) {
+            hits++;
+            return Promise.resolve({ found: true, available: true, content: cached });
+          }
+          return this.retry(
             (s) => this.conn.pullObject(nodeId, md.runId, objectId, { signal: s }),
             signal,
-          ),
+          );
+        },
         { signal },
       );
-      const full = inflateMessage(objects, messageId, { consume: true });
-      traceSpan("sn.objects", tObjects, { id: messageId, n: objects.size });
-      const tConfirm = traceNow();
-      await this.retry(
-        (s) => this.conn.confirmMessageReceived(nodeId, md.runId, messageId, { signal: s }),
-        signal,
-      );
-      traceSpan("sn.confirm", tConfirm, { id: messageId });
-      this.log.log("INFO", "Received successfully");
-      instruction = full;
+      if (this.objectCache) for (const [id, content] of objects) this.objectCache.set(id, content);
+      instruction = inflateMessage(objects, messageId);
+      received = { tree: pulled.tree, objects };
+      traceSpan("sn.objects", tObjects, { id: messageId, n: objects.size, cached: hits });
     } catch (error) {
-      if (error instanceof ShutdownError) throw error;
-      if (classifyRpcError(error) === "run-not-running") {
-        this.log.log(
-          "INFO",
-          `Run ID ${md.runId} is not in \`RUNNING\` status. Ignoring message ${messageId}.`,
-        );
-        return;
-      }
-      if (error instanceof RetriesExhaustedError || classifyRpcError(error) === "tls") throw error;
-      this.log.log("ERROR", `Failed to receive message ${messageId}: ${rpcErrorDetails(error)}`);
+      this.receiveFailed(error, md.runId, messageId);
       return;
     }
-    await this.reply(nodeId, instruction, receivedAt);
+    this.log.log("INFO", "Received successfully");
+    try {
+      await this.reply(nodeId, instruction, receivedAt, received);
+    } finally {
+      // ConfirmMessageReceived lets the SuperLink delete the instruction's objects. It goes out
+      // after the reply: off the message's critical path, and objects the reply shares with the
+      // instruction (unchanged arrays) are still stored, so they need not be pushed back.
+      this.confirmInBackground(nodeId, md.runId, messageId);
+    }
   }
 
-  private async reply(nodeId: bigint, instruction: Message, receivedAt: number): Promise<void> {
+  /** Confirms a message's reception without holding up the pull loop; failures are logged. */
+  private confirmInBackground(nodeId: bigint, runId: bigint, messageId: string): void {
+    const signal = this.session.signal;
+    const started = traceNow();
+    const task = this.retry(
+      (s) => this.conn.confirmMessageReceived(nodeId, runId, messageId, { signal: s }),
+      signal,
+    ).then(
+      () => traceSpan("sn.confirm", started, { id: messageId }),
+      (error: unknown) => {
+        if (error instanceof ShutdownError || signal.aborted) return;
+        // A run that finished meanwhile deleted the objects already.
+        if (classifyRpcError(error) === "run-not-running") return;
+        this.log.log(
+          "WARNING",
+          `Could not confirm the reception of message ${messageId}: ${rpcErrorDetails(error)}`,
+        );
+      },
+    );
+    this.background.add(task);
+    void task.finally(() => this.background.delete(task));
+  }
+
+  /** A message could not be received: drop it (rethrows what ends the session or the node). */
+  private receiveFailed(error: unknown, runId: bigint, messageId: string): void {
+    if (error instanceof ShutdownError) throw error;
+    if (classifyRpcError(error) === "run-not-running") {
+      this.log.log(
+        "INFO",
+        `Run ID ${runId} is not in \`RUNNING\` status. Ignoring message ${messageId}.`,
+      );
+      return;
+    }
+    if (error instanceof RetriesExhaustedError || classifyRpcError(error) === "tls") throw error;
+    this.log.log("ERROR", `Failed to receive message ${messageId}: ${rpcErrorDetails(error)}`);
+  }
+
+  private async reply(
+    nodeId: bigint,
+    instruction: Message,
+    receivedAt: number,
+    received: ReceivedObjects,
+  ): Promise<void> {
     const signal = this.session.signal;
     const tExec = traceNow();
-    const prepared = await this.execute(nodeId, instruction, signal);
+    const prepared = await this.execute(nodeId, instruction, signal, received);
     traceSpan("sn.exec", tExec, { id: instruction.metadata.messageId });
     if (!prepared) return;
     const { message, deflated } = prepared;
@@ -467,14 +527,19 @@ export class SuperNode {
         signal,
       );
       const wanted = new Set(objectsToPush);
-      for (const objectId of objectTreeIds(deflated.tree)) {
-        if (!wanted.has(objectId)) continue;
-        const content = deflated.objects.get(objectId)!;
-        await this.retry(
-          (s) => this.conn.pushObject(nodeId, md.runId, objectId, content, { signal: s }),
-          signal,
-        );
-      }
+      // All wanted objects at once (bounded): one round trip instead of one per object.
+      await forEachBounded(
+        objectTreeIds(deflated.tree).filter((id) => wanted.has(id)),
+        PUSH_CONCURRENCY,
+        async (objectId) => {
+          const content = deflated.objects.get(objectId);
+          if (!content) throw new Error(`reply object ${objectId} is missing`);
+          await this.retry(
+            (s) => this.conn.pushObject(nodeId, md.runId, objectId, content, { signal: s }),
+            signal,
+          );
+        },
+      );
       traceSpan("sn.push", tPush, { id: md.messageId, to: md.replyToMessageId });
       this.log.log("INFO", "Sent successfully");
     } catch (error) {
@@ -496,6 +561,7 @@ export class SuperNode {
     nodeId: bigint,
     instruction: Message,
     signal: AbortSignal,
+    received: ReceivedObjects,
   ): Promise<PreparedReply | undefined> {
     const executor = this.options.executor;
     if (!executor) {
@@ -511,6 +577,7 @@ export class SuperNode {
         nodeId,
         nodeConfig: this.nodeConfig,
         signal,
+        received,
         getRun: (runId) =>
           this.retry((s) => this.conn.getRun(nodeId, runId, { signal: s }), signal),
         getFab: (runId, hash) =>
@@ -533,6 +600,7 @@ export class SuperNode {
   }
 
   private async teardown(): Promise<void> {
+    await Promise.allSettled([...this.background]);
     await this.heartbeat?.stop();
     this.heartbeat = undefined;
     const nodeId = this.currentNodeId;
