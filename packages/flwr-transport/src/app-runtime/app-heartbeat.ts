@@ -17,7 +17,13 @@ export interface AppHeartbeat {
  */
 export function startAppHeartbeat(
   send: () => Promise<boolean>,
-  options: { intervalMs?: number; onLost?: () => void; onError?: (error: unknown) => void } = {},
+  options: {
+    intervalMs?: number;
+    /** Send the first heartbeat at once (Flower's behaviour, default) or after `intervalMs`. */
+    immediate?: boolean;
+    onLost?: () => void;
+    onError?: (error: unknown) => void;
+  } = {},
 ): AppHeartbeat {
   const intervalMs = options.intervalMs ?? 10_000;
   let stopped = false;
@@ -29,7 +35,7 @@ export function startAppHeartbeat(
       if (!stopped) options.onError?.(error);
     }
   };
-  void beat();
+  if (options.immediate !== false) void beat();
   const timer = setInterval(() => void beat(), intervalMs);
   timer.unref();
   return {

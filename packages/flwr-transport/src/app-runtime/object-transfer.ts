@@ -19,7 +19,7 @@ import type { PulledObject } from "../supernode/fleet-connection.js";
 import { type PULL_LIMITS, pullObjects } from "../supernode/pull-objects.js";
 
 /** Objects pushed at once. */
-export const PUSH_CONCURRENCY = 8;
+export const PUSH_CONCURRENCY = 16;
 
 /** Limits of pulls from an AppIo server (objects arrive within milliseconds). */
 export const APPIO_PULL_LIMITS = {
@@ -27,7 +27,7 @@ export const APPIO_PULL_LIMITS = {
   maxDelayMs: 100,
   maxTriesPerObject: 1_000_000,
   maxTimeMs: 3_600_000,
-  concurrency: 4,
+  concurrency: 16,
 } as const;
 
 /** A message ready to push: its id set and its objects deflated. */

@@ -70,24 +70,39 @@ export async function runClientApp(options: RunClientAppOptions): Promise<number
     },
   );
   let loaded: LoadedApp | undefined;
+  /** The run of the token when this process asked for it (warm reuse), else unknown. */
+  let warmRunId: bigint | undefined;
   try {
     for (;;) {
       const current = token;
+      // The token is fresh (valid 30 s): the first heartbeat can wait for the interval (10 s).
       const heartbeat = startAppHeartbeat(
         async () => (await client.sendAppHeartbeat({ token: current })).success,
-        { intervalMs: options.heartbeatIntervalMs ?? 10_000 },
+        { intervalMs: options.heartbeatIntervalMs ?? 10_000, immediate: false },
       );
       let runId: bigint;
       try {
         trace("ca.start", {});
-        const inputs = await withAppIoRetry(() => client.pullAppInputs({ token: current }));
+        // A warm process knows its run: inputs and message are fetched together.
+        const known = warmRunId;
+        const [inputs, early] = await Promise.all([
+          withAppIoRetry(() => client.pullAppInputs({ token: current })),
+          known === undefined
+            ? undefined
+            : withAppIoRetry(() =>
+                client.pullMessage({ token: current, messageIds: [], runId: known }),
+              ),
+        ]);
         if (!inputs.run || !inputs.context)
           throw new Error("PullAppInputs returned no run or context");
         runId = inputs.run.runId;
         const nodeId = inputs.context.nodeId;
-        const pulled = await withAppIoRetry(() =>
-          client.pullMessage({ token: current, messageIds: [], runId }),
-        );
+        const pulled =
+          early && runId === known
+            ? early
+            : await withAppIoRetry(() =>
+                client.pullMessage({ token: current, messageIds: [], runId }),
+              );
         const tree = pulled.messageObjectTrees[0];
         if (!tree) throw new Error("PullMessage returned no message");
         const node = { nodeId };
@@ -159,6 +174,7 @@ export async function runClientApp(options: RunClientAppOptions): Promise<number
       const next = await waitForNext(client, runId, idleMs);
       if (!next) return 0;
       token = next;
+      warmRunId = runId;
     }
   } catch (error) {
     appLog(
