@@ -5,17 +5,23 @@
  * a Python with `torch` is found (TORCH_PYTHON, /tmp/torch-venv, .venv), else
  * against the figures recorded in the project's notes.
  *
- *   npx tsx bench/train-throughput.ts [--images 2048] [--repeats 3]
+ *   npx tsx bench/train-throughput.ts [--images 2048] [--repeats 3] [--workers 1,2]
  *
- * Runs are interleaved (ours, then PyTorch, per repeat) and medians reported,
- * because the machine's cores are shared.
+ * Ours runs with each worker-thread count of --workers (default: 1 and the
+ * number of CPUs), PyTorch with its default threads (= CPUs) and 1 thread.
+ * Runs are interleaved (every configuration once per repeat) and medians
+ * reported, because the machine's cores are shared; images per CPU-second
+ * (process CPU time, all threads) are printed beside wall-clock figures, and
+ * the load average before and after.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import { availableParallelism, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import {
+  closeTrainingWorkers,
   createNet,
   initBackend,
   syntheticCifar10,
@@ -30,8 +36,14 @@ const { values } = parseArgs({
     images: { type: "string", default: "2048" },
     repeats: { type: "string", default: "3" },
     "batch-size": { type: "string", default: "32" },
+    workers: { type: "string", default: `1,${availableParallelism()}` },
   },
 });
+const workerCounts = [...new Set(String(values.workers).split(",").map(Number))];
+if (!workerCounts.every((n) => Number.isInteger(n) && n > 0)) {
+  console.error("--workers must be a comma-separated list of positive integers, e.g. 1,2");
+  process.exit(2);
+}
 const images = Number(values.images);
 const repeats = Number(values.repeats);
 const batchSize = Number(values["batch-size"]);
@@ -66,33 +78,30 @@ function median(xs: number[]): number {
   return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 }
 
+const loadBefore = loadavg();
 const backend = await initBackend();
 const data = syntheticCifar10({ count: images, seed: 1 });
 const net = createNet({ seed: 1 });
-// Warm-up: JIT, wasm operator caches.
-train(
-  net,
-  {
-    ...data,
-    count: 256,
-    pixels: data.pixels.subarray(0, 256 * 3072),
-    labels: data.labels.subarray(0, 256),
-  },
-  {
-    epochs: 1,
-    learningRate: 0.01,
-    batchSize,
-    progressBar: false,
-  },
-);
-test(net, data, { batchSize: 256, progressBar: false });
+const small = {
+  ...data,
+  count: 256,
+  pixels: data.pixels.subarray(0, 256 * 3072),
+  labels: data.labels.subarray(0, 256),
+};
+// Warm-up of every configuration: JIT, wasm operator caches, worker start-up.
+for (const workers of workerCounts) {
+  train(net, small, { epochs: 1, learningRate: 0.01, batchSize, progressBar: false, workers });
+  test(net, small, { batchSize: 256, progressBar: false, workers });
+}
 
 const torchPython = findTorchPython();
 type Runs = { train: number[]; eval: number[]; trainCpu: number[]; evalCpu: number[] };
 const runs = (): Runs => ({ train: [], eval: [], trainCpu: [], evalCpu: [] });
-const ours = runs();
-const torch = { ...runs(), threads: 0, version: "" };
+const ours = new Map(workerCounts.map((w) => [w, runs()]));
+const torchN = runs();
 const torch1 = runs();
+let torchThreads = 0;
+let torchVersion = "";
 /** Wall-clock and CPU-time images/s of `f` (CPU time: this process, all threads). */
 function measure(f: () => void): [number, number] {
   const t = performance.now();
@@ -102,16 +111,19 @@ function measure(f: () => void): [number, number] {
   return [images / ((performance.now() - t) / 1000), images / ((cpu.user + cpu.system) / 1e6)];
 }
 for (let r = 0; r < repeats; r++) {
-  const [trainWall, trainCpu] = measure(() =>
-    train(net, data, { epochs: 1, learningRate: 0.01, batchSize, progressBar: false }),
-  );
-  const [evalWall, evalCpu] = measure(() =>
-    test(net, data, { batchSize: 256, progressBar: false }),
-  );
-  ours.train.push(trainWall);
-  ours.trainCpu.push(trainCpu);
-  ours.eval.push(evalWall);
-  ours.evalCpu.push(evalCpu);
+  for (const workers of workerCounts) {
+    const target = ours.get(workers) as Runs;
+    const [trainWall, trainCpu] = measure(() =>
+      train(net, data, { epochs: 1, learningRate: 0.01, batchSize, progressBar: false, workers }),
+    );
+    const [evalWall, evalCpu] = measure(() =>
+      test(net, data, { batchSize: 256, progressBar: false, workers }),
+    );
+    target.train.push(trainWall);
+    target.trainCpu.push(trainCpu);
+    target.eval.push(evalWall);
+    target.evalCpu.push(evalCpu);
+  }
   if (torchPython) {
     for (const threads of [0, 1]) {
       const out = execFileSync(
@@ -136,80 +148,75 @@ for (let r = 0; r < repeats; r++) {
         threads: number;
         version: string;
       };
-      const target = threads === 0 ? torch : torch1;
+      const target = threads === 0 ? torchN : torch1;
       target.train.push(res.train);
       target.eval.push(res.eval);
       target.trainCpu.push(res.train_cpu);
       target.evalCpu.push(res.eval_cpu);
       if (threads === 0) {
-        torch.threads = res.threads;
-        torch.version = res.version;
+        torchThreads = res.threads;
+        torchVersion = res.version;
       }
     }
   }
   process.stderr.write(`repeat ${r + 1}/${repeats} done\n`);
 }
+const loadAfter = loadavg();
 
-const fmt = (n: number) => Math.round(n).toLocaleString("en-US").padStart(8);
-const ourTrain = median(ours.train);
-const ourEval = median(ours.eval);
-const rows: [string, number, number][] = [
-  [`flwr-ts (tfjs ${backend.tfBackend}, 1 thread)`, ourTrain, ourEval],
-];
-let refTrain = RECORDED.train;
-let refEval = RECORDED.eval;
-let refNote = RECORDED.note;
+const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
+const col = (n: number) => fmt(n).padStart(10);
+type Row = { name: string; runs: Runs };
+const rows: Row[] = workerCounts.map((w) => ({
+  name: `flwr-ts (tfjs ${backend.tfBackend}, ${w} worker${w > 1 ? "s" : ""})`,
+  runs: ours.get(w) as Runs,
+}));
 if (torchPython) {
-  // The faster PyTorch configuration is the reference (with busy cores, two
-  // threads can be slower than one).
-  const two = { train: median(torch.train), eval: median(torch.eval) };
-  const one = { train: median(torch1.train), eval: median(torch1.eval) };
-  refTrain = Math.max(two.train, one.train);
-  refEval = Math.max(two.eval, one.eval);
-  refNote = `measured now, best of PyTorch ${torch.version} CPU with ${torch.threads} threads and 1 thread (${torchPython}); recorded figure on an idle machine: ${RECORDED.train} train / ${RECORDED.eval} eval, ratio vs it ${(ourTrain / RECORDED.train).toFixed(3)}×`;
-  rows.push([`PyTorch ${torch.version} CPU, ${torch.threads} threads`, two.train, two.eval]);
-  rows.push([`PyTorch ${torch.version} CPU, 1 thread`, one.train, one.eval]);
-} else {
-  rows.push(["PyTorch CPU (recorded figure)", refTrain, refEval]);
+  rows.push({ name: `PyTorch ${torchVersion} CPU, ${torchThreads} threads`, runs: torchN });
+  rows.push({ name: `PyTorch ${torchVersion} CPU, 1 thread`, runs: torch1 });
 }
 
 console.log(
-  `\nTraining throughput, seed Net, batch ${batchSize}, ${images} images/epoch; eval at batch 256 (medians of ${repeats})`,
-);
-console.log(`${"engine".padEnd(44)} ${"train img/s".padStart(11)} ${"eval img/s".padStart(11)}`);
-for (const [name, tr, ev] of rows)
-  console.log(`${name.padEnd(44)} ${fmt(tr).padStart(11)} ${fmt(ev).padStart(11)}`);
-console.log(`\nreference: ${refNote}`);
-console.log(
-  `ratio ours/PyTorch: train ${(ourTrain / refTrain).toFixed(3)}×, eval ${(ourEval / refEval).toFixed(3)}× (target ≥ 0.35× train)`,
+  `\nSeed Net, SGD momentum 0.9, batch ${batchSize}, ${images} images/epoch; eval at batch 256. Medians of ${repeats}, interleaved.`,
 );
 console.log(
-  `all runs: ours train ${ours.train.map(Math.round).join(", ")}; eval ${ours.eval.map(Math.round).join(", ")}`,
+  `${availableParallelism()} CPUs; load average (1/5/15 min) before ${loadBefore.map((l) => l.toFixed(2)).join(" ")}, after ${loadAfter.map((l) => l.toFixed(2)).join(" ")}`,
 );
-if (torchPython) {
+console.log(
+  `${"engine".padEnd(40)} ${"train img/s".padStart(11)} ${"per CPU-s".padStart(10)} ${"eval img/s".padStart(11)} ${"per CPU-s".padStart(10)}`,
+);
+for (const { name, runs: x } of rows) {
   console.log(
-    `all runs: torch (${torch.threads} threads) train ${torch.train.map(Math.round).join(", ")}; eval ${torch.eval.map(Math.round).join(", ")}`,
-  );
-  console.log(
-    `all runs: torch (1 thread) train ${torch1.train.map(Math.round).join(", ")}; eval ${torch1.eval.map(Math.round).join(", ")}`,
+    `${name.padEnd(40)} ${col(median(x.train)).padStart(11)} ${col(median(x.trainCpu))} ${col(median(x.eval)).padStart(11)} ${col(median(x.evalCpu))}`,
   );
 }
+const best = Math.max(...workerCounts);
+const oursBest = ours.get(best) as Runs;
+const oursOne = ours.get(Math.min(...workerCounts)) as Runs;
 if (torchPython) {
-  // Images per CPU-second, single-threaded both: robust to other processes
-  // sharing the cores (wall-clock figures above are not).
-  const oursCpu = median(ours.trainCpu);
-  const torchCpu = median(torch1.trainCpu);
+  const ratio = (a: number[], b: number[]) => (median(a) / median(b)).toFixed(3);
   console.log(
-    `\nper CPU-second (1 thread each, insensitive to shared cores): ours train ${fmt(oursCpu).trim()} / eval ${fmt(median(ours.evalCpu)).trim()}, ` +
-      `PyTorch 1 thread train ${fmt(torchCpu).trim()} / eval ${fmt(median(torch1.evalCpu)).trim()}; ratio train ${(oursCpu / torchCpu).toFixed(3)}×`,
+    `\nratio, train (wall clock, same run): ours ${best} workers / PyTorch ${torchThreads} threads ${ratio(oursBest.train, torchN.train)}×; ` +
+      `ours ${Math.min(...workerCounts)} / PyTorch 1 thread ${ratio(oursOne.train, torch1.train)}× (target ≥ 0.35×)`,
   );
   console.log(
-    `  scaled to the recorded idle 2-thread PyTorch figure (${RECORDED.train} = ${(RECORDED.train / 6293).toFixed(2)}× its 1-thread 6,293): ratio ≈ ${((oursCpu / torchCpu) * (6293 / RECORDED.train)).toFixed(3)}×`,
+    `ratio, train (per CPU-second): ours ${best} workers / PyTorch ${torchThreads} threads ${ratio(oursBest.trainCpu, torchN.trainCpu)}×; ` +
+      `ours ${Math.min(...workerCounts)} / PyTorch 1 thread ${ratio(oursOne.trainCpu, torch1.trainCpu)}×`,
+  );
+  console.log(
+    `ratio, eval (wall clock): ours ${best} workers / PyTorch ${torchThreads} threads ${ratio(oursBest.eval, torchN.eval)}×`,
+  );
+  console.log(
+    `recorded on the idle machine (tfjs-training-notes.md): PyTorch ${RECORDED.train} train / ${RECORDED.eval} eval with 2 threads; ours ${best} workers vs it: ${(median(oursBest.train) / RECORDED.train).toFixed(3)}×`,
   );
 } else {
+  console.log(`\nno Python with torch found; ${RECORDED.note}`);
   console.log(
-    `ours per CPU-second: train ${fmt(median(ours.trainCpu)).trim()}, eval ${fmt(median(ours.evalCpu)).trim()}`,
+    `ratio ours ${best} workers / recorded: train ${(median(oursBest.train) / RECORDED.train).toFixed(3)}×, eval ${(median(oursBest.eval) / RECORDED.eval).toFixed(3)}×`,
   );
 }
-console.log(`tensors alive: ${tf.memory().numTensors}`);
+console.log("\nall runs (train img/s, wall):");
+for (const { name, runs: x } of rows)
+  console.log(`  ${name}: ${x.train.map(Math.round).join(", ")}`);
 net.dispose();
+await closeTrainingWorkers();
+console.log(`tensors alive: ${tf.memory().numTensors}`);

@@ -8,7 +8,7 @@
  * `weights.ts` converts to and from PyTorch's `state_dict` layouts.
  */
 import * as tf from "@tensorflow/tfjs";
-import { conv2dBiasRelu, dense, denseRelu } from "./layers.js";
+import { conv2dBiasReluPool, dense, denseRelu } from "./layers.js";
 
 /** Input image height, width and channels of {@link Net}. */
 export const NET_INPUT_SHAPE = [32, 32, 3] as const;
@@ -91,15 +91,13 @@ export class Net {
     return tf.tidy(() => {
       const v = (name: NetParameterName) => this.variable(name);
       // The input is data: no gradient for it.
-      let y = conv2dBiasRelu(
+      let y = conv2dBiasReluPool(
         x,
         v("conv1.weight") as tf.Tensor4D,
         v("conv1.bias") as tf.Tensor1D,
         false,
       );
-      y = tf.maxPool(y, 2, 2, "valid");
-      y = conv2dBiasRelu(y, v("conv2.weight") as tf.Tensor4D, v("conv2.bias") as tf.Tensor1D);
-      y = tf.maxPool(y, 2, 2, "valid");
+      y = conv2dBiasReluPool(y, v("conv2.weight") as tf.Tensor4D, v("conv2.bias") as tf.Tensor1D);
       const flat = tf.reshape(y, [y.shape[0], 400]) as tf.Tensor2D;
       const d1 = denseRelu(flat, v("fc1.weight") as tf.Tensor2D, v("fc1.bias") as tf.Tensor1D);
       const d2 = denseRelu(d1, v("fc2.weight") as tf.Tensor2D, v("fc2.bias") as tf.Tensor1D);

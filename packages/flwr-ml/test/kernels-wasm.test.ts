@@ -45,6 +45,7 @@ beforeAll(async () => {
     "BatchMatMul",
     "FlwrSgdMomentumUpdate",
     "FlwrSoftmaxCrossEntropy",
+    "FlwrPoolReluBiasGrad",
   ]);
   await tf.setBackend("wasm");
   await tf.ready();

@@ -6,7 +6,7 @@ import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../src/backend.js";
 import { SOFTMAX_CROSS_ENTROPY } from "../src/kernels/softmax-cross-entropy.js";
-import { conv2dBiasRelu, dense, denseRelu } from "../src/layers.js";
+import { conv2dBiasRelu, conv2dBiasReluPool, dense, denseRelu } from "../src/layers.js";
 import { crossEntropy } from "../src/train.js";
 import { maxAbsDiff, randomValues } from "./helpers/kernel-cases.js";
 
@@ -65,6 +65,36 @@ describe("fused layers", () => {
     compare(
       (w, b) => conv2dBiasRelu(x, w as tf.Tensor4D, b as tf.Tensor1D, false),
       (w, b) => tf.relu(tf.add(tf.conv2d(x, w as tf.Tensor4D, 1, "valid"), b!)),
+      [[3, 3, 3, 4], [4]],
+    );
+    x.dispose();
+  });
+
+  it("conv2dBiasReluPool (fused pool/ReLU/bias backward): Net shapes, odd sizes, no input gradient", () => {
+    const reference =
+      (x: tf.Tensor) =>
+      (w: tf.Tensor, b: tf.Tensor): tf.Tensor =>
+        tf.maxPool(
+          tf.relu(tf.add(tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, "valid"), b)),
+          2,
+          2,
+          "valid",
+        );
+    for (const shapes of [
+      [[3, 32, 32, 3], [5, 5, 3, 6], [6]],
+      [[2, 14, 14, 6], [5, 5, 6, 16], [16]],
+      [[2, 11, 12, 3], [3, 3, 3, 5], [5]], // 9×10 output: an odd row left out by the pool
+    ]) {
+      compare(
+        (x, w, b) => conv2dBiasReluPool(x as tf.Tensor4D, w as tf.Tensor4D, b as tf.Tensor1D),
+        (x, w, b) => reference(x!)(w!, b!),
+        shapes,
+      );
+    }
+    const x = tf.tensor4d(randomValues(2 * 9 * 9 * 3, 56), [2, 9, 9, 3]);
+    compare(
+      (w, b) => conv2dBiasReluPool(x, w as tf.Tensor4D, b as tf.Tensor1D, false),
+      (w, b) => reference(x)(w!, b!),
       [[3, 3, 3, 4], [4]],
     );
     x.dispose();

@@ -7,6 +7,7 @@ import { batchMatMulConfig } from "./batch-mat-mul.js";
 import { conv2dBackpropFilterConfig } from "./conv2d-backprop-filter.js";
 import { conv2dBackpropInputConfig } from "./conv2d-backprop-input.js";
 import { maxPoolGradConfig } from "./max-pool-grad.js";
+import { poolReluBiasGradConfig } from "./pool-relu-bias-grad.js";
 import { sgdMomentumUpdateConfig } from "./sgd-momentum-update.js";
 import { softmaxCrossEntropyConfig } from "./softmax-cross-entropy.js";
 
@@ -23,17 +24,20 @@ const KERNELS: Record<PatchedBackendName, ((backendName: string) => tf.KernelCon
     batchMatMulConfig,
     sgdMomentumUpdateConfig,
     softmaxCrossEntropyConfig,
+    poolReluBiasGradConfig,
   ],
   // cpu: Conv2DBackpropFilter takes seconds per batch; the others are loops
   // as slow as the forward convolution, replaced by the same formulations.
-  // Both: a fused SGD-with-momentum update (FlwrSgdMomentumUpdate) and a
-  // fused softmax cross-entropy with its gradient (FlwrSoftmaxCrossEntropy).
+  // Both: a fused SGD-with-momentum update (FlwrSgdMomentumUpdate), a fused
+  // softmax cross-entropy with its gradient (FlwrSoftmaxCrossEntropy), and the
+  // fused backward of pool ∘ ReLU ∘ bias (FlwrPoolReluBiasGrad).
   cpu: [
     conv2dBackpropFilterConfig,
     maxPoolGradConfig,
     conv2dBackpropInputConfig,
     sgdMomentumUpdateConfig,
     softmaxCrossEntropyConfig,
+    poolReluBiasGradConfig,
   ],
 };
 
