@@ -16,6 +16,7 @@ import {
 } from "@flwr-ts/core";
 import type { Message as ProtoMessage } from "@flwr-ts/core/proto";
 import type { PulledObject } from "../supernode/fleet-connection.js";
+import type { ObjectCache } from "../supernode/object-cache.js";
 import { type PULL_LIMITS, pullObjects } from "../supernode/pull-objects.js";
 
 /** Objects pushed at once. */
@@ -80,7 +81,9 @@ export async function pushWantedObjects(
 }
 
 /**
- * Pulls and inflates the message rooted at `tree`, then confirms its reception.
+ * Pulls and inflates the message rooted at `tree`, then confirms its reception. Objects found in
+ * `cache` (verified earlier; an id is the SHA-256 of its bytes) are not pulled again, and the
+ * pulled ones are added to it.
  * @returns the message with `metadata.messageId` set to its id.
  */
 export async function pullMessage(
@@ -88,11 +91,19 @@ export async function pullMessage(
   pull: (objectId: string) => Promise<PulledObject>,
   confirm: (messageId: string) => Promise<void>,
   signal?: AbortSignal,
+  cache?: ObjectCache,
 ): Promise<Message> {
-  const objects = await pullObjects(tree, pull, {
-    limits: APPIO_PULL_LIMITS as unknown as Partial<typeof PULL_LIMITS>,
-    signal,
-  });
+  const objects = await pullObjects(
+    tree,
+    (objectId) => {
+      const cached = cache?.get(objectId);
+      return cached
+        ? Promise.resolve({ found: true, available: true, content: cached })
+        : pull(objectId);
+    },
+    { limits: APPIO_PULL_LIMITS as unknown as Partial<typeof PULL_LIMITS>, signal },
+  );
+  if (cache) for (const [id, content] of objects) cache.set(id, content);
   const message = inflateMessage(objects, tree.objectId, { consume: true });
   message.metadata.messageId = tree.objectId;
   await confirm(tree.objectId);

@@ -27,6 +27,7 @@ import { flowerChannelOptions } from "../grpc/channel-options.js";
 import { createClient } from "../grpc/client.js";
 import { APP_TOKEN_HEADER } from "../serverappio/app-token-middleware.js";
 import { WAIT_HEADER } from "../serverappio/long-poll.js";
+import { ObjectCache } from "../supernode/object-cache.js";
 import { startAppHeartbeat } from "./app-heartbeat.js";
 import { AppLoadError, loadComponent, registerAppLoader } from "./app-loader.js";
 import { appLog } from "./app-log.js";
@@ -34,6 +35,9 @@ import { withAppIoRetry } from "./appio-errors.js";
 import { installFab } from "./fab-install.js";
 import { appsRoot, fuseRunConfig, readInstalledAppConfig } from "./installed-app.js";
 import { prepareOutgoing, pullMessage, pushWantedObjects } from "./object-transfer.js";
+
+/** Bytes of received objects a warm ClientApp process keeps to skip pulling them again. */
+const CLIENTAPP_OBJECT_CACHE_BYTES = 64 * 1024 * 1024;
 
 /** Options of {@link runClientApp}. */
 export interface RunClientAppOptions {
@@ -70,6 +74,8 @@ export async function runClientApp(options: RunClientAppOptions): Promise<number
     },
   );
   let loaded: LoadedApp | undefined;
+  /** Objects of earlier messages (warm reuse: FedAvg sends the same arrays twice per round). */
+  const cache = new ObjectCache(CLIENTAPP_OBJECT_CACHE_BYTES);
   /** The run of the token when this process asked for it (warm reuse), else unknown. */
   let warmRunId: bigint | undefined;
   try {
@@ -112,12 +118,16 @@ export async function runClientApp(options: RunClientAppOptions): Promise<number
             const r = await withAppIoRetry(() => client.pullObject({ node, runId, objectId }));
             return { found: r.objectFound, available: r.objectAvailable, content: r.objectContent };
           },
-          async (messageObjectId) => {
-            await withAppIoRetry(() =>
-              client.confirmMessageReceived({ node, runId, messageObjectId }),
-            );
-          },
+          // Confirmed after the reply is pushed: the node keeps the instruction's objects
+          // meanwhile, so reply objects shared with it (unchanged arrays) need no push.
+          async () => {},
+          undefined,
+          cache,
         );
+        const confirm = () =>
+          withAppIoRetry(() =>
+            client.confirmMessageReceived({ node, runId, messageObjectId: tree.objectId }),
+          );
         const context = contextFromProto(inputs.context);
         const fab = inputs.fab;
         if (fab && loaded?.hash !== fab.hashStr) {
@@ -163,6 +173,7 @@ export async function runClientApp(options: RunClientAppOptions): Promise<number
           );
           return r.stored;
         });
+        await confirm();
         await withAppIoRetry(() =>
           client.pushAppOutputs({ token: current, runId, context: contextToProto(context) }),
         );
