@@ -21,11 +21,13 @@
  * our ClientAppIo), and a Python SuperNode served by OUR clientapp SuperExec (TS `flwr-clientapp`
  * against Python's ClientAppIo), next to a SuperNode of the other implementation.
  *
- * Every scenario checks the streamed rounds and the learned model, `finished:completed` in both
- * `flwr ls` CLIs (ours and Python's), the logs replayed by both `flwr log`, Flower's refusal of
- * `flwr stop` on the finished run in both. Scenarios run
- * concurrently. `FLWR_TS_E2E_DUMP=1` prints every process's output. Run `pnpm build` first.
+ * Every scenario checks the streamed rounds and the learned model and `finished:completed` in both
+ * `flwr ls` CLIs (ours and Python's); (a) and (b) also the logs replayed by both `flwr log` and
+ * Flower's refusal of `flwr stop` on the finished run in both. Two more runs that cannot finish
+ * (no SuperNodes) are stopped with the other implementation's `flwr stop`; the ServerApp exits.
+ * Scenarios run concurrently. `FLWR_TS_E2E_DUMP=1` prints every process's output. Run `pnpm build` first.
  */
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
   cpSync,
@@ -98,12 +100,12 @@ async function makeScene(prefix: string): Promise<Scene> {
 }
 
 /** Runs Python's `flwr` with the scene's `$FLWR_HOME`. */
-function pyFlwr(s: Scene, args: string[], timeoutMs = 60_000) {
+function pyFlwr(s: Scene, args: string[], timeoutMs = 120_000) {
   return run(py("flwr"), args, { env: s.env, cwd: s.dir, timeoutMs });
 }
 
 /** Runs our `flwr` (the federation comes from the TS app copy). */
-function tsFlwr(s: Scene, args: string[], timeoutMs = 60_000) {
+function tsFlwr(s: Scene, args: string[], timeoutMs = 120_000) {
   return run(cliPath("flwr"), args, { env: s.env, cwd: s.dir, timeoutMs });
 }
 
@@ -116,32 +118,46 @@ interface ListedRun {
   status: string;
 }
 
-/** The run as both CLIs list it: Python's `flwr ls` and ours. */
-async function listBoth(s: Scene, runId: string): Promise<{ py?: ListedRun; ts?: ListedRun }> {
-  const [p, o] = await Promise.all([
-    pyFlwr(s, ["ls", "e2e", "--run-id", runId, "--format", "json"]),
-    tsFlwr(s, ["ls", s.tsApp, "my-federation", "--run-id", runId, "--format", "json"]),
+/** The run as our `flwr ls --format json` lists it (cheap: polled). */
+async function listOurs(s: Scene, runId: string): Promise<ListedRun | undefined> {
+  const o = await tsFlwr(s, [
+    "ls",
+    s.tsApp,
+    "my-federation",
+    "--run-id",
+    runId,
+    "--format",
+    "json",
   ]);
-  expect(p.code, p.output).toBe(0);
   expect(o.code, o.output).toBe(0);
-  const pDoc = JSON.parse(p.output.slice(p.output.indexOf("{"))) as { runs: ListedRun[] };
-  const oDoc = JSON.parse(o.output) as { runs: ListedRun[] };
-  return {
-    py: pDoc.runs.find((r) => String(r["run-id"]) === runId),
-    ts: oDoc.runs.find((r) => r["run-id"] === runId),
-  };
+  return (JSON.parse(o.output) as { runs: ListedRun[] }).runs.find((r) => r["run-id"] === runId);
 }
 
-/** Polls until both CLIs list the run as finished (or the deadline passes). */
-async function waitFinished(s: Scene, runId: string, timeoutMs = 60_000) {
+/** The run as Python's `flwr ls --format json` lists it (a Python start: not polled). */
+async function listPython(s: Scene, runId: string): Promise<ListedRun | undefined> {
+  const p = await pyFlwr(s, ["ls", "e2e", "--run-id", runId, "--format", "json"]);
+  expect(p.code, p.output).toBe(0);
+  const doc = JSON.parse(p.output.slice(p.output.indexOf("{"))) as { runs: ListedRun[] };
+  return doc.runs.find((r) => String(r["run-id"]) === runId);
+}
+
+/** Polls our `flwr ls` until `done` holds (or the deadline passes), then asks both CLIs. */
+async function waitListed(
+  s: Scene,
+  runId: string,
+  done: (status: string) => boolean,
+  timeoutMs = 120_000,
+): Promise<{ py?: ListedRun; ts?: ListedRun }> {
   const deadline = Date.now() + timeoutMs;
-  let seen = await listBoth(s, runId);
-  while (Date.now() < deadline) {
-    if ([seen.py, seen.ts].every((r) => r?.status.startsWith("finished"))) break;
-    await new Promise((r) => setTimeout(r, 500));
-    seen = await listBoth(s, runId);
-  }
-  return seen;
+  while (Date.now() < deadline && !done((await listOurs(s, runId))?.status ?? ""))
+    await new Promise((r) => setTimeout(r, 300));
+  const [py, ts] = await Promise.all([listPython(s, runId), listOurs(s, runId)]);
+  return { py, ts };
+}
+
+/** Both CLIs' listing once the run has finished. */
+function waitFinished(s: Scene, runId: string) {
+  return waitListed(s, runId, (status) => status.startsWith("finished"));
 }
 
 /** `flwr log <run-id> --show` of both CLIs: [Python's output, ours]. */
@@ -233,6 +249,8 @@ interface Scenario {
   readonly supernodes: readonly { readonly node: Impl; readonly clientapp: Impl | "own" }[];
   /** FedAvg rounds (set with `--run-config num-server-rounds=N`). */
   readonly rounds: number;
+  /** Also replay the logs and refuse `flwr stop` with both CLIs, and compare the FAB hash. */
+  readonly crossChecks: boolean;
 }
 
 const BIN = {
@@ -251,6 +269,44 @@ function superexec(impl: Impl, pluginType: string, port: number, s: Scene): Runn
 }
 
 /**
+ * A scene with its SuperLink (TLS, `--enable-supernode-auth`, `--isolation process`) up: all three
+ * APIs announced by the process itself. The ports come from `freePort()`, so on this shared
+ * machine another process may take one before the SuperLink binds it; the SuperLink then exits
+ * and the scene is made again with new ports (3 attempts).
+ */
+async function startSuperLink(
+  name: string,
+  impl: Impl,
+): Promise<{ s: Scene; procs: Record<string, RunningProcess> }> {
+  for (let attempt = 1; ; attempt++) {
+    const s = await makeScene(`flwr-interop-${name}-`);
+    const procs: Record<string, RunningProcess> = {};
+    const superlink = start(
+      BIN.superlink[impl],
+      [...tls(s), "--enable-supernode-auth", "--isolation", "process", ...apiAddresses(s)],
+      { env: s.env },
+    );
+    procs[`superlink (${impl})`] = superlink;
+    try {
+      for (const api of [
+        `Starting Control API on 127.0.0.1:${s.ports.control}`,
+        `Starting Fleet API (gRPC-rere) on 127.0.0.1:${s.ports.fleet}`,
+        `Starting ServerAppIo API on 127.0.0.1:${s.ports.serverappio}`,
+      ])
+        await superlink.waitFor(api, 60_000);
+      await Promise.all(
+        [s.ports.fleet, s.ports.control, s.ports.serverappio].map((p) => waitForPort(p, 60_000)),
+      );
+      return { s, procs };
+    } catch (error) {
+      await superlink.stop("SIGKILL");
+      rmSync(s.dir, { recursive: true, force: true });
+      if (attempt >= 3) throw error;
+    }
+  }
+}
+
+/**
  * Brings up the scenario's processes (TLS + SuperNode auth), registers the SuperNodes' keys,
  * runs the app with `flwr run --stream` and checks: every round and the final model in the
  * streamed log, `finished:completed` in both `flwr ls`, the logs replayed by both `flwr log`,
@@ -258,32 +314,22 @@ function superexec(impl: Impl, pluginType: string, port: number, s: Scene): Runn
  * Stops everything and removes the scratch directory afterwards.
  */
 async function runScenario(sc: Scenario): Promise<void> {
-  const s = await makeScene(`flwr-interop-${sc.name}-`);
-  const procs: Record<string, RunningProcess> = {};
+  const { s, procs } = await startSuperLink(sc.name, sc.superlink);
   try {
-    procs[`superlink (${sc.superlink})`] = start(
-      BIN.superlink[sc.superlink],
-      [...tls(s), "--enable-supernode-auth", "--isolation", "process", ...apiAddresses(s)],
-      { env: s.env },
-    );
-    await Promise.all(
-      [s.ports.fleet, s.ports.control, s.ports.serverappio].map((p) => waitForPort(p, 60_000)),
-    );
     procs[`superexec serverapp (${sc.app})`] = superexec(
       sc.app,
       "serverapp",
       s.ports.serverappio,
       s,
     );
-    // Register with the app's side of CLI (both talk to either SuperLink).
+    // Our CLI registers the keys with either SuperLink (it starts faster than Python's;
+    // Python's `flwr supernode register` against ours is in superlink-python-interop.test.ts).
     const registered = await Promise.all(
       s.keys.map((key) =>
-        sc.app === "py"
-          ? pyFlwr(s, ["supernode", "register", key.publicKeyPath, "e2e"])
-          : tsFlwr(s, ["supernode", "register", key.publicKeyPath, s.tsApp, "my-federation"]),
+        tsFlwr(s, ["supernode", "register", key.publicKeyPath, s.tsApp, "my-federation"]),
       ),
     );
-    for (const r of registered) expect(r.code, r.output).toBe(0);
+    for (const r of registered) expect(r.code, `${r.output}\n${dump(procs)}`).toBe(0);
     sc.supernodes.forEach(({ node, clientapp }, i) => {
       const isolation = clientapp === "own" ? [] : ["--isolation", "process"];
       procs[`supernode ${i} (${node})`] = start(
@@ -304,11 +350,11 @@ async function runScenario(sc: Scenario): Promise<void> {
     const rounds = `num-server-rounds=${sc.rounds}`;
     const r =
       sc.app === "py"
-        ? await pyFlwr(s, ["run", pyApp, "e2e", "--stream", "--run-config", rounds], 150_000)
+        ? await pyFlwr(s, ["run", pyApp, "e2e", "--stream", "--run-config", rounds], 240_000)
         : await tsFlwr(
             s,
             ["run", s.tsApp, "my-federation", "--stream", "--run-config", rounds],
-            150_000,
+            240_000,
           );
     expect(r.code, `${r.output}\n${dump(procs)}`).toBe(0);
     const runId = /Successfully started run (\d+)/.exec(r.output)?.[1];
@@ -325,35 +371,45 @@ async function runScenario(sc: Scenario): Promise<void> {
     expect(Number(w![2])).toBeLessThan(-1.5);
 
     // Python CLIs start slowly: list, replay the logs and rebuild the FAB side by side.
-    const [listed, logs, stops, fabHash] = await Promise.all([
-      waitFinished(s, runId!),
-      logsBoth(s, runId!),
-      Promise.all([
-        pyFlwr(s, ["stop", runId!, "e2e"]),
-        tsFlwr(s, ["stop", runId!, s.tsApp, "my-federation"]),
-      ]),
-      builtFabHash(s, (out) =>
-        sc.app === "py"
-          ? run(py("flwr"), ["build", "--app", pyApp], { env: s.env, cwd: out })
-          : run(cliPath("flwr"), ["build", s.tsApp, "--output", out], { env: s.env, cwd: s.dir }),
-      ),
-    ]);
-    expect(listed.py?.status, dump(procs)).toBe("finished:completed");
-    expect(listed.ts?.status).toBe("finished:completed");
-    for (const log of logs) {
-      expect(log).toContain(`[ROUND ${sc.rounds}/${sc.rounds}]`);
-      expect(log).toMatch(/final model: w=\[/);
-    }
-    // Stopping the finished run: Flower's refusal reaches both CLIs.
-    for (const stop of stops) {
-      expect(stop.code, stop.output).not.toBe(0);
-      expect(stop.output).toContain(`Run ID ${runId} is already finished`);
-    }
-    // (c) The SuperLink stored the FAB exactly as the submitting side's `flwr build` makes it.
-    for (const entry of [listed.py, listed.ts]) {
-      expect(entry?.["fab-id"]).toBe(sc.app === "py" ? "flwrts/numpyapp" : "flwrts/linear-app");
-      expect(entry?.["fab-version"]).toBe("1.0.0");
-      expect(entry?.["fab-hash"]).toBe(fabHash);
+    if (!sc.crossChecks) {
+      const listed = await waitFinished(s, runId!);
+      expect(listed.py?.status, dump(procs)).toBe("finished:completed");
+      expect(listed.ts?.status).toBe("finished:completed");
+    } else {
+      // Python CLIs start slowly: list, replay the logs, stop and rebuild side by side.
+      const [listed, logs, stops, fabHash] = await Promise.all([
+        waitFinished(s, runId!),
+        logsBoth(s, runId!),
+        Promise.all([
+          pyFlwr(s, ["stop", runId!, "e2e"]),
+          tsFlwr(s, ["stop", runId!, s.tsApp, "my-federation"]),
+        ]),
+        builtFabHash(s, (out) =>
+          sc.app === "py"
+            ? run(py("flwr"), ["build", "--app", pyApp], { env: s.env, cwd: out })
+            : run(cliPath("flwr"), ["build", s.tsApp, "--output", out], {
+                env: s.env,
+                cwd: s.dir,
+              }),
+        ),
+      ]);
+      expect(listed.py?.status, dump(procs)).toBe("finished:completed");
+      expect(listed.ts?.status).toBe("finished:completed");
+      for (const log of logs) {
+        expect(log).toContain(`[ROUND ${sc.rounds}/${sc.rounds}]`);
+        expect(log).toMatch(/final model: w=\[/);
+      }
+      // Stopping the finished run: Flower's refusal reaches both CLIs.
+      for (const stop of stops) {
+        expect(stop.code, stop.output).not.toBe(0);
+        expect(stop.output).toContain(`Run ID ${runId} is already finished`);
+      }
+      // (c) The SuperLink stored the FAB exactly as the submitting side's `flwr build` makes it.
+      for (const entry of [listed.py, listed.ts]) {
+        expect(entry?.["fab-id"]).toBe(sc.app === "py" ? "flwrts/numpyapp" : "flwrts/linear-app");
+        expect(entry?.["fab-version"]).toBe("1.0.0");
+        expect(entry?.["fab-hash"]).toBe(fabHash);
+      }
     }
 
     const all = dump(procs);
@@ -363,6 +419,78 @@ async function runScenario(sc: Scenario): Promise<void> {
     );
     // Python servers answer polls at once: our clients must not pile up abort listeners.
     expect(all).not.toContain("MaxListenersExceededWarning");
+  } finally {
+    await Promise.all(Object.values(procs).map((p) => p.stop("SIGTERM", 5000)));
+    rmSync(s.dir, { recursive: true, force: true });
+  }
+}
+
+/** PIDs of `flwr-serverapp` processes (either implementation) attached to ServerAppIo `port`. */
+function serverAppPids(port: number): number[] {
+  try {
+    return execFileSync("pgrep", [
+      "-f",
+      `flwr-serverapp.*--serverappio-api-address 127.0.0.1:${port}`,
+    ])
+      .toString()
+      .trim()
+      .split("\n")
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return []; // pgrep exits 1 when nothing matches
+  }
+}
+
+/**
+ * A run that cannot finish on its own (no SuperNode: FedAvg waits for nodes) is stopped with the
+ * OTHER implementation's `flwr stop`: both `flwr ls` show `finished:stopped` and the ServerApp
+ * process (the app's implementation, launched by its SuperExec) notices and exits.
+ */
+async function stopScenario(sc: { name: string; superlink: Impl; app: Impl }): Promise<void> {
+  const { s, procs } = await startSuperLink(sc.name, sc.superlink);
+  try {
+    procs[`superexec serverapp (${sc.app})`] = superexec(
+      sc.app,
+      "serverapp",
+      s.ports.serverappio,
+      s,
+    );
+    const pyApp = join(import.meta.dirname, "fixtures/python-numpy-app");
+    const r =
+      sc.app === "py"
+        ? await pyFlwr(s, ["run", pyApp, "e2e", "--format", "json"])
+        : await tsFlwr(s, ["run", s.tsApp, "my-federation", "--format", "json"]);
+    expect(r.code, r.output).toBe(0);
+    const runId = String(
+      (JSON.parse(r.output.slice(r.output.indexOf("{"))) as { "run-id": string })["run-id"],
+    );
+    // Running, and its ServerApp process is up and waiting for SuperNodes.
+    const listed = await waitListed(
+      s,
+      runId,
+      (status) => status === "running" && serverAppPids(s.ports.serverappio).length > 0,
+    );
+    expect(listed.py?.status, dump(procs)).toBe("running");
+    expect(listed.ts?.status).toBe("running");
+
+    const stoppedAt = performance.now();
+    const stop =
+      sc.app === "py"
+        ? await tsFlwr(s, ["stop", runId, s.tsApp, "my-federation"])
+        : await pyFlwr(s, ["stop", runId, "e2e"]);
+    expect(stop.code, stop.output).toBe(0);
+    expect(stop.output).toContain(`Run ${runId} successfully stopped`);
+    const stopped = await waitFinished(s, runId);
+    expect(stopped.py?.status, dump(procs)).toBe("finished:stopped");
+    expect(stopped.ts?.status).toBe("finished:stopped");
+    const exitBy = Date.now() + 60_000;
+    while (Date.now() < exitBy && serverAppPids(s.ports.serverappio).length > 0)
+      await new Promise((res) => setTimeout(res, 300));
+    expect(serverAppPids(s.ports.serverappio), dump(procs)).toEqual([]);
+    process.stdout.write(
+      `${sc.name}: flwr stop → ${sc.app} ServerApp exited in ${(performance.now() - stoppedAt).toFixed(0)} ms\n`,
+    );
   } finally {
     await Promise.all(Object.values(procs).map((p) => p.stop("SIGTERM", 5000)));
     rmSync(s.dir, { recursive: true, force: true });
@@ -384,6 +512,7 @@ describe.skipIf(!pythonFlwrAvailable)(
       () =>
         runScenario({
           name: "a",
+          crossChecks: true,
           superlink: "ts",
           app: "py",
           supernodes: [
@@ -392,7 +521,7 @@ describe.skipIf(!pythonFlwrAvailable)(
           ],
           rounds: 2,
         }),
-      180_000,
+      300_000,
     );
 
     test.concurrent(
@@ -400,6 +529,7 @@ describe.skipIf(!pythonFlwrAvailable)(
       () =>
         runScenario({
           name: "b",
+          crossChecks: true,
           superlink: "py",
           app: "ts",
           supernodes: [
@@ -408,7 +538,7 @@ describe.skipIf(!pythonFlwrAvailable)(
           ],
           rounds: 3,
         }),
-      180_000,
+      300_000,
     );
 
     test.concurrent(
@@ -416,6 +546,7 @@ describe.skipIf(!pythonFlwrAvailable)(
       () =>
         runScenario({
           name: "mixed-ts",
+          crossChecks: false,
           superlink: "ts",
           app: "py",
           supernodes: [
@@ -424,7 +555,7 @@ describe.skipIf(!pythonFlwrAvailable)(
           ],
           rounds: 2,
         }),
-      180_000,
+      300_000,
     );
 
     test.concurrent(
@@ -432,6 +563,7 @@ describe.skipIf(!pythonFlwrAvailable)(
       () =>
         runScenario({
           name: "mixed-py",
+          crossChecks: false,
           superlink: "py",
           app: "ts",
           supernodes: [
@@ -440,7 +572,19 @@ describe.skipIf(!pythonFlwrAvailable)(
           ],
           rounds: 2,
         }),
-      180_000,
+      300_000,
+    );
+
+    test.concurrent(
+      "our `flwr stop` stops a Python ServerApp's run on OUR SuperLink; the Python ServerApp exits",
+      () => stopScenario({ name: "stop-ts", superlink: "ts", app: "py" }),
+      240_000,
+    );
+
+    test.concurrent(
+      "Python `flwr stop` stops our ServerApp's run on a Python SuperLink; our ServerApp exits",
+      () => stopScenario({ name: "stop-py", superlink: "py", app: "ts" }),
+      240_000,
     );
   },
 );
