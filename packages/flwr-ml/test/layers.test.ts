@@ -75,7 +75,9 @@ describe("fused layers", () => {
       (x: tf.Tensor) =>
       (w: tf.Tensor, b: tf.Tensor): tf.Tensor =>
         tf.maxPool(
-          tf.relu(tf.add(tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, "valid"), b)),
+          tf.relu(
+            tf.add(tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, "valid"), b),
+          ) as tf.Tensor4D,
           2,
           2,
           "valid",
