@@ -309,8 +309,9 @@ async function startSuperLink(
 /**
  * Brings up the scenario's processes (TLS + SuperNode auth), registers the SuperNodes' keys,
  * runs the app with `flwr run --stream` and checks: every round and the final model in the
- * streamed log, `finished:completed` in both `flwr ls`, the logs replayed by both `flwr log`,
- * and the run's FAB hash equal to the submitting side's `flwr build` output (FAB interop).
+ * streamed log, `finished:completed` in both `flwr ls`; with `crossChecks` also the logs replayed
+ * by both `flwr log`, both `flwr stop` refused for the finished run, and the run's FAB hash equal
+ * to the submitting side's `flwr build` output (FAB interop).
  * Stops everything and removes the scratch directory afterwards.
  */
 async function runScenario(sc: Scenario): Promise<void> {
