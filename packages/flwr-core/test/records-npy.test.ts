@@ -193,3 +193,16 @@ print(json.dumps(res))
     }
   });
 });
+
+describe("NdArray.toTypedArray on Node Buffers", () => {
+  it("copies unaligned data held in a pooled Buffer (whose slice is a view)", () => {
+    const values = Float32Array.from({ length: 450 }, (_, i) => i * 0.5 - 7);
+    const npy = NdArray.fromTypedArray(values, [6, 3, 5, 5]).data;
+    // Place the .npy at an odd offset inside a larger Buffer, as a decoded protobuf field is.
+    const pool = Buffer.alloc(npy.length + 101, 0xff);
+    pool.set(npy, 17);
+    const data = pool.subarray(17, 17 + npy.length);
+    const array = new NdArray({ dtype: "float32", shape: [6, 3, 5, 5], stype: "numpy.ndarray", data });
+    expect(Array.from(array.toTypedArray("float32"))).toEqual(Array.from(values));
+  });
+});

@@ -251,10 +251,10 @@ export class NdArray {
         return new info.ctor(this.data.buffer, offset, header.size) as TypedArrayOf[D];
       }
     }
-    let bytes: Uint8Array = this.data.slice(
-      header.dataOffset,
-      header.dataOffset + header.dataLength,
-    );
+    // A fresh, exactly-sized copy: `data` may be a Node Buffer, whose `slice` is a view into a
+    // shared pool (its `.buffer` would start elsewhere).
+    let bytes = new Uint8Array(header.dataLength);
+    bytes.set(this.data.subarray(header.dataOffset, header.dataOffset + header.dataLength));
     if (header.bigEndian === LITTLE_ENDIAN_HOST) swapBytes(bytes, info.itemSize);
     if (header.fortranOrder && this.shape.length >= 2)
       bytes = fortranToC(bytes, this.shape, info.itemSize);
