@@ -202,7 +202,12 @@ describe("NdArray.toTypedArray on Node Buffers", () => {
     const pool = Buffer.alloc(npy.length + 101, 0xff);
     pool.set(npy, 17);
     const data = pool.subarray(17, 17 + npy.length);
-    const array = new NdArray({ dtype: "float32", shape: [6, 3, 5, 5], stype: "numpy.ndarray", data });
+    const array = new NdArray({
+      dtype: "float32",
+      shape: [6, 3, 5, 5],
+      stype: "numpy.ndarray",
+      data,
+    });
     expect(Array.from(array.toTypedArray("float32"))).toEqual(Array.from(values));
   });
 });
