@@ -227,6 +227,15 @@ try {
         .join(", ")})`,
     );
   }
+  // Python Flower 1.29 on the same path polls: GrpcGrid.send_and_receive pulls at once, then
+  // sleeps 3 s between pulls (flwr/server/grid/grpc_grid.py); an idle SuperNode sleeps 3 s between
+  // PullMessages (flwr/supernode/start_client_internal.py); its SuperExec lists apps every 1 s and
+  // starts a fresh Python ClientApp process per message. A reply can never be there at the
+  // Grid's immediate first pull, so each train/evaluate exchange takes at least 3 s.
+  const pythonFloorMs = 2 * 3000;
+  console.log(
+    `  Python Flower 1.29, same topology (not run here): at least ${pythonFloorMs} ms per round from its 3 s Grid polling alone (2 exchanges × 3 s), ≈${(pythonFloorMs / warm.median).toFixed(0)}× the flwr-ts median`,
+  );
   console.log(
     `  load average during the run: ${loadavg()
       .map((l) => l.toFixed(2))
