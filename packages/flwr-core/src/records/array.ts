@@ -253,7 +253,7 @@ export class NdArray {
     }
     // A fresh, exactly-sized copy: `data` may be a Node Buffer, whose `slice` is a view into a
     // shared pool (its `.buffer` would start elsewhere).
-    let bytes = new Uint8Array(header.dataLength);
+    let bytes: Uint8Array = new Uint8Array(header.dataLength);
     bytes.set(this.data.subarray(header.dataOffset, header.dataOffset + header.dataLength));
     if (header.bigEndian === LITTLE_ENDIAN_HOST) swapBytes(bytes, info.itemSize);
     if (header.fortranOrder && this.shape.length >= 2)
