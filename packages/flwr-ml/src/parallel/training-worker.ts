@@ -37,6 +37,45 @@ function assignWeights(net: Net, flat: Float32Array): void {
   });
 }
 
+/** A float32 tensor's values: a view of the wasm heap where possible (no copy), else a copy. */
+function values(t: tf.Tensor): Float32Array {
+  const backend = tf.backend() as { typedArrayFromHeap?: (t: tf.TensorInfo) => unknown };
+  const view = backend.typedArrayFromHeap?.(t);
+  return view instanceof Float32Array ? view : (t.dataSync() as Float32Array);
+}
+
+/** w ← w − lr·a with a ← m·a + Σⱼ scaleⱼ·gⱼ, over the flat parameter vector. */
+function sgdMomentumStep(
+  weights: Float32Array,
+  accumulation: Float32Array,
+  views: Float32Array[],
+  scales: number[],
+  lr: number,
+  momentum: number,
+): void {
+  const g0 = views[0] as Float32Array;
+  const s0 = scales[0] as number;
+  if (views.length === 1 || views.length === 2) {
+    const g1 = (views[1] ?? g0) as Float32Array;
+    const s1 = views.length === 2 ? (scales[1] as number) : 0;
+    for (let i = 0; i < PARAM_COUNT; i++) {
+      const g = s0 * (g0[i] as number) + s1 * (g1[i] as number);
+      const a = momentum * (accumulation[i] as number) + g;
+      accumulation[i] = a;
+      weights[i] = (weights[i] as number) - lr * a;
+    }
+    return;
+  }
+  for (let i = 0; i < PARAM_COUNT; i++) {
+    let g = 0;
+    for (let j = 0; j < views.length; j++)
+      g += (scales[j] as number) * ((views[j] as Float32Array)[i] as number);
+    const a = momentum * (accumulation[i] as number) + g;
+    accumulation[i] = a;
+    weights[i] = (weights[i] as number) - lr * a;
+  }
+}
+
 function runTrain(net: Net, job: TrainJob): void {
   const { ctl, workers, worker: k, batchSize, learningRate: lr, momentum, grads } = job;
   const data = datasetOf(job);
@@ -48,7 +87,6 @@ function runTrain(net: Net, job: TrainJob): void {
   // weights cross threads during the epoch.
   const weights = Float32Array.from(job.weights);
   const accumulation = new Float32Array(PARAM_COUNT);
-  const gradient = new Float32Array(PARAM_COUNT);
   let step = 0;
   for (let epoch = 0; epoch < job.epochs; epoch++) {
     const order = job.orders?.subarray(epoch * data.count, (epoch + 1) * data.count);
@@ -76,7 +114,7 @@ function runTrain(net: Net, job: TrainJob): void {
           );
           for (const [i, slot] of PARAM_SLOTS.entries()) {
             const name = (variables[i] as tf.Variable).name;
-            mine.set((g[name] as tf.Tensor).dataSync() as Float32Array, slot.offset);
+            mine.set(values(g[name] as tf.Tensor), slot.offset);
           }
           return value.dataSync()[0] as number;
         });
@@ -86,28 +124,21 @@ function runTrain(net: Net, job: TrainJob): void {
         job.shardLoss[parity * workers + k] = 0;
       }
       arriveAndWait(ctl, workers);
-      // The full batch's mean-loss gradient: shard means weighted by size/n,
-      // summed in worker order (deterministic for a given worker count).
-      gradient.fill(0);
+      // The full batch's mean-loss gradient (shard means weighted by size/n,
+      // summed in worker order: deterministic for a given worker count) and
+      // PyTorch's SGD with momentum (a ← m·a + g; w ← w − lr·a), in one pass.
       let lossSum = 0;
+      const views: Float32Array[] = [];
+      const scales: number[] = [];
       for (let j = 0; j < workers; j++) {
         const nj = size(j);
         if (nj === 0) continue;
-        const scale = nj / n;
-        const gj = grads.subarray(
-          (parity * workers + j) * PARAM_COUNT,
-          (parity * workers + j + 1) * PARAM_COUNT,
-        );
-        for (let i = 0; i < PARAM_COUNT; i++)
-          gradient[i] = (gradient[i] as number) + scale * (gj[i] as number);
+        const from = (parity * workers + j) * PARAM_COUNT;
+        views.push(grads.subarray(from, from + PARAM_COUNT));
+        scales.push(nj / n);
         lossSum += job.shardLoss[parity * workers + j] as number;
       }
-      // PyTorch's SGD with momentum: a ← m·a + g; w ← w − lr·a.
-      for (let i = 0; i < PARAM_COUNT; i++) {
-        const a = momentum * (accumulation[i] as number) + (gradient[i] as number);
-        accumulation[i] = a;
-        weights[i] = (weights[i] as number) - lr * a;
-      }
+      sgdMomentumStep(weights, accumulation, views, scales, lr, momentum);
       assignWeights(net, weights);
       if (k === 0) {
         job.losses[step] = lossSum / n;
