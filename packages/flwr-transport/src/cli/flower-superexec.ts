@@ -6,6 +6,12 @@
  */
 import { runSuperExecCli } from "../superexec/superexec-cli.js";
 import { formatCliError, toCliError } from "./cli-error.js";
+import { SUPEREXEC_USAGE, wantsHelp } from "./help.js";
+
+if (wantsHelp(process.argv.slice(2))) {
+  process.stdout.write(SUPEREXEC_USAGE);
+  process.exit(0);
+}
 
 runSuperExecCli(process.argv.slice(2)).then(
   (status) => process.exit(status),

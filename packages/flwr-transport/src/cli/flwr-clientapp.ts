@@ -10,8 +10,13 @@ import { runClientApp } from "../app-runtime/run-clientapp.js";
 import { parseAppProcessArgs } from "../superexec/app-args.js";
 import { runSuperExecCli } from "../superexec/superexec-cli.js";
 import { formatCliError, toCliError } from "./cli-error.js";
+import { appProcessUsage, wantsHelp } from "./help.js";
 
 async function main(argv: string[]): Promise<number> {
+  if (wantsHelp(argv)) {
+    process.stdout.write(appProcessUsage("flwr-clientapp"));
+    return 0;
+  }
   const args = parseAppProcessArgs(argv, "clientappio-api-address", "127.0.0.1:9094");
   if (!args.insecure) {
     process.stderr.write("ERROR : `flwr-clientapp` does not support TLS yet. (Exit Code: 602)\n");

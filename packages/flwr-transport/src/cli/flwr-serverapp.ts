@@ -9,8 +9,13 @@ import { runServerApp } from "../app-runtime/run-serverapp.js";
 import { parseAppProcessArgs } from "../superexec/app-args.js";
 import { runSuperExecCli } from "../superexec/superexec-cli.js";
 import { formatCliError, toCliError } from "./cli-error.js";
+import { appProcessUsage, wantsHelp } from "./help.js";
 
 async function main(argv: string[]): Promise<number> {
+  if (wantsHelp(argv)) {
+    process.stdout.write(appProcessUsage("flwr-serverapp"));
+    return 0;
+  }
   const args = parseAppProcessArgs(argv, "serverappio-api-address", "127.0.0.1:9091");
   if (!args.insecure) {
     process.stderr.write("ERROR : `flwr-serverapp` does not support TLS yet. (Exit Code: 602)\n");
