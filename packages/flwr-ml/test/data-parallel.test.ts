@@ -13,8 +13,14 @@ import { initBackend } from "../src/backend.js";
 import { syntheticCifar10 } from "../src/cifar10/synthetic.js";
 import { test as evaluate, testAsync } from "../src/evaluate.js";
 import { createNet, type Net } from "../src/net.js";
-import { abort, arriveAndWait, CTL, CTL_LENGTH, JobAbortedError } from "../src/parallel/barrier.js";
 import { resolveWorkers, WORKERS_ENV } from "../src/parallel/data-parallel.js";
+import {
+  abort,
+  CTL,
+  CTL_LENGTH,
+  JobAbortedError,
+  waitAtLeast,
+} from "../src/parallel/shared-sync.js";
 import { closeTrainingWorkers } from "../src/parallel/worker-pool.js";
 import {
   TrainingOptionsError,
@@ -206,13 +212,14 @@ describe("data-parallel training", () => {
   }, 150_000);
 });
 
-describe("barrier", () => {
-  it("releases waiters when all arrive and throws everywhere after an abort", () => {
+describe("shared-memory waits", () => {
+  it("return once the counter reaches the target and throw after an abort", () => {
     const ctl = new Int32Array(new SharedArrayBuffer(4 * CTL_LENGTH));
-    arriveAndWait(ctl, 1); // a party of one passes
-    expect(Atomics.load(ctl, CTL.barrierGeneration)).toBe(1);
+    const counters = new Int32Array(new SharedArrayBuffer(8));
+    counters[1] = 3;
+    waitAtLeast(ctl, counters, 1, 3); // already there: no wait
     abort(ctl);
-    expect(() => arriveAndWait(ctl, 2)).toThrow(JobAbortedError);
     expect(Atomics.load(ctl, CTL.signal)).toBe(1);
+    expect(() => waitAtLeast(ctl, counters, 0, 1)).toThrow(JobAbortedError);
   });
 });

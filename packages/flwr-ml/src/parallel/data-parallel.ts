@@ -4,10 +4,13 @@
  * how training uses more than one core).
  *
  * Training is synchronous SGD: each step's batch is cut into one contiguous
- * shard per worker; each worker computes its shard's mean-loss gradient, the
- * gradients are exchanged through shared memory and summed weighted by shard
- * size (= the gradient of the mean loss over the whole batch), and every
- * worker applies the same PyTorch SGD-momentum update to its replica. The
+ * chunk per worker; workers claim chunks as they come (a descheduled worker's
+ * chunk is taken by another), compute each chunk's mean-loss gradient into
+ * the chunk's shared slot, and once all chunks of a step are done every worker
+ * sums them weighted by chunk size (= the gradient of the mean loss over the
+ * whole batch) and applies the same PyTorch SGD-momentum update to its
+ * replica. Chunk gradients do not depend on who computed them, so the
+ * result does not depend on scheduling. The
  * result equals single-thread training on the full batch up to float
  * rounding, and is deterministic for a given seed and worker count.
  */
@@ -17,9 +20,9 @@ import type { BackendChoice } from "../backend.js";
 import type { ImageDataset } from "../dataset.js";
 import type { Net } from "../net.js";
 import { TrainingOptionsError } from "../training-options.js";
-import { CTL, CTL_LENGTH } from "./barrier.js";
 import { PARAM_COUNT, PARAM_SLOTS, readFlatWeights } from "./param-layout.js";
-import type { EvalJob, SharedDataset, TrainJob } from "./protocol.js";
+import { type EvalJob, GRADIENT_RING, type SharedDataset, type TrainJob } from "./protocol.js";
+import { CTL, CTL_LENGTH } from "./shared-sync.js";
 import { trainingWorkerPool } from "./worker-pool.js";
 
 /** The environment variable that sets the default number of training workers. */
@@ -106,7 +109,7 @@ export interface ParallelTrainSettings {
 
 interface Prepared {
   jobs: TrainJob[];
-  weights: Float32Array;
+  result: Float32Array;
   losses: Float64Array;
   ctl: Int32Array;
   onSignal: () => void;
@@ -118,8 +121,10 @@ function prepareTrain(model: Net, data: ImageDataset, s: ParallelTrainSettings):
   const weights = sharedFloat32(PARAM_COUNT);
   readFlatWeights(model, weights);
   const losses = sharedFloat64(steps);
-  const grads = sharedFloat32(2 * s.workers * PARAM_COUNT);
-  const shardLoss = sharedFloat64(2 * s.workers);
+  const grads = sharedFloat32(GRADIENT_RING * s.workers * PARAM_COUNT);
+  const chunkLoss = sharedFloat64(GRADIENT_RING * s.workers);
+  const stepState = new Int32Array(new SharedArrayBuffer(4 * (s.workers + 2 * steps)));
+  const result = sharedFloat32(PARAM_COUNT);
   const sharedData = shareDataset(data);
   const orders = s.orders ? shared(s.orders) : null;
   const jobs = Array.from(
@@ -137,8 +142,10 @@ function prepareTrain(model: Net, data: ImageDataset, s: ParallelTrainSettings):
       momentum: s.momentum,
       orders,
       grads,
-      shardLoss,
+      chunkLoss,
+      steps: stepState,
       losses,
+      result,
     }),
   );
   let reported = 0;
@@ -146,7 +153,7 @@ function prepareTrain(model: Net, data: ImageDataset, s: ParallelTrainSettings):
     const done = Atomics.load(ctl, CTL.progress);
     while (reported < done) s.onStep(losses[reported++] as number);
   };
-  return { jobs, weights, losses, ctl, onSignal };
+  return { jobs, result, losses, ctl, onSignal };
 }
 
 /**
@@ -163,7 +170,7 @@ export function trainParallel(
     throw new TrainingOptionsError("data-parallel training needs the wasm or cpu backend");
   const p = prepareTrain(model, data, settings);
   trainingWorkerPool(backend).runSync(p.jobs, p.onSignal);
-  writeBack(model, p.weights);
+  writeBack(model, p.result);
 }
 
 /** {@link trainParallel} without blocking the event loop. */
@@ -177,7 +184,7 @@ export async function trainParallelAsync(
     throw new TrainingOptionsError("data-parallel training needs the wasm or cpu backend");
   const p = prepareTrain(model, data, settings);
   await trainingWorkerPool(backend).run(p.jobs, p.onSignal);
-  writeBack(model, p.weights);
+  writeBack(model, p.result);
 }
 
 function prepareEval(model: Net, data: ImageDataset, workers: number, batchSize: number) {

@@ -40,9 +40,11 @@ interface JobBase {
 }
 
 /**
- * Synchronous data-parallel SGD: every step's batch is split across the
- * workers, gradients are exchanged through `grads`, and every worker applies
- * the same reduced update to its replica.
+ * Synchronous data-parallel SGD: every step's batch is cut into `workers`
+ * contiguous chunks; workers claim chunks dynamically (a worker the OS has
+ * descheduled leaves its chunk to the others), write each chunk's gradient to
+ * the chunk's slot, and every worker applies the same reduced update to its
+ * replica once all chunks of the step are done.
  */
 export interface TrainJob extends JobBase {
   kind: "train";
@@ -52,13 +54,23 @@ export interface TrainJob extends JobBase {
   momentum: number;
   /** Example order of each epoch (epochs × count), or null for the natural order. */
   orders: Uint32Array | null;
-  /** Gradient slots: 2 (double buffer) × workers × PARAM_COUNT. */
+  /** Gradient slots: {@link GRADIENT_RING} steps × workers (chunks) × PARAM_COUNT. */
   grads: Float32Array;
-  /** Sum of each shard's per-example losses: 2 × workers. */
-  shardLoss: Float64Array;
-  /** Mean loss of each step (written by worker 0). */
+  /** Sum of each chunk's per-example losses: {@link GRADIENT_RING} × workers. */
+  chunkLoss: Float64Array;
+  /**
+   * Step bookkeeping: [0, workers) steps each worker has applied; then per
+   * step the next chunk to claim; then per step the chunks done.
+   */
+  steps: Int32Array;
+  /** Mean loss of each step (written by the first worker to apply it). */
   losses: Float64Array;
+  /** The trained weights (written by worker 0 at the end). */
+  result: Float32Array;
 }
+
+/** Steps whose gradient slots exist at once: how far a worker may run ahead of the slowest. */
+export const GRADIENT_RING = 4;
 
 /** Evaluation of a contiguous range of examples. */
 export interface EvalJob extends JobBase {

@@ -12,9 +12,16 @@ import { BatchBuilder, type ImageDataset } from "../dataset.js";
 import { evaluateBatch } from "../evaluate.js";
 import { createNet, type Net } from "../net.js";
 import { crossEntropy } from "../train.js";
-import { abort, arriveAndWait, CTL, JobAbortedError, signal } from "./barrier.js";
 import { PARAM_COUNT, PARAM_SLOTS } from "./param-layout.js";
-import type { EvalJob, Job, JobReply, TrainJob, WorkerInit } from "./protocol.js";
+import {
+  type EvalJob,
+  GRADIENT_RING,
+  type Job,
+  type JobReply,
+  type TrainJob,
+  type WorkerInit,
+} from "./protocol.js";
+import { abort, CTL, JobAbortedError, signal, waitAtLeast } from "./shared-sync.js";
 
 const init = workerData as WorkerInit;
 const ready = initBackend({ backend: init.backend, log: null });
@@ -77,7 +84,8 @@ function sgdMomentumStep(
 }
 
 function runTrain(net: Net, job: TrainJob): void {
-  const { ctl, workers, worker: k, batchSize, learningRate: lr, momentum, grads } = job;
+  const { ctl, workers, batchSize, learningRate: lr, momentum, grads, chunkLoss } = job;
+  const state = job.steps;
   const data = datasetOf(job);
   const [h, w, c] = data.shape;
   const builder = new BatchBuilder(data, Math.ceil(batchSize / workers));
@@ -87,69 +95,79 @@ function runTrain(net: Net, job: TrainJob): void {
   // weights cross threads during the epoch.
   const weights = Float32Array.from(job.weights);
   const accumulation = new Float32Array(PARAM_COUNT);
-  let step = 0;
-  for (let epoch = 0; epoch < job.epochs; epoch++) {
-    const order = job.orders?.subarray(epoch * data.count, (epoch + 1) * data.count);
-    for (let start = 0; start < data.count; start += batchSize, step++) {
-      const n = Math.min(batchSize, data.count - start);
-      const base = Math.floor(n / workers);
-      const rem = n % workers;
-      const parity = step & 1;
-      // Shard j of this batch: examples [offset(j), offset(j) + size(j)).
-      const size = (j: number) => base + (j < rem ? 1 : 0);
-      const offset = (j: number) => j * base + Math.min(j, rem);
-      const mine = grads.subarray(
-        (parity * workers + k) * PARAM_COUNT,
-        (parity * workers + k + 1) * PARAM_COUNT,
-      );
-      const nk = size(k);
-      if (nk > 0) {
-        const batch = builder.fill(start + offset(k), nk, order);
-        const loss = tf.tidy(() => {
-          const x = tf.tensor4d(batch.x, [nk, h, w, c]);
+  const stepsPerEpoch = Math.ceil(data.count / batchSize);
+  const total = job.epochs * stepsPerEpoch;
+  const claims = workers; // state[claims + t]: next chunk of step t to claim
+  const done = workers + total; // state[done + t]: chunks of step t finished
+  let order: Uint32Array | undefined;
+  for (let t = 0; t < total; t++) {
+    const epoch = Math.floor(t / stepsPerEpoch);
+    if (t % stepsPerEpoch === 0)
+      order = job.orders?.subarray(epoch * data.count, (epoch + 1) * data.count);
+    const start = (t % stepsPerEpoch) * batchSize;
+    const n = Math.min(batchSize, data.count - start);
+    const base = Math.floor(n / workers);
+    const rem = n % workers;
+    // Chunk j of this batch: examples [offset(j), offset(j) + size(j)).
+    const size = (j: number) => base + (j < rem ? 1 : 0);
+    const offset = (j: number) => j * base + Math.min(j, rem);
+    const ring = t % GRADIENT_RING;
+    // Step t's slots are those of step t − RING: every replica must have applied it.
+    if (t >= GRADIENT_RING) {
+      for (let j = 0; j < workers; j++) waitAtLeast(ctl, state, j, t - GRADIENT_RING + 1);
+    }
+    for (;;) {
+      const j = Atomics.add(state, claims + t, 1);
+      if (j >= workers) break;
+      const nj = size(j);
+      let loss = 0;
+      if (nj > 0) {
+        const slot = grads.subarray(
+          (ring * workers + j) * PARAM_COUNT,
+          (ring * workers + j + 1) * PARAM_COUNT,
+        );
+        const batch = builder.fill(start + offset(j), nj, order);
+        loss = tf.tidy(() => {
+          const x = tf.tensor4d(batch.x, [nj, h, w, c]);
           const y = tf.tensor1d(batch.y, "int32");
           const { value, grads: g } = tf.variableGrads(
             () => crossEntropy(net.predict(x), y),
             variables,
           );
-          for (const [i, slot] of PARAM_SLOTS.entries()) {
-            const name = (variables[i] as tf.Variable).name;
-            mine.set(values(g[name] as tf.Tensor), slot.offset);
+          for (const [i, p] of PARAM_SLOTS.entries()) {
+            slot.set(values(g[(variables[i] as tf.Variable).name] as tf.Tensor), p.offset);
           }
           return value.dataSync()[0] as number;
         });
-        job.shardLoss[parity * workers + k] = loss * nk;
-      } else {
-        mine.fill(0);
-        job.shardLoss[parity * workers + k] = 0;
       }
-      arriveAndWait(ctl, workers);
-      // The full batch's mean-loss gradient (shard means weighted by size/n,
-      // summed in worker order: deterministic for a given worker count) and
-      // PyTorch's SGD with momentum (a ← m·a + g; w ← w − lr·a), in one pass.
-      let lossSum = 0;
-      const views: Float32Array[] = [];
-      const scales: number[] = [];
-      for (let j = 0; j < workers; j++) {
-        const nj = size(j);
-        if (nj === 0) continue;
-        const from = (parity * workers + j) * PARAM_COUNT;
-        views.push(grads.subarray(from, from + PARAM_COUNT));
-        scales.push(nj / n);
-        lossSum += job.shardLoss[parity * workers + j] as number;
-      }
-      sgdMomentumStep(weights, accumulation, views, scales, lr, momentum);
-      assignWeights(net, weights);
-      if (k === 0) {
-        job.losses[step] = lossSum / n;
-        Atomics.store(ctl, CTL.progress, step + 1);
-        signal(ctl);
-      }
+      chunkLoss[ring * workers + j] = loss * nj;
+      Atomics.add(state, done + t, 1);
+      Atomics.notify(state, done + t);
     }
+    waitAtLeast(ctl, state, done + t, workers);
+    // The full batch's mean-loss gradient (chunk means weighted by size/n,
+    // summed in chunk order: the same whoever computed them) and PyTorch's SGD
+    // with momentum (a ← m·a + g; w ← w − lr·a), in one pass.
+    let lossSum = 0;
+    const views: Float32Array[] = [];
+    const scales: number[] = [];
+    for (let j = 0; j < workers; j++) {
+      const nj = size(j);
+      if (nj === 0) continue;
+      const from = (ring * workers + j) * PARAM_COUNT;
+      views.push(grads.subarray(from, from + PARAM_COUNT));
+      scales.push(nj / n);
+      lossSum += chunkLoss[ring * workers + j] as number;
+    }
+    sgdMomentumStep(weights, accumulation, views, scales, lr, momentum);
+    assignWeights(net, weights);
+    // Every replica computes the same loss; the first to get here publishes it.
+    job.losses[t] = lossSum / n;
+    if (Atomics.compareExchange(ctl, CTL.progress, t, t + 1) === t) signal(ctl);
+    Atomics.store(state, job.worker, t + 1);
+    Atomics.notify(state, job.worker);
   }
-  // The slots of the last two steps may still be read by slower workers, but
-  // `weights` is only read before the first barrier: safe to overwrite.
-  if (k === 0) job.weights.set(weights);
+  if (job.worker === 0) job.result.set(weights);
 }
 
 function runEval(net: Net, job: EvalJob): void {

@@ -19,8 +19,8 @@ import {
   Worker,
 } from "node:worker_threads";
 import type { BackendChoice } from "../backend.js";
-import { abort, CTL } from "./barrier.js";
 import type { Job, JobReply, WorkerInit } from "./protocol.js";
+import { abort, CTL } from "./shared-sync.js";
 
 /** A training worker could not start or died; the pool is closed. */
 export class TrainingWorkerError extends Error {
