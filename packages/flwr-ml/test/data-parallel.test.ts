@@ -150,6 +150,26 @@ describe("data-parallel training", () => {
     b.dispose();
   });
 
+  it("queues concurrent trainAsync calls on the pool; a synchronous call meanwhile is refused", async () => {
+    const data = syntheticCifar10({ count: 64, seed: 4 });
+    const options = {
+      epochs: 1,
+      learningRate: 0.05,
+      batchSize: 16,
+      seed: 1,
+      progressBar: false,
+      workers: 2,
+    };
+    const [a, b, c] = [createNet({ seed: 5 }), createNet({ seed: 5 }), createNet({ seed: 5 })];
+    const first = trainAsync(a, data, options);
+    const second = trainAsync(b, data, options);
+    expect(() => train(c, data, options)).toThrow(/busy/);
+    const [la, lb] = await Promise.all([first, second]);
+    expect(la).toBe(lb);
+    expect(Array.from(flat(a))).toEqual(Array.from(flat(b)));
+    for (const net of [a, b, c]) net.dispose();
+  });
+
   it("evaluates across workers with the in-process result", async () => {
     const data = syntheticCifar10({ count: 300, seed: 9 });
     const net = createNet({ seed: 2 });

@@ -77,6 +77,10 @@ export class WorkerPool {
   private readonly health = new Int32Array(new SharedArrayBuffer(4 * 64));
   private failure: string | undefined;
   private running = false;
+  /** Settles when the last queued asynchronous job has ended. */
+  private queue: Promise<void> = Promise.resolve();
+  /** Asynchronous jobs queued or running. */
+  private pendingAsync = 0;
   private closed = false;
 
   /** @param backend - the backend each worker initialises. */
@@ -136,7 +140,7 @@ try { ${code} } catch (error) {
     if (this.unusable) throw new TrainingWorkerError("the training worker pool is closed");
     if (this.running) {
       throw new TrainingWorkerError(
-        "the training workers are busy with another train/test call; await it first",
+        "a train/test call is already running on the training workers (called from a progress callback?)",
       );
     }
     this.ensure(jobs.length);
@@ -153,8 +157,8 @@ try { ${code} } catch (error) {
   private checkHealth(ctl: Int32Array, n: number): void {
     for (let i = 0; i < n; i++) {
       if (Atomics.load(this.health, i) !== FAILED) continue;
-      const m = this.members[i] as Member;
-      const reply = receiveMessageOnPort(m.replies)?.message as JobReply | undefined;
+      const m = this.members[i];
+      const reply = (m && receiveMessageOnPort(m.replies))?.message as JobReply | undefined;
       const why =
         reply && !reply.ok ? reply.error : (this.failure ?? `training worker ${i} stopped`);
       this.failure ??= why;
@@ -171,7 +175,8 @@ try { ${code} } catch (error) {
     for (let i = 0; i < n; i++) this.members[i]?.worker.unref();
     const replies: JobReply[] = [];
     for (let i = 0; i < n; i++) {
-      const r = receiveMessageOnPort((this.members[i] as Member).replies);
+      const m = this.members[i];
+      const r = m && receiveMessageOnPort(m.replies);
       if (r) replies.push(r.message as JobReply);
     }
     const failed = replies.filter((r) => !r.ok);
@@ -188,6 +193,11 @@ try { ${code} } catch (error) {
    * all are done; `onSignal` is called on every progress signal.
    */
   runSync(jobs: Job[], onSignal: () => void): void {
+    if (this.pendingAsync > 0) {
+      throw new TrainingWorkerError(
+        "the training workers are busy with a trainAsync/testAsync call; await it before a synchronous train/test",
+      );
+    }
     const ctl = this.begin(jobs);
     const n = jobs.length;
     try {
@@ -205,8 +215,22 @@ try { ${code} } catch (error) {
     this.finish(n);
   }
 
-  /** {@link runSync} without blocking: the event loop runs while the workers compute. */
-  async run(jobs: Job[], onSignal: () => void): Promise<void> {
+  /**
+   * {@link runSync} without blocking: the event loop runs while the workers
+   * compute. Concurrent calls are queued (one job at a time on the pool).
+   */
+  run(jobs: Job[], onSignal: () => void): Promise<void> {
+    this.pendingAsync++;
+    const result = this.queue
+      .then(() => this.runNow(jobs, onSignal))
+      .finally(() => {
+        this.pendingAsync--;
+      });
+    this.queue = result.catch(() => {});
+    return result;
+  }
+
+  private async runNow(jobs: Job[], onSignal: () => void): Promise<void> {
     const ctl = this.begin(jobs);
     const n = jobs.length;
     const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
