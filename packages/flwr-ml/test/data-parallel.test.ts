@@ -14,6 +14,8 @@ import { syntheticCifar10 } from "../src/cifar10/synthetic.js";
 import { test as evaluate, testAsync } from "../src/evaluate.js";
 import { createNet, type Net } from "../src/net.js";
 import { resolveWorkers, WORKERS_ENV } from "../src/parallel/data-parallel.js";
+import { PARAM_COUNT } from "../src/parallel/param-layout.js";
+import type { EvalJob } from "../src/parallel/protocol.js";
 import {
   abort,
   CTL,
@@ -21,7 +23,11 @@ import {
   JobAbortedError,
   waitAtLeast,
 } from "../src/parallel/shared-sync.js";
-import { closeTrainingWorkers } from "../src/parallel/worker-pool.js";
+import {
+  closeTrainingWorkers,
+  TrainingWorkerError,
+  WorkerPool,
+} from "../src/parallel/worker-pool.js";
 import {
   TrainingOptionsError,
   type TrainOptions,
@@ -185,6 +191,47 @@ describe("data-parallel training", () => {
     }
     expect(tf.memory().numTensors).toBe(before);
     net.dispose();
+  });
+
+  it("trains on already-normalised float pixels as on bytes", () => {
+    const bytes = syntheticCifar10({ count: 64, seed: 8 });
+    const floats = { ...bytes, pixels: Float32Array.from(bytes.pixels, (b) => b / 127.5 - 1) };
+    const a = run(2, bytes, { batchSize: 16 });
+    const b = run(2, floats, { batchSize: 16 });
+    expect(maxAbsDiff(a.weights, b.weights)).toBeLessThan(1e-6);
+  });
+
+  it("reports a worker's failure as a TrainingWorkerError instead of hanging", async () => {
+    // Workers asked for tfjs-node, which is not installed here: their backend fails.
+    const pool = new WorkerPool("node");
+    const data = syntheticCifar10({ count: 8, seed: 1 });
+    const job = (worker: number, ctl: Int32Array): EvalJob => ({
+      kind: "eval",
+      worker,
+      workers: 2,
+      ctl,
+      data: {
+        count: data.count,
+        shape: [32, 32, 3],
+        numClasses: 10,
+        pixels: new Uint8Array(new SharedArrayBuffer(data.pixels.length)),
+        labels: new Uint8Array(new SharedArrayBuffer(data.count)),
+      },
+      weights: new Float32Array(new SharedArrayBuffer(4 * PARAM_COUNT)),
+      batchSize: 4,
+      results: new Float64Array(new SharedArrayBuffer(32)),
+    });
+    const jobs = () => {
+      const ctl = new Int32Array(new SharedArrayBuffer(4 * CTL_LENGTH));
+      return [job(0, ctl), job(1, ctl)];
+    };
+    try {
+      expect(() => pool.runSync(jobs(), () => {})).toThrow(TrainingWorkerError);
+      // The pool stays usable after a failed job, and says why again.
+      await expect(pool.run(jobs(), () => {})).rejects.toThrow(/tfjs-node/);
+    } finally {
+      await pool.close();
+    }
   });
 
   it("validates the worker count (option and environment)", () => {
