@@ -2,9 +2,13 @@
  * In-memory {@link ObjectStore} (Flower's `InMemoryObjectStore`, `--database :flwr-in-memory:`).
  * Stored bytes are kept by reference, not copied.
  */
-import { checkChildrenMatch, flattenTree, verifyPushedObject } from "./object-checks.js";
 import {
-  NoObjectInStoreError,
+  buildObjectTree,
+  checkChildrenMatch,
+  flattenTree,
+  verifyPushedObject,
+} from "./object-checks.js";
+import {
   type ObjectLookup,
   type ObjectStore,
   ObjectStoreError,
@@ -97,35 +101,7 @@ export class MemoryObjectStore implements ObjectStore {
   /** {@inheritDoc ObjectStore.getObjectTree} */
   getObjectTree(objectId: string): ObjectTree {
     this.check();
-    return this.buildTree(objectId, new Set());
-  }
-
-  private buildTree(objectId: string, ancestors: Set<string>): ObjectTree {
-    const entry = this.objects.get(objectId);
-    if (!entry) throw new NoObjectInStoreError(objectId);
-    if (ancestors.has(objectId)) {
-      throw new NoObjectInStoreError(
-        objectId,
-        `Object tree for object ID '${objectId}' contains a cycle. This may indicate a corrupted object store.`,
-      );
-    }
-    ancestors.add(objectId);
-    const children: ObjectTree[] = [];
-    for (const childId of entry.childIds) {
-      try {
-        children.push(this.buildTree(childId, ancestors));
-      } catch (e) {
-        if (e instanceof NoObjectInStoreError && e.objectId === childId) {
-          throw new NoObjectInStoreError(
-            objectId,
-            `Object tree for object ID '${objectId}' contains missing children. This may indicate a corrupted object store.`,
-          );
-        }
-        throw e;
-      }
-    }
-    ancestors.delete(objectId);
-    return { objectId, children };
+    return buildObjectTree(objectId, (id) => this.objects.get(id)?.childIds);
   }
 
   /** {@inheritDoc ObjectStore.contentLength} */

@@ -10,7 +10,11 @@ import {
   objectIdOf,
   parseObject,
 } from "@flwr-ts/core";
-import { InvalidObjectIdError, UnexpectedObjectContentError } from "./object-store.js";
+import {
+  InvalidObjectIdError,
+  NoObjectInStoreError,
+  UnexpectedObjectContentError,
+} from "./object-store.js";
 
 /** One node of a tree to preregister: its ID and its unique child IDs in tree order. */
 export interface TreeEntry {
@@ -96,4 +100,45 @@ export function checkChildrenMatch(
       `Its head lists children [${headChildIds.join(", ")}] but it was preregistered with [${registered.join(", ")}].`,
     );
   }
+}
+
+/**
+ * Builds the {@link ObjectTree} below `rootId` from a store's child lists, shared by the
+ * ObjectStore implementations. `childrenOf` returns an object's child IDs in order, or
+ * `undefined` when the store does not know the object.
+ * @throws NoObjectInStoreError for an unknown root, a cycle or a missing child.
+ */
+export function buildObjectTree(
+  rootId: string,
+  childrenOf: (objectId: string) => readonly string[] | undefined,
+): ObjectTree {
+  const ancestors = new Set<string>();
+  const build = (objectId: string): ObjectTree => {
+    const childIds = childrenOf(objectId);
+    if (childIds === undefined) throw new NoObjectInStoreError(objectId);
+    if (ancestors.has(objectId)) {
+      throw new NoObjectInStoreError(
+        objectId,
+        `Object tree for object ID '${objectId}' contains a cycle. This may indicate a corrupted object store.`,
+      );
+    }
+    ancestors.add(objectId);
+    const children: ObjectTree[] = [];
+    for (const childId of childIds) {
+      try {
+        children.push(build(childId));
+      } catch (e) {
+        if (e instanceof NoObjectInStoreError && e.objectId === childId) {
+          throw new NoObjectInStoreError(
+            objectId,
+            `Object tree for object ID '${objectId}' contains missing children. This may indicate a corrupted object store.`,
+          );
+        }
+        throw e;
+      }
+    }
+    ancestors.delete(objectId);
+    return { objectId, children };
+  };
+  return build(rootId);
 }

@@ -26,13 +26,13 @@ import {
   toSqliteInt64,
 } from "../superlink/state/sqlite-database.js";
 import {
+  buildObjectTree,
   checkChildrenMatch,
   flattenTree,
   type TreeEntry,
   verifyPushedObject,
 } from "./object-checks.js";
 import {
-  NoObjectInStoreError,
   type ObjectLookup,
   type ObjectStore,
   ObjectStoreError,
@@ -322,34 +322,11 @@ export class SqliteObjectStore implements ObjectStore {
   /** {@inheritDoc ObjectStore.getObjectTree} */
   getObjectTree(objectId: string): ObjectTree {
     this.check();
-    return this.db.transaction(() => this.buildTree(objectId, new Set()))();
-  }
-
-  private buildTree(objectId: string, ancestors: Set<string>): ObjectTree {
-    if (this.sAvailability.get(objectId) === undefined) throw new NoObjectInStoreError(objectId);
-    if (ancestors.has(objectId)) {
-      throw new NoObjectInStoreError(
-        objectId,
-        `Object tree for object ID '${objectId}' contains a cycle. This may indicate a corrupted object store.`,
-      );
-    }
-    ancestors.add(objectId);
-    const children: ObjectTree[] = [];
-    for (const childId of this.sChildren.all(objectId) as string[]) {
-      try {
-        children.push(this.buildTree(childId, ancestors));
-      } catch (e) {
-        if (e instanceof NoObjectInStoreError && e.objectId === childId) {
-          throw new NoObjectInStoreError(
-            objectId,
-            `Object tree for object ID '${objectId}' contains missing children. This may indicate a corrupted object store.`,
-          );
-        }
-        throw e;
-      }
-    }
-    ancestors.delete(objectId);
-    return { objectId, children };
+    return this.db.transaction(() =>
+      buildObjectTree(objectId, (id) =>
+        this.sAvailability.get(id) === undefined ? undefined : (this.sChildren.all(id) as string[]),
+      ),
+    )();
   }
 
   /** {@inheritDoc ObjectStore.contentLength} */
