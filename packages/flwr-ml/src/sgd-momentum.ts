@@ -89,3 +89,48 @@ export class SgdMomentumOptimizer extends tf.Optimizer {
     return { learningRate: this.learningRate, momentum: this.momentum };
   }
 }
+
+/**
+ * PyTorch's SGD-momentum step over flat vectors, with the gradient given as a
+ * weighted sum of parts (the chunks of a data-parallel step):
+ * a ← m·a + Σⱼ scaleⱼ·gⱼ; w ← w − lr·a. In place, one pass.
+ */
+export function sgdMomentumFlatStep(
+  weights: Float32Array,
+  accumulation: Float32Array,
+  parts: readonly Float32Array[],
+  scales: readonly number[],
+  learningRate: number,
+  momentum: number,
+): void {
+  const size = weights.length;
+  if (
+    accumulation.length !== size ||
+    parts.some((g) => g.length < size) ||
+    parts.length !== scales.length
+  ) {
+    throw new RangeError("sgdMomentumFlatStep: weights, accumulation and gradients differ in size");
+  }
+  const lr = learningRate;
+  if (parts.length === 1 || parts.length === 2) {
+    const g0 = parts[0] as Float32Array;
+    const s0 = scales[0] as number;
+    const g1 = (parts[1] ?? g0) as Float32Array;
+    const s1 = parts.length === 2 ? (scales[1] as number) : 0;
+    for (let i = 0; i < size; i++) {
+      const g = s0 * (g0[i] as number) + s1 * (g1[i] as number);
+      const a = momentum * (accumulation[i] as number) + g;
+      accumulation[i] = a;
+      weights[i] = (weights[i] as number) - lr * a;
+    }
+    return;
+  }
+  for (let i = 0; i < size; i++) {
+    let g = 0;
+    for (let j = 0; j < parts.length; j++)
+      g += (scales[j] as number) * ((parts[j] as Float32Array)[i] as number);
+    const a = momentum * (accumulation[i] as number) + g;
+    accumulation[i] = a;
+    weights[i] = (weights[i] as number) - lr * a;
+  }
+}

@@ -12,10 +12,12 @@ import {
   validateDataset,
 } from "./dataset.js";
 import { SOFTMAX_CROSS_ENTROPY } from "./kernels/softmax-cross-entropy.js";
-import type { Net } from "./net.js";
+import { NET_INPUT_SHAPE, type Net } from "./net.js";
+import { NetStep, netStepSupported } from "./net-step.js";
 import { resolveWorkers, trainParallel, trainParallelAsync } from "./parallel/data-parallel.js";
+import { PARAM_COUNT, readFlatWeights, writeFlatWeights } from "./parallel/param-layout.js";
 import { ProgressBar } from "./progress.js";
-import { SgdMomentumOptimizer } from "./sgd-momentum.js";
+import { SgdMomentumOptimizer, sgdMomentumFlatStep } from "./sgd-momentum.js";
 import { positiveInt, TrainingOptionsError } from "./training-options.js";
 
 /** Progress of {@link train}, reported after every batch. */
@@ -218,10 +220,64 @@ export function train(model: Net, data: ImageDataset, options: TrainOptions): nu
     trainParallel(model, data, parallelSettings(p, data, options));
     return p.reporter.mean();
   }
-  const steps = trainSteps(model, data, options, p);
+  const steps = stepsOf(model, data, options, p);
   let r = steps.next();
   while (!r.done) r = steps.next();
   return r.value;
+}
+
+/** The in-process loop: {@link NetStep} on wasm/cpu with this package's kernels, else autodiff. */
+function stepsOf(
+  model: Net,
+  data: ImageDataset,
+  options: TrainOptions,
+  p: Plan,
+): Generator<void, number, void> {
+  return netStepSupported() && sameShape(data.shape, NET_INPUT_SHAPE)
+    ? directSteps(model, data, options, p)
+    : trainSteps(model, data, options, p);
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+/**
+ * The in-process loop without the engine: gradients from {@link NetStep} into
+ * a flat vector, PyTorch's SGD-momentum update over flat weights, and the
+ * model's variables set once at the end (also when interrupted).
+ */
+function* directSteps(
+  model: Net,
+  data: ImageDataset,
+  options: TrainOptions,
+  p: Plan,
+): Generator<void, number, void> {
+  const { batchSize } = p;
+  const builder = new BatchBuilder(data, batchSize);
+  const step = new NetStep();
+  const weights = new Float32Array(PARAM_COUNT);
+  readFlatWeights(model, weights);
+  const accumulation = new Float32Array(PARAM_COUNT);
+  const grads = new Float32Array(PARAM_COUNT);
+  const parts = [grads];
+  const scales = [1];
+  try {
+    for (let epoch = 1; epoch <= p.epochs; epoch++) {
+      const order = options.shuffle === false ? undefined : permutation(data.count, p.random);
+      for (let start = 0; start < data.count; start += batchSize) {
+        const n = Math.min(batchSize, data.count - start);
+        const batch = builder.fill(start, n, order);
+        const loss = step.lossAndGradients(weights, batch.x, batch.y, n, grads);
+        sgdMomentumFlatStep(weights, accumulation, parts, scales, p.learningRate, p.momentum);
+        p.reporter.step(loss);
+        yield;
+      }
+    }
+  } finally {
+    writeFlatWeights(model, weights);
+  }
+  return p.reporter.mean();
 }
 
 /**
@@ -240,7 +296,7 @@ export async function trainAsync(
     return p.reporter.mean();
   }
   const every = options.yieldEveryMs ?? 50;
-  const steps = trainSteps(model, data, options, p);
+  const steps = stepsOf(model, data, options, p);
   let last = performance.now();
   let r = steps.next();
   while (!r.done) {

@@ -94,6 +94,23 @@ export class BackendAccess {
     throw new Error(`flwr-ml kernels: backend '${this.backendName}' cannot allocate outputs`);
   }
 
+  /** A new float32 tensor holding a copy of `values` (length = product of `shape`). */
+  upload(shape: number[], values: Float32Array): tf.TensorInfo {
+    const size = shape.reduce((a, b) => a * b, 1);
+    if (values.length !== size) {
+      throw new RangeError(`flwr-ml kernels: ${values.length} values for shape [${shape}]`);
+    }
+    if (this.backend.makeOutput && this.backend.typedArrayFromHeap) {
+      const info = this.backend.makeOutput(shape, "float32");
+      (this.backend.typedArrayFromHeap(info) as Float32Array).set(values);
+      return info;
+    }
+    if (this.backend.makeTensorInfo) {
+      return this.backend.makeTensorInfo(shape, "float32", values.slice());
+    }
+    throw new Error(`flwr-ml kernels: backend '${this.backendName}' cannot allocate outputs`);
+  }
+
   /** Frees an intermediate tensor made by {@link BackendAccess.run}. */
   dispose(info: tf.TensorInfo): void {
     if (this.backend.disposeIntermediateTensorInfo)

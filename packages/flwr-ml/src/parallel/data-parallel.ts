@@ -20,7 +20,7 @@ import type { BackendChoice } from "../backend.js";
 import type { ImageDataset } from "../dataset.js";
 import type { Net } from "../net.js";
 import { TrainingOptionsError } from "../training-options.js";
-import { PARAM_COUNT, PARAM_SLOTS, readFlatWeights } from "./param-layout.js";
+import { PARAM_COUNT, readFlatWeights, writeFlatWeights } from "./param-layout.js";
 import { type EvalJob, GRADIENT_RING, type SharedDataset, type TrainJob } from "./protocol.js";
 import { CTL, CTL_LENGTH } from "./shared-sync.js";
 import { trainingWorkerPool } from "./worker-pool.js";
@@ -82,16 +82,6 @@ function sharedFloat32(n: number): Float32Array {
 
 function sharedFloat64(n: number): Float64Array {
   return new Float64Array(new SharedArrayBuffer(8 * n));
-}
-
-function writeBack(model: Net, weights: Float32Array): void {
-  tf.tidy(() => {
-    for (const slot of PARAM_SLOTS) {
-      model
-        .variable(slot.name)
-        .assign(tf.tensor(weights.subarray(slot.offset, slot.offset + slot.size), slot.shape));
-    }
-  });
 }
 
 /** Settings of one data-parallel training call (validated by the caller). */
@@ -170,7 +160,7 @@ export function trainParallel(
     throw new TrainingOptionsError("data-parallel training needs the wasm or cpu backend");
   const p = prepareTrain(model, data, settings);
   trainingWorkerPool(backend).runSync(p.jobs, p.onSignal);
-  writeBack(model, p.result);
+  writeFlatWeights(model, p.result);
 }
 
 /** {@link trainParallel} without blocking the event loop. */
@@ -184,7 +174,7 @@ export async function trainParallelAsync(
     throw new TrainingOptionsError("data-parallel training needs the wasm or cpu backend");
   const p = prepareTrain(model, data, settings);
   await trainingWorkerPool(backend).run(p.jobs, p.onSignal);
-  writeBack(model, p.result);
+  writeFlatWeights(model, p.result);
 }
 
 function prepareEval(model: Net, data: ImageDataset, workers: number, batchSize: number) {

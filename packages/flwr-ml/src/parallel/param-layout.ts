@@ -2,6 +2,7 @@
  * The Net's parameters as one flat float32 vector (tfjs layouts, `state_dict`
  * order): how workers exchange weights and gradients through shared memory.
  */
+import * as tf from "@tensorflow/tfjs";
 import { NET_PARAMETERS, type Net, type NetParameterName, tfShapeOf } from "../net.js";
 
 /** One parameter's place in the flat vector. */
@@ -36,4 +37,15 @@ export function readFlatWeights(net: Net, out: Float32Array): void {
   for (const slot of PARAM_SLOTS) {
     out.set(net.variable(slot.name).dataSync() as Float32Array, slot.offset);
   }
+}
+
+/** Sets the Net's variables from a flat weight vector (length {@link PARAM_COUNT}). */
+export function writeFlatWeights(net: Net, flat: Float32Array): void {
+  tf.tidy(() => {
+    for (const slot of PARAM_SLOTS) {
+      net
+        .variable(slot.name)
+        .assign(tf.tensor(flat.subarray(slot.offset, slot.offset + slot.size), slot.shape));
+    }
+  });
 }

@@ -10,9 +10,11 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../backend.js";
 import { BatchBuilder, type ImageDataset } from "../dataset.js";
 import { evaluateBatch } from "../evaluate.js";
-import { createNet, type Net } from "../net.js";
+import { createNet, NET_INPUT_SHAPE, type Net } from "../net.js";
+import { NetStep, netStepSupported } from "../net-step.js";
+import { sgdMomentumFlatStep } from "../sgd-momentum.js";
 import { crossEntropy } from "../train.js";
-import { PARAM_COUNT, PARAM_SLOTS } from "./param-layout.js";
+import { PARAM_COUNT, PARAM_SLOTS, writeFlatWeights } from "./param-layout.js";
 import {
   type EvalJob,
   GRADIENT_RING,
@@ -27,21 +29,11 @@ const init = workerData as WorkerInit;
 const ready = initBackend({ backend: init.backend, log: null });
 ready.catch(() => {}); // reported to the coordinator by the first job
 let replica: Net | undefined;
+let step: NetStep | undefined;
 
 function datasetOf(job: Job): ImageDataset {
   const { count, shape, numClasses, pixels, labels } = job.data;
   return { count, shape, numClasses, pixels, labels };
-}
-
-/** Sets the replica's variables from a flat weight vector. */
-function assignWeights(net: Net, flat: Float32Array): void {
-  tf.tidy(() => {
-    for (const slot of PARAM_SLOTS) {
-      net
-        .variable(slot.name)
-        .assign(tf.tensor(flat.subarray(slot.offset, slot.offset + slot.size), slot.shape));
-    }
-  });
 }
 
 /** A float32 tensor's values: a view of the wasm heap where possible (no copy), else a copy. */
@@ -51,45 +43,39 @@ function values(t: tf.Tensor): Float32Array {
   return view instanceof Float32Array ? view : (t.dataSync() as Float32Array);
 }
 
-/** w ← w − lr·a with a ← m·a + Σⱼ scaleⱼ·gⱼ, over the flat parameter vector. */
-function sgdMomentumStep(
+/**
+ * The chunk's mean loss, its gradient written to `slot`: through
+ * {@link NetStep} (kernels called directly, weights read from the flat
+ * vector) where supported, else through the engine's autodiff.
+ */
+function chunkGradients(
+  net: Net,
+  step: NetStep | undefined,
   weights: Float32Array,
-  accumulation: Float32Array,
-  views: Float32Array[],
-  scales: number[],
-  lr: number,
-  momentum: number,
-): void {
-  const g0 = views[0] as Float32Array;
-  const s0 = scales[0] as number;
-  if (views.length === 1 || views.length === 2) {
-    const g1 = (views[1] ?? g0) as Float32Array;
-    const s1 = views.length === 2 ? (scales[1] as number) : 0;
-    for (let i = 0; i < PARAM_COUNT; i++) {
-      const g = s0 * (g0[i] as number) + s1 * (g1[i] as number);
-      const a = momentum * (accumulation[i] as number) + g;
-      accumulation[i] = a;
-      weights[i] = (weights[i] as number) - lr * a;
+  batch: { x: Float32Array; y: Int32Array },
+  n: number,
+  slot: Float32Array,
+): number {
+  if (step) return step.lossAndGradients(weights, batch.x, batch.y, n, slot);
+  writeFlatWeights(net, weights);
+  const variables = PARAM_SLOTS.map((s) => net.variable(s.name));
+  return tf.tidy(() => {
+    const x = tf.tensor4d(batch.x, [n, ...NET_INPUT_SHAPE]);
+    const y = tf.tensor1d(batch.y, "int32");
+    const { value, grads: g } = tf.variableGrads(() => crossEntropy(net.predict(x), y), variables);
+    for (const [i, p] of PARAM_SLOTS.entries()) {
+      slot.set(values(g[(variables[i] as tf.Variable).name] as tf.Tensor), p.offset);
     }
-    return;
-  }
-  for (let i = 0; i < PARAM_COUNT; i++) {
-    let g = 0;
-    for (let j = 0; j < views.length; j++)
-      g += (scales[j] as number) * ((views[j] as Float32Array)[i] as number);
-    const a = momentum * (accumulation[i] as number) + g;
-    accumulation[i] = a;
-    weights[i] = (weights[i] as number) - lr * a;
-  }
+    return value.dataSync()[0] as number;
+  });
 }
 
 function runTrain(net: Net, job: TrainJob): void {
   const { ctl, workers, batchSize, learningRate: lr, momentum, grads, chunkLoss } = job;
   const state = job.steps;
   const data = datasetOf(job);
-  const [h, w, c] = data.shape;
   const builder = new BatchBuilder(data, Math.ceil(batchSize / workers));
-  const variables = PARAM_SLOTS.map((s) => net.variable(s.name));
+  step ??= netStepSupported() ? new NetStep() : undefined;
   // This replica's weights and momentum: every worker applies the same
   // reduced gradient in the same order, so replicas stay bit-identical and no
   // weights cross threads during the epoch.
@@ -127,18 +113,7 @@ function runTrain(net: Net, job: TrainJob): void {
           (ring * workers + j + 1) * PARAM_COUNT,
         );
         const batch = builder.fill(start + offset(j), nj, order);
-        loss = tf.tidy(() => {
-          const x = tf.tensor4d(batch.x, [nj, h, w, c]);
-          const y = tf.tensor1d(batch.y, "int32");
-          const { value, grads: g } = tf.variableGrads(
-            () => crossEntropy(net.predict(x), y),
-            variables,
-          );
-          for (const [i, p] of PARAM_SLOTS.entries()) {
-            slot.set(values(g[(variables[i] as tf.Variable).name] as tf.Tensor), p.offset);
-          }
-          return value.dataSync()[0] as number;
-        });
+        loss = chunkGradients(net, step, weights, batch, nj, slot);
       }
       chunkLoss[ring * workers + j] = loss * nj;
       Atomics.add(state, done + t, 1);
@@ -159,8 +134,7 @@ function runTrain(net: Net, job: TrainJob): void {
       scales.push(nj / n);
       lossSum += chunkLoss[ring * workers + j] as number;
     }
-    sgdMomentumStep(weights, accumulation, views, scales, lr, momentum);
-    assignWeights(net, weights);
+    sgdMomentumFlatStep(weights, accumulation, views, scales, lr, momentum);
     // Every replica computes the same loss; the first to get here publishes it.
     job.losses[t] = lossSum / n;
     if (Atomics.compareExchange(ctl, CTL.progress, t, t + 1) === t) signal(ctl);
@@ -193,7 +167,7 @@ async function run(job: Job): Promise<void> {
   try {
     await ready;
     replica ??= createNet();
-    assignWeights(replica, job.weights);
+    writeFlatWeights(replica, job.weights);
     if (job.kind === "train") runTrain(replica, job);
     else runEval(replica, job);
     reply = { ok: true, worker: job.worker };

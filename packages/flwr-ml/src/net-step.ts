@@ -1,0 +1,358 @@
+/**
+ * One training step of the {@link Net} (loss and every parameter's gradient)
+ * computed by calling the backend's kernels directly: no tfjs engine, no
+ * gradient tape, no variables, no Identity/Reshape/Cast kernels and no
+ * engine-side tensor bookkeeping. Weights come from, and gradients go to, flat
+ * float32 vectors in the layout of `parallel/param-layout.ts` (tfjs layouts,
+ * `state_dict` order), which is what the SGD update and the worker threads'
+ * shared memory use anyway.
+ *
+ * The arithmetic is the same as the autodiff path through `layers.ts` (the
+ * same fused kernels: FusedConv2D, MaxPool, _FusedMatMul forward;
+ * FlwrPoolReluBiasGrad, Conv2DBackpropInput, Conv2DBackpropFilter and
+ * BatchMatMul backward, as registered by this package), so the result equals
+ * it up to float rounding. Only for the `wasm` and `cpu` backends with this
+ * package's kernels registered (see {@link netStepSupported}).
+ */
+import * as tf from "@tensorflow/tfjs";
+import { BackendAccess } from "./kernels/backend-access.js";
+import { POOL_RELU_BIAS_GRAD } from "./kernels/pool-relu-bias-grad.js";
+import { softmaxCrossEntropyInto } from "./kernels/softmax-cross-entropy.js";
+import { NET_INPUT_SHAPE, NET_NUM_CLASSES } from "./net.js";
+import { PARAM_COUNT, PARAM_SLOTS } from "./parallel/param-layout.js";
+
+/** Offsets of the parameters in the flat vector, by layer. */
+const OFF = Object.fromEntries(PARAM_SLOTS.map((s) => [s.name, s.offset])) as Record<
+  (typeof PARAM_SLOTS)[number]["name"],
+  number
+>;
+
+const CONV_VALID = {
+  strides: [1, 1],
+  pad: "valid",
+  dataFormat: "NHWC",
+  dilations: [1, 1],
+  dimRoundingMode: undefined,
+} as const;
+
+/** Kernels the step calls, registered by this package or the backend. */
+const REQUIRED = [
+  "FusedConv2D",
+  tf.MaxPool,
+  "_FusedMatMul",
+  tf.BatchMatMul,
+  tf.Conv2DBackpropInput,
+  tf.Conv2DBackpropFilter,
+  POOL_RELU_BIAS_GRAD,
+];
+
+/**
+ * Whether {@link NetStep} can run on the current backend: `wasm` or `cpu`
+ * with this package's kernels registered (never on tfjs-node, whose own
+ * kernels are multi-threaded and fast through the engine).
+ */
+export function netStepSupported(backendName: string = tf.getBackend()): boolean {
+  if (backendName !== "wasm" && backendName !== "cpu") return false;
+  return REQUIRED.every((k) => tf.getKernel(k, backendName) !== undefined);
+}
+
+/** A tensor view sharing another's data with a different shape (a free reshape). */
+function view(t: tf.TensorInfo, shape: number[]): tf.TensorInfo {
+  return { dataId: t.dataId, shape, dtype: t.dtype };
+}
+
+/** Per-phase timings (ms), accumulated when {@link NetStep.timings} is set. */
+export type NetStepTimings = Record<string, number>;
+
+/**
+ * The Net's training step on one backend. Create once per thread (after the
+ * backend is initialised) and reuse.
+ */
+export class NetStep {
+  private readonly access: BackendAccess;
+  private readonly backend: tf.KernelBackend;
+  /** Intermediates of the current call, freed at its end. */
+  private temps: tf.TensorInfo[] = [];
+  /** When set, each phase's time is added to it (profiling). */
+  timings: NetStepTimings | undefined;
+  private last = 0;
+
+  /** @param backendName - `wasm` or `cpu`; default: the current backend. */
+  constructor(readonly backendName: string = tf.getBackend()) {
+    if (!netStepSupported(backendName)) {
+      throw new Error(
+        `NetStep needs the wasm or cpu backend with flwr-ml's kernels registered (got '${backendName}'): call initBackend() first`,
+      );
+    }
+    this.backend = tf.findBackend(backendName) as tf.KernelBackend;
+    this.access = new BackendAccess(this.backend, backendName);
+  }
+
+  private mark(phase: string): void {
+    if (!this.timings) return;
+    const now = performance.now();
+    this.timings[phase] = (this.timings[phase] ?? 0) + (now - this.last);
+    this.last = now;
+  }
+
+  /** Runs the kernel registered under `name` (this package's where it replaced one). */
+  private run(name: string, inputs: tf.NamedTensorInfoMap, attrs: object = {}): tf.TensorInfo[] {
+    const config = tf.getKernel(name, this.backendName);
+    if (!config) throw new Error(`NetStep: kernel ${name} is not registered`);
+    const out = config.kernelFunc({
+      inputs,
+      attrs: attrs as tf.NamedAttrMap,
+      backend: this.backend,
+    });
+    const list = Array.isArray(out) ? out : [out];
+    this.temps.push(...list);
+    return list;
+  }
+
+  private run1(name: string, inputs: tf.NamedTensorInfoMap, attrs: object = {}): tf.TensorInfo {
+    return this.run(name, inputs, attrs)[0] as tf.TensorInfo;
+  }
+
+  /** A new float32 tensor holding a copy of `values`. */
+  private upload(shape: number[], values: Float32Array): tf.TensorInfo {
+    const t = this.access.upload(shape, values);
+    this.temps.push(t);
+    return t;
+  }
+
+  private weight(name: (typeof PARAM_SLOTS)[number]["name"], w: Float32Array): tf.TensorInfo {
+    const slot = PARAM_SLOTS.find((s) => s.name === name) as (typeof PARAM_SLOTS)[number];
+    return this.upload(slot.shape, w.subarray(slot.offset, slot.offset + slot.size));
+  }
+
+  private read(t: tf.TensorInfo): Float32Array {
+    return this.access.read(t);
+  }
+
+  private free(): void {
+    for (const t of this.temps) this.access.dispose(t);
+    this.temps = [];
+  }
+
+  /** The forward pass: logits [n, 10] and the activations the backward pass needs. */
+  private forward(weights: Float32Array, x: Float32Array, n: number) {
+    if (weights.length !== PARAM_COUNT) {
+      throw new RangeError(
+        `NetStep: weights must have ${PARAM_COUNT} values, got ${weights.length}`,
+      );
+    }
+    const [h, w, c] = NET_INPUT_SHAPE;
+    if (!(n > 0) || x.length < n * h * w * c) {
+      throw new RangeError(`NetStep: x must hold ${n} NHWC images of [${NET_INPUT_SHAPE}]`);
+    }
+    const xs = this.upload([n, h, w, c], x.subarray(0, n * h * w * c));
+    const w1 = this.weight("conv1.weight", weights);
+    const w2 = this.weight("conv2.weight", weights);
+    const f1 = this.weight("fc1.weight", weights);
+    const f2 = this.weight("fc2.weight", weights);
+    const f3 = this.weight("fc3.weight", weights);
+    const b1 = this.weight("conv1.bias", weights);
+    const b2 = this.weight("conv2.bias", weights);
+    const c1 = this.weight("fc1.bias", weights);
+    const c2 = this.weight("fc2.bias", weights);
+    const c3 = this.weight("fc3.bias", weights);
+    this.mark("upload");
+    const y1 = this.run1(
+      "FusedConv2D",
+      { x: xs, filter: w1, bias: b1 },
+      { ...CONV_VALID, activation: "relu" },
+    );
+    this.mark("conv1");
+    const pool = { filterSize: [2, 2], strides: [2, 2], pad: "valid", dimRoundingMode: undefined };
+    const p1 = this.run1(tf.MaxPool, { x: y1 }, pool);
+    this.mark("pool1");
+    const y2 = this.run1(
+      "FusedConv2D",
+      { x: p1, filter: w2, bias: b2 },
+      { ...CONV_VALID, activation: "relu" },
+    );
+    this.mark("conv2");
+    const p2 = this.run1(tf.MaxPool, { x: y2 }, pool);
+    this.mark("pool2");
+    const dense = (
+      a: tf.TensorInfo,
+      k: number,
+      wt: tf.TensorInfo,
+      b: tf.TensorInfo,
+      relu: boolean,
+    ) => {
+      const out = this.run1(
+        "_FusedMatMul",
+        { a: view(a, [1, n, k]), b: view(wt, [1, ...wt.shape]), bias: b },
+        { transposeA: false, transposeB: false, activation: relu ? "relu" : "linear" },
+      );
+      return view(out, [n, wt.shape[1] as number]);
+    };
+    const flat = view(p2, [n, 400]);
+    const h1 = dense(flat, 400, f1, c1, true);
+    const h2 = dense(h1, 120, f2, c2, true);
+    const logits = dense(h2, 84, f3, c3, false);
+    this.mark("dense");
+    return { xs, w2, f1, f2, f3, y1, p1, y2, flat, h1, h2, logits };
+  }
+
+  /**
+   * Mean softmax cross-entropy of the first `n` images of `x` (NHWC,
+   * normalised) against `labels`, and its gradient with respect to every
+   * parameter, written to `grads` (flat, length {@link PARAM_COUNT}).
+   * Returns the loss.
+   */
+  lossAndGradients(
+    weights: Float32Array,
+    x: Float32Array,
+    labels: Int32Array,
+    n: number,
+    grads: Float32Array,
+  ): number {
+    if (grads.length < PARAM_COUNT) {
+      throw new RangeError(`NetStep: grads must have room for ${PARAM_COUNT} values`);
+    }
+    if (labels.length < n)
+      throw new RangeError(`NetStep: ${n} labels needed, got ${labels.length}`);
+    this.last = performance.now();
+    try {
+      const f = this.forward(weights, x, n);
+      const k = NET_NUM_CLASSES;
+      // Loss and dLogits ((softmax − one-hot)/n).
+      const dLogits = this.access.zeros([n, k]);
+      this.temps.push(dLogits.info);
+      const loss =
+        softmaxCrossEntropyInto(this.read(f.logits), labels, n, k, this.read(dLogits.info)) / n;
+      this.mark("loss");
+      // Dense layers, last to first. dz of fc3 is dLogits.
+      let dz = dLogits.info;
+      const layers = [
+        { w: f.f3, x: f.h2, wOff: OFF["fc3.weight"], bOff: OFF["fc3.bias"], relu: f.h2 },
+        { w: f.f2, x: f.h1, wOff: OFF["fc2.weight"], bOff: OFF["fc2.bias"], relu: f.h1 },
+        { w: f.f1, x: f.flat, wOff: OFF["fc1.weight"], bOff: OFF["fc1.bias"], relu: undefined },
+      ];
+      for (const layer of layers) {
+        const [inputs, outputs] = layer.w.shape as [number, number];
+        // dW = xᵀ·dz [in, out]; db = Σ dz.
+        const dw = this.matMul(layer.x, dz, true, false);
+        grads.set(this.read(dw), layer.wOff);
+        columnSums(this.read(dz), n, outputs, grads, layer.bOff);
+        // dx = dz·Wᵀ [n, in], then through the ReLU that produced x.
+        const dx = this.inputGrad(dz, layer.w, n, inputs, outputs);
+        if (layer.relu) reluMaskInPlace(this.read(dx), this.read(layer.relu), n * inputs);
+        dz = dx;
+      }
+      this.mark("dense-backward");
+      // dz is now the gradient of the flattened pool2 output [n, 400].
+      const dp2 = view(dz, [n, 5, 5, 16]);
+      const [dz2, db2] = this.run(POOL_RELU_BIAS_GRAD, { y: f.y2, dy: dp2 }) as [
+        tf.TensorInfo,
+        tf.TensorInfo,
+      ];
+      grads.set(this.read(db2), OFF["conv2.bias"]);
+      this.mark("pool2-backward");
+      const dp1 = this.run1(
+        tf.Conv2DBackpropInput,
+        { dy: dz2, filter: f.w2 },
+        { ...CONV_VALID, inputShape: f.p1.shape },
+      );
+      this.mark("conv2-dx");
+      const dw2 = this.run1(
+        tf.Conv2DBackpropFilter,
+        { x: f.p1, dy: dz2 },
+        { ...CONV_VALID, filterShape: f.w2.shape },
+      );
+      grads.set(this.read(dw2), OFF["conv2.weight"]);
+      this.mark("conv2-dw");
+      const [dz1, db1] = this.run(POOL_RELU_BIAS_GRAD, { y: f.y1, dy: dp1 }) as [
+        tf.TensorInfo,
+        tf.TensorInfo,
+      ];
+      grads.set(this.read(db1), OFF["conv1.bias"]);
+      this.mark("pool1-backward");
+      const dw1 = this.run1(
+        tf.Conv2DBackpropFilter,
+        { x: f.xs, dy: dz1 },
+        { ...CONV_VALID, filterShape: [5, 5, 3, 6] },
+      );
+      grads.set(this.read(dw1), OFF["conv1.weight"]);
+      this.mark("conv1-dw");
+      return loss;
+    } finally {
+      this.free();
+      this.mark("free");
+    }
+  }
+
+  /** Logits [n, 10] of the first `n` images of `x` (NHWC, normalised), copied out. */
+  logits(weights: Float32Array, x: Float32Array, n: number): Float32Array {
+    try {
+      return this.read(this.forward(weights, x, n).logits).slice(0, n * NET_NUM_CLASSES);
+    } finally {
+      this.free();
+    }
+  }
+
+  /** op(a)·op(b) of 2-D operands through the registered BatchMatMul. */
+  private matMul(
+    a: tf.TensorInfo,
+    b: tf.TensorInfo,
+    transposeA: boolean,
+    transposeB: boolean,
+  ): tf.TensorInfo {
+    return this.run1(
+      tf.BatchMatMul,
+      { a: view(a, [1, ...a.shape]), b: view(b, [1, ...b.shape]) },
+      { transposeA, transposeB },
+    );
+  }
+
+  /**
+   * dz·wᵀ [n, in] for dz [n, out], w [in, out]. XNNPACK packs a product's
+   * right operand on every call, so when w is much larger than dz this
+   * computes (w·dzᵀ)ᵀ instead (as `layers.ts` does).
+   */
+  private inputGrad(
+    dz: tf.TensorInfo,
+    w: tf.TensorInfo,
+    n: number,
+    inputs: number,
+    outputs: number,
+  ): tf.TensorInfo {
+    if (inputs * outputs > 4 * n * outputs && n * inputs * outputs > 50_000) {
+      const dzT = this.run1(tf.Transpose, { x: view(dz, [n, outputs]) }, { perm: [1, 0] });
+      const prod = this.run1(
+        tf.BatchMatMul,
+        { a: view(w, [1, inputs, outputs]), b: view(dzT, [1, outputs, n]) },
+        { transposeA: false, transposeB: false },
+      );
+      return this.run1(tf.Transpose, { x: view(prod, [inputs, n]) }, { perm: [1, 0] });
+    }
+    const out = this.run1(
+      tf.BatchMatMul,
+      { a: view(dz, [1, n, outputs]), b: view(w, [1, inputs, outputs]) },
+      { transposeA: false, transposeB: true },
+    );
+    return view(out, [n, inputs]);
+  }
+}
+
+/** out[off + j] = Σᵢ m[i, j] for m [rows, cols]. */
+function columnSums(
+  m: Float32Array,
+  rows: number,
+  cols: number,
+  out: Float32Array,
+  off: number,
+): void {
+  for (let j = 0; j < cols; j++) {
+    let s = 0;
+    for (let i = 0; i < rows; i++) s += m[i * cols + j] as number;
+    out[off + j] = s;
+  }
+}
+
+/** d[i] = 0 where y[i] ≤ 0 (ReLU's derivative, 0 at 0 as tf.step). */
+function reluMaskInPlace(d: Float32Array, y: Float32Array, size: number): void {
+  for (let i = 0; i < size; i++) if (!((y[i] as number) > 0)) d[i] = 0;
+}
