@@ -4,7 +4,11 @@
  * N rounds. Each round's wall time is taken from timestamps the ServerApp logs (streamed back
  * with `flwr run --stream`); the first round (cold ClientApp processes) is reported apart.
  *
- *   npx tsx bench/round-latency.ts [rounds=30]
+ *   npx tsx bench/round-latency.ts [rounds=30] [--trace] [--curve P-256|P-384|P-521]
+ *
+ * `--curve` picks the SuperNode keys' curve (default P-384, as the seed's `ssh-keygen -b 384`):
+ * every Fleet call is signed by the SuperNode and verified by the SuperLink, and a P-384
+ * signature costs about 25× a P-256 one in Node's OpenSSL.
  *
  * Requires `pnpm build`.
  */
@@ -14,10 +18,18 @@ import { join } from "node:path";
 import { startDeployment } from "../e2e/fixtures/deployment.js";
 import { stopAll } from "../e2e/support/processes.js";
 
-const positional = process.argv.slice(2).filter((a) => !a.startsWith("--"));
+const positional = process.argv
+  .slice(2)
+  .filter((a, i, all) => !a.startsWith("--") && all[i - 1] !== "--curve");
 const rounds = Number(positional[0] ?? 30);
 /** `--trace`: run with FLWR_TS_TRACE and print the hop timeline of the median warm round. */
 const withTrace = process.argv.includes("--trace");
+const curveArg = process.argv[process.argv.indexOf("--curve") + 1];
+const curve = process.argv.includes("--curve") ? curveArg : "P-384";
+if (curve !== "P-256" && curve !== "P-384" && curve !== "P-521") {
+  console.error("--curve must be P-256, P-384 or P-521");
+  process.exit(2);
+}
 
 function noopApp(): string {
   const dir = mkdtempSync(join(tmpdir(), "flwr-ts-noop-app-"));
@@ -182,6 +194,7 @@ const traceFile = withTrace
   : undefined;
 const deployment = await startDeployment({
   app: noopApp(),
+  keyCurve: curve,
   env: { BENCH_ROOT_PID: String(process.pid), ...(traceFile ? { FLWR_TS_TRACE: traceFile } : {}) },
 });
 try {
@@ -205,7 +218,7 @@ try {
   }
   const warm = stats(times.slice(1));
   console.log(
-    `flwr-ts round latency (2 SuperNodes, TLS + auth, no-op ClientApp, FedAvg train+evaluate)${traceFile ? " — TRACING ON" : ""}:`,
+    `flwr-ts round latency (2 SuperNodes, TLS + auth with ${curve} keys, no-op ClientApp, FedAvg train+evaluate)${traceFile ? " — TRACING ON" : ""}:`,
   );
   console.log(`  first round (cold ClientApp processes): ${times[0]!.toFixed(1)} ms`);
   console.log(

@@ -146,9 +146,11 @@ export class FedAvg extends Strategy {
     const fraction = phase === "train" ? this.fractionTrain : this.fractionEvaluate;
     if (fraction === 0) return [];
     const minNodes = phase === "train" ? this.minTrainNodes : this.minEvaluateNodes;
-    const numNodes = Math.floor((await grid.getNodeIds()).length * fraction);
+    const current = await grid.getNodeIds();
+    const numNodes = Math.floor(current.length * fraction);
     const sampleSize = Math.max(numNodes, minNodes);
     const [nodeIds, all] = await sampleNodes(grid, this.minAvailableNodes, sampleSize, {
+      current,
       pollIntervalMs: this.nodePollIntervalMs,
       random: this.random,
       logger: this.logger,

@@ -15,6 +15,15 @@ import {
   objectTreeIds,
 } from "@flwr-ts/core";
 import type { Message as ProtoMessage } from "@flwr-ts/core/proto";
+import type { Metadata } from "@grpc/grpc-js";
+import {
+  announcedInlineMax,
+  announceInline,
+  inlineFromMessage,
+  inlineMaxFromEnv,
+  receiveInlined,
+  withInlineContent,
+} from "../inline/inline-content.js";
 import type { PulledObject } from "../supernode/fleet-connection.js";
 import type { ObjectCache } from "../supernode/object-cache.js";
 import { type PULL_LIMITS, pullObjects } from "../supernode/pull-objects.js";
@@ -37,12 +46,44 @@ export interface OutgoingMessage {
   readonly message: Message;
   /** Its objects. */
   readonly deflated: DeflatedMessage;
-  /** The proto to send: metadata plus an empty content (or the error). */
+  /** The proto to send: metadata plus an empty content (or the error), or the full content when inlined. */
   readonly proto: ProtoMessage;
+  /** True when `proto` carries the content inline (flwr-ts extension). */
+  readonly inlined: boolean;
 }
 
-/** Deflates `message`, sets its id and builds the content-less proto Flower sends. */
-export function prepareOutgoing(message: Message): OutgoingMessage {
+/**
+ * An AppIo client's side of the inline-content handshake (`inline/inline-content.ts`): announces
+ * this process's limit on every call and learns the server's from its answers.
+ */
+export class InlineHandshake {
+  private serverMax = 0;
+
+  /** @param maxBytes - this process's limit (0 turns inlining off); default from the env. */
+  constructor(readonly maxBytes: number = inlineMaxFromEnv()) {}
+
+  /** Adds the announcement to a call's metadata. */
+  announce(metadata: Metadata): Metadata {
+    return this.maxBytes > 0 ? announceInline(metadata, this.maxBytes) : metadata;
+  }
+
+  /** Records the server's limit from a call's response headers. */
+  readonly learn = (metadata: Metadata): void => {
+    if (this.maxBytes > 0) this.serverMax = announcedInlineMax(metadata);
+  };
+
+  /** The server's limit (0 until a flwr-ts server answered). */
+  get serverMaxBytes(): number {
+    return this.serverMax;
+  }
+}
+
+/**
+ * Deflates `message`, sets its id and builds the content-less proto Flower sends — or, when the
+ * server accepts inline content up to `inlineMaxBytes` and the message fits, the proto with its
+ * content inline.
+ */
+export function prepareOutgoing(message: Message, inlineMaxBytes = 0): OutgoingMessage {
   message.metadata.messageId = "";
   const deflated = deflateMessage(message);
   message.metadata.messageId = deflated.messageId;
@@ -51,7 +92,14 @@ export function prepareOutgoing(message: Message): OutgoingMessage {
     content: message.hasContent() ? { items: [] } : undefined,
     error: message.hasError() ? errorToProto(message.error) : undefined,
   };
-  return { message, deflated, proto };
+  if (inlineMaxBytes > 0) {
+    let bytes = 0;
+    for (const content of deflated.objects.values()) bytes += content.length;
+    const inline = inlineFromMessage(message, deflated.tree, bytes, inlineMaxBytes);
+    if (inline)
+      return { message, deflated, proto: withInlineContent(proto, inline), inlined: true };
+  }
+  return { message, deflated, proto, inlined: false };
 }
 
 /**
@@ -107,6 +155,25 @@ export async function pullMessage(
   const message = inflateMessage(objects, tree.objectId, { consume: true });
   message.metadata.messageId = tree.objectId;
   await confirm(tree.objectId);
+  return message;
+}
+
+/**
+ * Receives a pulled message: from its inline content when the server inlined it (no object pulls,
+ * no confirmation), else by {@link pullMessage}.
+ */
+export async function receiveMessage(
+  proto: ProtoMessage,
+  tree: ObjectTree,
+  inlined: boolean,
+  pull: (objectId: string) => Promise<PulledObject>,
+  confirm: (messageId: string) => Promise<void>,
+  signal?: AbortSignal,
+  cache?: ObjectCache,
+): Promise<Message> {
+  if (!inlined) return pullMessage(tree, pull, confirm, signal, cache);
+  const { message, objects } = receiveInlined(proto, tree);
+  if (cache) for (const [id, content] of objects) cache.set(id, content);
   return message;
 }
 

@@ -21,10 +21,11 @@ import {
 } from "@flwr-ts/core";
 import { ClientAppIoDefinition } from "@flwr-ts/core/proto";
 import { credentials, Metadata } from "@grpc/grpc-js";
-import { RUN_HEADER } from "../clientappio/clientappio-servicer.js";
+import { RUN_HEADER, WARM_TOKEN_HEADER } from "../clientappio/clientappio-servicer.js";
 import { trace, traceNow, traceSpan } from "../diagnostics/trace.js";
 import { flowerChannelOptions } from "../grpc/channel-options.js";
 import { createClient } from "../grpc/client.js";
+import { inlinedIds, markInlined } from "../inline/inline-content.js";
 import { APP_TOKEN_HEADER } from "../serverappio/app-token-middleware.js";
 import { WAIT_HEADER } from "../serverappio/long-poll.js";
 import { ObjectCache } from "../supernode/object-cache.js";
@@ -34,7 +35,12 @@ import { appLog } from "./app-log.js";
 import { withAppIoRetry } from "./appio-errors.js";
 import { installFab } from "./fab-install.js";
 import { appsRoot, fuseRunConfig, readInstalledAppConfig } from "./installed-app.js";
-import { prepareOutgoing, pullMessage, pushWantedObjects } from "./object-transfer.js";
+import {
+  InlineHandshake,
+  prepareOutgoing,
+  pushWantedObjects,
+  receiveMessage,
+} from "./object-transfer.js";
 
 /** Bytes of received objects a warm ClientApp process keeps to skip pulling them again. */
 const CLIENTAPP_OBJECT_CACHE_BYTES = 64 * 1024 * 1024;
@@ -60,6 +66,7 @@ interface LoadedApp {
 /** Handles messages until no more come; resolves with the exit status. */
 export async function runClientApp(options: RunClientAppOptions): Promise<number> {
   let token = options.token;
+  const inline = new InlineHandshake();
   const client = createClient(
     ClientAppIoDefinition,
     options.address,
@@ -69,8 +76,9 @@ export async function runClientApp(options: RunClientAppOptions): Promise<number
       metadata: () => {
         const md = new Metadata();
         md.set(APP_TOKEN_HEADER, token);
-        return md;
+        return inline.announce(md);
       },
+      onResponseMetadata: inline.learn,
     },
   );
   let loaded: LoadedApp | undefined;
@@ -91,12 +99,14 @@ export async function runClientApp(options: RunClientAppOptions): Promise<number
         trace("ca.start", {});
         // A warm process knows its run: inputs and message are fetched together.
         const known = warmRunId;
+        let inlined = new Set<string>();
+        const onPulled = { onResponseMetadata: (md: Metadata) => (inlined = inlinedIds(md)) };
         const [inputs, early] = await Promise.all([
           withAppIoRetry(() => client.pullAppInputs({ token: current })),
           known === undefined
             ? undefined
             : withAppIoRetry(() =>
-                client.pullMessage({ token: current, messageIds: [], runId: known }),
+                client.pullMessage({ token: current, messageIds: [], runId: known }, onPulled),
               ),
         ]);
         if (!inputs.run || !inputs.context)
@@ -107,13 +117,17 @@ export async function runClientApp(options: RunClientAppOptions): Promise<number
           early && runId === known
             ? early
             : await withAppIoRetry(() =>
-                client.pullMessage({ token: current, messageIds: [], runId }),
+                client.pullMessage({ token: current, messageIds: [], runId }, onPulled),
               );
         const tree = pulled.messageObjectTrees[0];
-        if (!tree) throw new Error("PullMessage returned no message");
+        const proto = pulled.messagesList[0];
+        if (!tree || !proto) throw new Error("PullMessage returned no message");
         const node = { nodeId };
-        const message = await pullMessage(
+        const wasInlined = inlined.has(tree.objectId);
+        const message = await receiveMessage(
+          proto,
           tree,
+          wasInlined,
           async (objectId) => {
             const r = await withAppIoRetry(() => client.pullObject({ node, runId, objectId }));
             return { found: r.objectFound, available: r.objectAvailable, content: r.objectContent };
@@ -152,15 +166,18 @@ export async function runClientApp(options: RunClientAppOptions): Promise<number
           traceSpan("ca.handle", tHandle, { id: message.metadata.messageId });
         }
         const tOut = traceNow();
-        const out = prepareOutgoing(reply);
+        const out = prepareOutgoing(reply, inline.serverMaxBytes);
         traceSpan("ca.deflate", tOut, { id: out.deflated.messageId });
         const res = await withAppIoRetry(() =>
-          client.pushMessage({
-            token: current,
-            runId,
-            messagesList: [out.proto],
-            messageObjectTrees: [out.deflated.tree],
-          }),
+          client.pushMessage(
+            {
+              token: current,
+              runId,
+              messagesList: [out.proto],
+              messageObjectTrees: [out.deflated.tree],
+            },
+            { metadata: markInlined(new Metadata(), out.inlined ? [out.deflated.messageId] : []) },
+          ),
         );
         await pushWantedObjects([out], res.objectsToPush, async (objectId, content) => {
           const r = await withAppIoRetry(() =>
@@ -173,7 +190,7 @@ export async function runClientApp(options: RunClientAppOptions): Promise<number
           );
           return r.stored;
         });
-        await confirm();
+        if (!wasInlined) await confirm();
         await withAppIoRetry(() =>
           client.pushAppOutputs({ token: current, runId, context: contextToProto(context) }),
         );
@@ -237,11 +254,21 @@ async function waitForNext(
     md.set(RUN_HEADER, runId.toString());
     md.set(WAIT_HEADER, String(Math.max(1, deadline - Date.now())));
     const started = Date.now();
+    let issued: string | undefined;
     const { runIds } = await client.listAppsToLaunch(
       {},
-      { metadata: md, timeoutMs: idleMs + 30_000 },
+      {
+        metadata: md,
+        timeoutMs: idleMs + 30_000,
+        onResponseMetadata: (headers) => {
+          const value = headers.get(WARM_TOKEN_HEADER)[0];
+          if (typeof value === "string" && value !== "") issued = value;
+        },
+      },
     );
     if (runIds.includes(runId)) {
+      // A flwr-ts SuperNode issues the token with the answer; others need RequestToken.
+      if (issued) return issued;
       const { token } = await client.requestToken({ runId });
       return token || undefined;
     }

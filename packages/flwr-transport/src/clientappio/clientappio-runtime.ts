@@ -10,6 +10,8 @@ import { Server, ServerCredentials } from "@grpc/grpc-js";
 import { readFabContents } from "../app-runtime/fab-metadata.js";
 import { flowerChannelOptions } from "../grpc/channel-options.js";
 import { createServiceImplementation } from "../grpc/server-handlers.js";
+import { createInlineAnnouncementMiddleware } from "../inline/inline-announcement.js";
+import { inlineMaxFromEnv } from "../inline/inline-content.js";
 import { createAppTokenMiddleware } from "../serverappio/app-token-middleware.js";
 import { localAppIoAddress, spawnSuperExec } from "../superexec/spawn-superexec.js";
 import { NodeState } from "../supernode/node-state.js";
@@ -46,11 +48,17 @@ export async function startClientAppIo(options: {
   isolation: "subprocess" | "process";
 }): Promise<ClientAppIoRuntime> {
   const state = new NodeState();
+  const inlineMaxBytes = inlineMaxFromEnv();
   const server = new Server(flowerChannelOptions);
   const { definition, implementation } = createServiceImplementation(
     ClientAppIoDefinition,
-    createClientAppIoHandlers(state),
-    { middleware: [createAppTokenMiddleware(state)] },
+    createClientAppIoHandlers(state, { inlineMaxBytes }),
+    {
+      middleware: [
+        createAppTokenMiddleware(state),
+        createInlineAnnouncementMiddleware(inlineMaxBytes),
+      ],
+    },
   );
   server.addService(definition, implementation);
   const port = await new Promise<number>((resolve, reject) =>

@@ -32,6 +32,16 @@ import type {
 import { status } from "@grpc/grpc-js";
 import { RpcError } from "../grpc/rpc-error.js";
 import type { CallContext, ServiceHandlers } from "../grpc/server-handlers.js";
+import { inlineLimitOf } from "../inline/inline-announcement.js";
+import {
+  DEFAULT_INLINE_MAX_BYTES,
+  InlineContentError,
+  inlinedIds,
+  inlineFromObjects,
+  markInlined,
+  receiveInlined,
+  withInlineContent,
+} from "../inline/inline-content.js";
 import {
   InvalidObjectIdError,
   UnexpectedObjectContentError,
@@ -43,6 +53,11 @@ export { WAIT_HEADER };
 
 /** Metadata entry naming the run a warm ClientApp process waits for. */
 export const RUN_HEADER = "flwr-ts-run-id";
+/**
+ * Response header of a warm waiter's ListAppsToLaunch: the app token of its run, issued as
+ * RequestToken would issue it, which saves the warm process that round trip per message.
+ */
+export const WARM_TOKEN_HEADER = "flwr-ts-app-token";
 
 /** How long a run stays reserved for the warm process that was told about it (ms). */
 export const RESERVATION_MS = 2000;
@@ -78,8 +93,13 @@ function runHeader(ctx: CallContext): bigint | undefined {
 /** Builds the ClientAppIo rpc handlers over `state`. */
 export function createClientAppIoHandlers(
   state: NodeState,
+  options: {
+    /** Inline-content limit (`inline/inline-content.ts`); 0 turns it off. Default 1 MiB. */
+    inlineMaxBytes?: number;
+  } = {},
 ): ServiceHandlers<typeof ClientAppIoDefinition> {
   const store = state.store;
+  const inlineMax = options.inlineMaxBytes ?? DEFAULT_INLINE_MAX_BYTES;
   const warmWaiters = new Map<bigint, number>();
   const reservedUntil = new Map<bigint, number>();
   /** Replies pushed whose objects are still arriving. */
@@ -111,8 +131,11 @@ export function createClientAppIoHandlers(
           const runIds = visibleTo(warmRun);
           const remaining = deadline - Date.now();
           if (runIds.length > 0 || remaining <= 0 || ctx.signal.aborted) {
-            if (warmRun !== undefined && runIds.length > 0)
-              reservedUntil.set(warmRun, Date.now() + RESERVATION_MS);
+            if (warmRun !== undefined && runIds.length > 0) {
+              const token = state.createToken(warmRun);
+              if (token) ctx.responseMetadata.set(WARM_TOKEN_HEADER, token);
+              else reservedUntil.set(warmRun, Date.now() + RESERVATION_MS);
+            }
             return { runIds };
           }
           // Wake on new instructions, released tokens, and reservations running out.
@@ -169,15 +192,27 @@ export function createClientAppIoHandlers(
       return {};
     },
 
-    pullMessage: (request: PullAppMessagesRequest) => {
+    pullMessage: (request: PullAppMessagesRequest, ctx: CallContext) => {
       const runId = verifyBodyToken(request.token);
       const message = state.takeInstruction(runId);
       if (!message) throw new RpcError(status.NOT_FOUND, `No message waiting for run ${runId}.`);
       const tree = store.getObjectTree(message.metadata!.messageId);
-      return { messagesList: [message], messageObjectTrees: [tree] };
+      // Inline content (flwr-ts ClientApps that ask for it). The objects stay until the reply is
+      // taken (the executor deletes both messages), as after a ConfirmMessageReceived.
+      const inline = inlineFromObjects(
+        tree,
+        (id) => {
+          const found = store.get(id);
+          return found.found && found.available ? found.content : undefined;
+        },
+        inlineLimitOf(ctx, inlineMax),
+      );
+      if (!inline) return { messagesList: [message], messageObjectTrees: [tree] };
+      markInlined(ctx.responseMetadata, [tree.objectId]);
+      return { messagesList: [withInlineContent(message, inline)], messageObjectTrees: [tree] };
     },
 
-    pushMessage: (request: PushAppMessagesRequest) => {
+    pushMessage: (request: PushAppMessagesRequest, ctx: CallContext) => {
       const runId = verifyBodyToken(request.token);
       const message = request.messagesList[0];
       const tree = request.messageObjectTrees[0];
@@ -191,6 +226,16 @@ export function createClientAppIoHandlers(
           status.INVALID_ARGUMENT,
           "The reply's run does not match the token's run.",
         );
+      let inlineObjects: Map<string, Uint8Array> | undefined;
+      if (inlineMax > 0 && inlinedIds(ctx.metadata).has(tree.objectId)) {
+        try {
+          inlineObjects = receiveInlined(message, tree).objects;
+        } catch (error) {
+          if (error instanceof InlineContentError)
+            throw new RpcError(status.INVALID_ARGUMENT, error.message);
+          throw error;
+        }
+      }
       let objectsToPush: string[];
       try {
         objectsToPush = store.preregister(runId, tree);
@@ -199,8 +244,20 @@ export function createClientAppIoHandlers(
           throw new RpcError(status.INVALID_ARGUMENT, error.message);
         throw error;
       }
+      if (inlineObjects) {
+        const objects = inlineObjects;
+        objectsToPush = objectsToPush.filter((id) => {
+          const content = objects.get(id);
+          return content === undefined || !store.put(id, content);
+        });
+      }
       const replyId = message.metadata.messageId || tree.objectId;
-      const reply = { ...message, metadata: { ...message.metadata, messageId: replyId } };
+      // Kept as Flower keeps it: metadata, the content as objects.
+      const reply = {
+        ...message,
+        content: inlineObjects && message.content ? { items: [] } : message.content,
+        metadata: { ...message.metadata, messageId: replyId },
+      };
       pendingReplies.set(replyId, reply);
       if (objectsToPush.length === 0) commit(replyId);
       return { messageIds: [], objectsToPush };

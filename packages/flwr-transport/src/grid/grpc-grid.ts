@@ -11,6 +11,10 @@
  *   header; a Python SuperLink answers at once and is then polled with a delay growing from
  *   20 ms to 1 s) until every reply arrived or the timeout passed — never Flower's fixed 3 s.
  *
+ * With a flwr-ts SuperLink, small messages travel inline in both directions
+ * (`inline/inline-content.ts`): one PushMessages and one PullMessages per exchange, no object
+ * calls and no confirmations.
+ *
  * The app token travels as `flwr-app-token` metadata on every call, as Flower 1.29's
  * `AppIoTokenClientInterceptor` sends it.
  */
@@ -24,14 +28,16 @@ import { ServerAppIoDefinition } from "@flwr-ts/core/proto";
 import { credentials, Metadata } from "@grpc/grpc-js";
 import { withAppIoRetry } from "../app-runtime/appio-errors.js";
 import {
+  InlineHandshake,
   type OutgoingMessage,
   prepareOutgoing,
-  pullMessage,
   pushWantedObjects,
+  receiveMessage,
 } from "../app-runtime/object-transfer.js";
 import { traceNow, traceSpan } from "../diagnostics/trace.js";
 import { flowerChannelOptions } from "../grpc/channel-options.js";
 import { createClient, type ServiceClient } from "../grpc/client.js";
+import { inlinedIds, markInlined } from "../inline/inline-content.js";
 import { APP_TOKEN_HEADER } from "../serverappio/app-token-middleware.js";
 import { WAIT_HEADER } from "../serverappio/long-poll.js";
 
@@ -47,6 +53,11 @@ export interface GrpcGridOptions {
   readonly address: string;
   /** The app token from the SuperExec. */
   readonly token: string;
+  /**
+   * Largest message (object bytes) exchanged inline with a flwr-ts SuperLink
+   * (`inline/inline-content.ts`); 0 turns it off. Default: `FLWR_TS_INLINE_MAX_BYTES` or 1 MiB.
+   */
+  readonly inlineMaxBytes?: number;
 }
 
 /** A Grid over ServerAppIo. */
@@ -54,9 +65,12 @@ export class GrpcGrid implements Grid {
   /** The typed ServerAppIo client (also used by the app runtime for inputs, logs, status). */
   readonly client: ServiceClient<typeof ServerAppIoDefinition>;
   private currentRunId: bigint | undefined;
+  private readonly inline: InlineHandshake;
 
   constructor(private readonly options: GrpcGridOptions) {
     const token = options.token;
+    const inline = new InlineHandshake(options.inlineMaxBytes);
+    this.inline = inline;
     this.client = createClient(
       ServerAppIoDefinition,
       options.address,
@@ -66,8 +80,9 @@ export class GrpcGrid implements Grid {
         metadata: () => {
           const md = new Metadata();
           md.set(APP_TOKEN_HEADER, token);
-          return md;
+          return inline.announce(md);
         },
+        onResponseMetadata: inline.learn,
       },
     );
   }
@@ -99,17 +114,21 @@ export class GrpcGrid implements Grid {
     const outgoing: OutgoingMessage[] = [];
     for (const message of messages) {
       stampInstruction(message, runId);
-      outgoing.push(prepareOutgoing(message));
+      outgoing.push(prepareOutgoing(message, this.inline.serverMaxBytes));
     }
     if (outgoing.length === 0) return [];
     traceSpan("grid.deflate", t0, { n: outgoing.length });
+    const inlined = outgoing.filter((o) => o.inlined).map((o) => o.deflated.messageId);
     const res = await withAppIoRetry(() =>
-      this.client.pushMessages({
-        token: "",
-        runId,
-        messagesList: outgoing.map((o) => o.proto),
-        messageObjectTrees: outgoing.map((o) => o.deflated.tree),
-      }),
+      this.client.pushMessages(
+        {
+          token: "",
+          runId,
+          messagesList: outgoing.map((o) => o.proto),
+          messageObjectTrees: outgoing.map((o) => o.deflated.tree),
+        },
+        { metadata: markInlined(new Metadata(), inlined) },
+      ),
     );
     await pushWantedObjects(outgoing, res.objectsToPush, async (objectId, content) => {
       const r = await withAppIoRetry(() =>
@@ -134,16 +153,25 @@ export class GrpcGrid implements Grid {
     const runId = this.runId;
     const md = new Metadata();
     if (waitMs > 0) md.set(WAIT_HEADER, String(Math.round(waitMs)));
+    let inlined = new Set<string>();
     const res = await withAppIoRetry(() =>
       this.client.pullMessages(
         { token: "", runId, messageIds },
-        { metadata: md, ...(waitMs > 0 ? { timeoutMs: waitMs + 30_000 } : {}) },
+        {
+          metadata: md,
+          ...(waitMs > 0 ? { timeoutMs: waitMs + 30_000 } : {}),
+          onResponseMetadata: (headers) => {
+            inlined = inlinedIds(headers);
+          },
+        },
       ),
     );
     return Promise.all(
-      res.messageObjectTrees.map((tree) =>
-        pullMessage(
+      res.messageObjectTrees.map((tree, i) =>
+        receiveMessage(
+          res.messagesList[i]!,
           tree,
+          inlined.has(tree.objectId),
           async (objectId) => {
             const r = await withAppIoRetry(() =>
               this.client.pullObject({ node: SUPERLINK_NODE, runId, objectId }),

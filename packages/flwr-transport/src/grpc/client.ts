@@ -25,6 +25,8 @@ export interface CallOptions {
   metadata?: Metadata;
   /** Cancels the call when aborted. */
   signal?: AbortSignal;
+  /** Receives the server's response headers (initial metadata) of a unary call. */
+  onResponseMetadata?: (metadata: Metadata) => void;
 }
 
 /** A typed client: one async method per rpc, plus `close()`. */
@@ -54,6 +56,8 @@ export interface ClientOptions {
   channelOptions?: ChannelOptions;
   /** Metadata added to every call (merged before per-call metadata). */
   metadata?: MetadataProvider;
+  /** Receives the response headers of every unary call (before its per-call listener). */
+  onResponseMetadata?: (metadata: Metadata) => void;
 }
 
 /**
@@ -105,7 +109,10 @@ export function createClient<S extends GenericService>(
               });
             if (error) reject(error);
             else resolve(response);
-          }) as { cancel(): void };
+          }) as { cancel(): void; on(event: "metadata", fn: (md: Metadata) => void): void };
+          const onMetadata = callOptions?.onResponseMetadata;
+          if (options.onResponseMetadata) call.on("metadata", options.onResponseMetadata);
+          if (onMetadata) call.on("metadata", onMetadata);
           function onAbort() {
             call.cancel();
           }

@@ -4,7 +4,7 @@
  * guarded by middleware that may reject a call before its handler runs.
  */
 import {
-  type Metadata,
+  Metadata,
   type ServerUnaryCall,
   type ServerWritableStream,
   type sendUnaryData,
@@ -33,6 +33,11 @@ export interface CallContext {
   readonly signal: AbortSignal;
   /** Values attached by middleware for the handler (e.g. the authenticated public key). */
   readonly attributes: Map<string, unknown>;
+  /**
+   * Response headers (initial metadata) of a unary call: entries set here by middleware or the
+   * handler are sent with the response, when it succeeds.
+   */
+  readonly responseMetadata: Metadata;
 }
 
 /** A unary rpc handler. */
@@ -79,6 +84,7 @@ function contextOf(
     peer: call.getPeer(),
     signal: controller.signal,
     attributes: new Map(),
+    responseMetadata: new Metadata(),
   };
 }
 
@@ -128,6 +134,8 @@ export function createServiceImplementation<S extends GenericService>(
         })().then(
           (response) => {
             if (TRACE_ENABLED) traceSpan("rpc.s", t0, { m: m.name, mw: +(t1 - t0).toFixed(3) });
+            if (Object.keys(ctx.responseMetadata.getMap()).length > 0)
+              call.sendMetadata(ctx.responseMetadata);
             callback(null, response);
           },
           (error: unknown) => {

@@ -6,6 +6,7 @@
 import { ServerAppIoDefinition } from "@flwr-ts/core/proto";
 import type { Server } from "@grpc/grpc-js";
 import { createServiceImplementation, type ErrorReporter } from "../grpc/server-handlers.js";
+import { createInlineAnnouncementMiddleware } from "../inline/inline-announcement.js";
 import type { ObjectStore } from "../object-store/object-store.js";
 import type { Logger } from "../superlink/logger.js";
 import type { LinkState } from "../superlink/state/link-state.js";
@@ -18,14 +19,24 @@ import { createServerAppIoHandlers } from "./serverappio-servicer.js";
  */
 export function addServerAppIoService(
   server: Server,
-  options: { state: LinkState; store: ObjectStore; log?: Logger; onError?: ErrorReporter },
+  options: {
+    state: LinkState;
+    store: ObjectStore;
+    log?: Logger;
+    onError?: ErrorReporter;
+    /** Inline-content limit (`inline/inline-content.ts`); 0 turns the extension off. */
+    inlineMaxBytes?: number;
+  },
 ): () => void {
   const service = createServerAppIoHandlers(options);
   const { definition, implementation } = createServiceImplementation(
     ServerAppIoDefinition,
     service.handlers,
     {
-      middleware: [createAppTokenMiddleware(options.state)],
+      middleware: [
+        createAppTokenMiddleware(options.state),
+        createInlineAnnouncementMiddleware(options.inlineMaxBytes),
+      ],
       ...(options.onError ? { onError: options.onError } : {}),
     },
   );

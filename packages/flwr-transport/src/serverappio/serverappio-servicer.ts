@@ -35,6 +35,16 @@ import { status } from "@grpc/grpc-js";
 import { trace } from "../diagnostics/trace.js";
 import { RpcError } from "../grpc/rpc-error.js";
 import type { CallContext, ServiceHandlers } from "../grpc/server-handlers.js";
+import { inlineLimitOf } from "../inline/inline-announcement.js";
+import {
+  DEFAULT_INLINE_MAX_BYTES,
+  InlineContentError,
+  inlinedIds,
+  inlineFromObjects,
+  markInlined,
+  receiveInlined,
+  withInlineContent,
+} from "../inline/inline-content.js";
 import {
   InvalidObjectIdError,
   NoObjectInStoreError,
@@ -62,6 +72,11 @@ export interface ServerAppIoServicerOptions {
   store: ObjectStore;
   /** Log sink; default silent. */
   log?: Logger;
+  /**
+   * Largest message (object bytes) exchanged inline with flwr-ts ServerApps that ask for it
+   * (`inline/inline-content.ts`); 0 turns the extension off. Default 1 MiB.
+   */
+  inlineMaxBytes?: number;
 }
 
 /** The handlers plus a `close()` that detaches them from the state. */
@@ -80,6 +95,11 @@ function malformed(request: string, detail: string): RpcError {
 export function createServerAppIoHandlers(options: ServerAppIoServicerOptions): ServerAppIoService {
   const { state, store } = options;
   const log = options.log ?? (() => {});
+  const inlineMax = options.inlineMaxBytes ?? DEFAULT_INLINE_MAX_BYTES;
+  const available = (objectId: string): Uint8Array | undefined => {
+    const found = store.get(objectId);
+    return found.found && found.available ? found.content : undefined;
+  };
   const staged = new StagedInstructions();
 
   // A finished run (completed, failed, stopped) drops its staged instructions and objects.
@@ -110,7 +130,7 @@ export function createServerAppIoHandlers(options: ServerAppIoServicerOptions): 
     return stored.messageId;
   };
 
-  const pullOnce = (request: PullAppMessagesRequest): PullAppMessagesResponse => {
+  const pullOnce = (request: PullAppMessagesRequest, ctx: CallContext): PullAppMessagesResponse => {
     const ids = request.messageIds.filter((id) => !staged.has(id));
     const replies = ids.length > 0 ? state.getMessageRes(ids) : [];
     for (const reply of replies) {
@@ -124,20 +144,28 @@ export function createServerAppIoHandlers(options: ServerAppIoServicerOptions): 
     }
     state.deleteMessages(replies.map((r) => r.metadata?.replyToMessageId ?? ""));
     const response: PullAppMessagesResponse = { messagesList: [], messageObjectTrees: [] };
+    const inlineLimit = inlineLimitOf(ctx, inlineMax);
+    const inlined: string[] = [];
     for (const reply of replies) {
       const md = reply.metadata;
       if (md && md.srcNodeId !== SUPERLINK_NODE_ID && md.runId !== request.runId)
         throw malformed("PullMessages", "`message.metadata` has mismatched `run_id`");
       const id = md?.messageId ?? "";
       try {
-        response.messageObjectTrees.push(store.getObjectTree(id));
-        response.messagesList.push(reply);
+        const tree = store.getObjectTree(id);
+        const inline = inlineFromObjects(tree, available, inlineLimit);
+        response.messageObjectTrees.push(tree);
+        response.messagesList.push(inline ? withInlineContent(reply, inline) : reply);
+        if (inline) inlined.push(id);
       } catch (error) {
         if (!(error instanceof NoObjectInStoreError)) throw error;
         log("ERROR", error.message);
         state.deleteMessages([id]);
       }
     }
+    // Inlined replies are delivered with their content: no ConfirmMessageReceived follows.
+    for (const id of inlined) store.deleteMessage(id);
+    markInlined(ctx.responseMetadata, inlined);
     return response;
   };
 
@@ -293,7 +321,7 @@ export function createServerAppIoHandlers(options: ServerAppIoServicerOptions): 
       return {};
     },
 
-    pushMessages: (request: PushAppMessagesRequest) => {
+    pushMessages: (request: PushAppMessagesRequest, ctx: CallContext) => {
       abortIf(state, request.runId, NOT_RUNNING);
       if (request.messagesList.length === 0)
         throw malformed("PushMessages", "`messages_list` must not be empty");
@@ -310,10 +338,26 @@ export function createServerAppIoHandlers(options: ServerAppIoServicerOptions): 
         if (message.metadata?.runId !== request.runId)
           throw malformed("PushMessages", "`Message.metadata` has mismatched `run_id`");
       });
+      // flwr-ts inline content: rebuild and verify every inlined message before storing anything.
+      const inlineIds = inlineMax > 0 ? inlinedIds(ctx.metadata) : new Set<string>();
+      const inlineObjects = request.messagesList.map((message, i) => {
+        if (!inlineIds.has(message.metadata?.messageId ?? "")) return undefined;
+        try {
+          return receiveInlined(message, request.messageObjectTrees[i]!).objects;
+        } catch (error) {
+          if (error instanceof InlineContentError) throw malformed("PushMessages", error.message);
+          throw error;
+        }
+      });
       const messageIds: string[] = [];
       const objectsToPush = new Set<string>();
-      request.messagesList.forEach((message, i) => {
+      request.messagesList.forEach((pushed, i) => {
         const tree = request.messageObjectTrees[i]!;
+        const objects = inlineObjects[i];
+        // Stored as Flower stores it: metadata, the content as objects.
+        const message = objects
+          ? { ...pushed, content: pushed.content ? { items: [] } : undefined }
+          : pushed;
         let missing: string[];
         try {
           missing = store.preregister(request.runId, tree);
@@ -321,6 +365,11 @@ export function createServerAppIoHandlers(options: ServerAppIoServicerOptions): 
           if (error instanceof InvalidObjectIdError) throw malformed("PushMessages", error.message);
           throw error;
         }
+        if (objects)
+          missing = missing.filter((id) => {
+            const content = objects.get(id);
+            return content === undefined || !store.put(id, content);
+          });
         for (const id of missing) objectsToPush.add(id);
         const md = message.metadata!;
         if (tree.objectId !== md.messageId) {
@@ -351,7 +400,7 @@ export function createServerAppIoHandlers(options: ServerAppIoServicerOptions): 
       const wanted = new Set(request.messageIds);
       const deadline = Date.now() + requestedWait(ctx);
       for (;;) {
-        const response = pullOnce(request);
+        const response = pullOnce(request, ctx);
         const remaining = deadline - Date.now();
         if (response.messagesList.length > 0 || remaining <= 0 || ctx.signal.aborted)
           return response;
@@ -363,7 +412,7 @@ export function createServerAppIoHandlers(options: ServerAppIoServicerOptions): 
             (e.type === "node" && e.status !== NodeStatus.ONLINE),
           { timeoutMs: Math.min(remaining, 5_000), signal: ctx.signal },
         );
-        if (outcome === "aborted") return pullOnce(request);
+        if (outcome === "aborted") return pullOnce(request, ctx);
         // Re-check the run: a stopped run ends the wait with PERMISSION_DENIED.
         abortIf(state, request.runId, NOT_RUNNING);
       }

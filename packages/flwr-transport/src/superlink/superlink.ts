@@ -14,6 +14,8 @@ import { Server, ServerCredentials } from "@grpc/grpc-js";
 import { flowerChannelOptions } from "../grpc/channel-options.js";
 import { createServiceImplementation } from "../grpc/server-handlers.js";
 import { type ServerTlsFiles, serverCredentials } from "../grpc/tls.js";
+import { createInlineAnnouncementMiddleware } from "../inline/inline-announcement.js";
+import { inlineMaxFromEnv } from "../inline/inline-content.js";
 import type { ObjectStore } from "../object-store/object-store.js";
 import { addServerAppIoService } from "../serverappio/serverappio-service.js";
 import { createNodeAuthMiddleware } from "./auth/node-auth-middleware.js";
@@ -44,6 +46,12 @@ export interface SuperLinkOptions {
   enableSupernodeAuth: boolean;
   /** Replay protection of signed Fleet requests (default on). */
   replayProtection?: boolean;
+  /**
+   * Largest message (object bytes) exchanged inline with flwr-ts SuperNodes and ServerApps
+   * (`inline/inline-content.ts`); 0 turns the extension off. Default: `FLWR_TS_INLINE_MAX_BYTES`
+   * or 1 MiB.
+   */
+  inlineMaxBytes?: number;
   /** Run rpcs of the Control API (next issue); default UNIMPLEMENTED. */
   controlRunHandlers?: ControlRunHandlers;
   /** ServerAppIo API address (plaintext, like Flower); undefined = no ServerAppIo server. */
@@ -116,6 +124,7 @@ export class SuperLink {
         "ERROR",
         `Unexpected error in ${method}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
       );
+    const inlineMaxBytes = this.options.inlineMaxBytes ?? inlineMaxFromEnv();
     const auth = createNodeAuthMiddleware({
       state,
       verifier: new SignatureVerifier(),
@@ -123,8 +132,8 @@ export class SuperLink {
     });
     const fleet = createServiceImplementation(
       FleetDefinition,
-      createFleetHandlers({ state, store, enableSupernodeAuth, log: this.log }),
-      { middleware: [auth], onError },
+      createFleetHandlers({ state, store, enableSupernodeAuth, log: this.log, inlineMaxBytes }),
+      { middleware: [auth, createInlineAnnouncementMiddleware(inlineMaxBytes)], onError },
     );
     this.fleet.addService(fleet.definition, fleet.implementation);
     const control = createServiceImplementation(
@@ -156,6 +165,7 @@ export class SuperLink {
         store,
         log: this.log,
         onError,
+        inlineMaxBytes,
       });
       serverAppIoPort = await bind(
         this.serverAppIo,

@@ -20,6 +20,13 @@ import {
 import { type ChannelCredentials, Metadata } from "@grpc/grpc-js";
 import { flowerChannelOptions } from "../grpc/channel-options.js";
 import { type CallOptions, createClient, type ServiceClient } from "../grpc/client.js";
+import {
+  announcedInlineMax,
+  announceInline,
+  inlinedIds,
+  inlineMaxFromEnv,
+  markInlined,
+} from "../inline/inline-content.js";
 import { PULL_WAIT_HEADER } from "../superlink/fleet/fleet-servicer.js";
 
 /** A message pulled from the SuperLink: metadata (content is delivered as objects) and its tree. */
@@ -28,6 +35,11 @@ export interface PulledMessage {
   readonly message: ProtoMessage;
   /** The message's object tree. */
   readonly tree: ObjectTree;
+  /**
+   * True when the SuperLink sent the content inline (flwr-ts extension, `inline-content.ts`):
+   * the objects come from `message.content`, and no PullObject or confirmation is needed.
+   */
+  readonly inlined: boolean;
 }
 
 /** Result of a PullObject call. */
@@ -48,6 +60,12 @@ export interface FleetConnectionOptions {
   readonly credentials: ChannelCredentials;
   /** The SuperNode's EC private key; every call is signed with it. */
   readonly privateKey: KeyObject;
+  /**
+   * Largest message (object bytes) this node accepts inline from a flwr-ts SuperLink
+   * (`inline/inline-content.ts`); 0 turns the extension off. Default: `FLWR_TS_INLINE_MAX_BYTES`
+   * or 1 MiB.
+   */
+  readonly inlineMaxBytes?: number;
 }
 
 /** Builds the gRPC metadata of one signed request. */
@@ -75,16 +93,32 @@ export class FleetConnection {
   /** The SPKI PEM bytes of the node's public key (what ActivateNode and the metadata carry). */
   readonly publicKeyPem: Buffer;
   private readonly client: ServiceClient<typeof FleetDefinition>;
+  private serverInline = 0;
 
   /** Creates the channel (connecting lazily on the first call). */
   constructor(options: FleetConnectionOptions) {
     const signer = new RequestSigner(options.privateKey);
+    const inlineMax = options.inlineMaxBytes ?? inlineMaxFromEnv();
     this.address = options.address;
     this.publicKeyPem = signer.publicKeyBytes;
     this.client = createClient(FleetDefinition, options.address, options.credentials, {
       channelOptions: flowerChannelOptions,
-      metadata: () => signedMetadata(signer),
+      metadata: () => {
+        const md = signedMetadata(signer);
+        return inlineMax > 0 ? announceInline(md, inlineMax) : md;
+      },
+      onResponseMetadata: (md) => {
+        if (inlineMax > 0) this.serverInline = announcedInlineMax(md);
+      },
     });
+  }
+
+  /**
+   * The largest message the SuperLink accepts inline (0: it did not say so — a Python SuperLink —
+   * or inlining is off); learnt from its answers.
+   */
+  get serverInlineMax(): number {
+    return this.serverInline;
   }
 
   /** Self-registers the node's key (only when the SuperLink does not enforce CLI registration). */
@@ -143,15 +177,25 @@ export class FleetConnection {
       call.metadata = md;
       call.timeoutMs ??= waitMs + PULL_DEADLINE_MARGIN_MS;
     }
-    const res = await this.client.pullMessages({ node: node(nodeId), messageIds: [] }, call);
+    let inlined = new Set<string>();
+    const res = await this.client.pullMessages(
+      { node: node(nodeId), messageIds: [] },
+      {
+        ...call,
+        onResponseMetadata: (md) => {
+          inlined = inlinedIds(md);
+        },
+      },
+    );
     const message = res.messagesList[0];
     const tree = res.messageObjectTrees[0];
     if (!message || !tree) return undefined;
-    return { message, tree };
+    return { message, tree, inlined: inlined.has(tree.objectId) };
   }
 
   /**
-   * Pushes one reply (content removed) with its object tree.
+   * Pushes one reply (content removed, or inline when `inlined`: see {@link serverInlineMax})
+   * with its object tree.
    * @returns the object ids the SuperLink still needs (push them with {@link pushObject}), and the
    *   per-message results map.
    */
@@ -160,8 +204,10 @@ export class FleetConnection {
     message: ProtoMessage,
     tree: ObjectTree,
     clientappRuntime: number,
-    options?: CallOptions,
+    options: CallOptions & { inlined?: boolean } = {},
   ): Promise<{ objectsToPush: string[]; results: Map<string, number> }> {
+    const { inlined, ...call } = options;
+    if (inlined) call.metadata = markInlined(call.metadata ?? new Metadata(), [tree.objectId]);
     const res = await this.client.pushMessages(
       {
         node: node(nodeId),
@@ -169,7 +215,7 @@ export class FleetConnection {
         messageObjectTrees: [tree],
         clientappRuntimeList: [clientappRuntime],
       },
-      options,
+      call,
     );
     return { objectsToPush: res.objectsToPush, results: res.results };
   }

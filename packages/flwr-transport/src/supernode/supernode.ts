@@ -9,6 +9,9 @@
  *    (ClientAppIo), push the reply with PushMessages and its wanted objects with PushObject (all
  *    at once, up to 16), then ConfirmMessageReceived in the background while the next pull
  *    starts. Without an executor the reply is Flower's error reply (see `error-reply.ts`).
+ *    With a flwr-ts SuperLink, small messages come and go inline instead
+ *    (`inline/inline-content.ts`): one PullMessages and one PushMessages per message, no object
+ *    calls, no confirmation.
  * 4. On {@link SuperNode.stop} (SIGINT/SIGTERM): stop the heartbeat, DeactivateNode (and
  *    UnregisterNode when self-registered), close the channel.
  *
@@ -43,6 +46,7 @@ import {
 import type { ChannelCredentials } from "@grpc/grpc-js";
 import type { MessageExecutor, ReceivedObjects } from "../clientappio/message-executor.js";
 import { trace, traceNow, traceSpan } from "../diagnostics/trace.js";
+import { inlineFromObjects, receiveInlined, withInlineContent } from "../inline/inline-content.js";
 import { abortableSleep } from "./abortable-sleep.js";
 import { Backoff } from "./backoff.js";
 import { forEachBounded } from "./bounded.js";
@@ -95,6 +99,11 @@ export interface SuperNodeOptions {
    * disables; see `object-cache.ts`).
    */
   readonly objectCacheBytes?: number;
+  /**
+   * Largest message (object bytes) exchanged inline with a flwr-ts SuperLink
+   * (`inline/inline-content.ts`); 0 turns it off. Default: `FLWR_TS_INLINE_MAX_BYTES` or 1 MiB.
+   */
+  readonly inlineMaxBytes?: number;
 }
 
 const DEACTIVATE_TIMEOUT_MS = 3000;
@@ -148,6 +157,7 @@ export class SuperNode {
       address: options.superlink,
       credentials: options.credentials,
       privateKey,
+      ...(options.inlineMaxBytes === undefined ? {} : { inlineMaxBytes: options.inlineMaxBytes }),
     });
   }
 
@@ -430,26 +440,37 @@ export class SuperNode {
     let received: ReceivedObjects;
     try {
       const tObjects = traceNow();
-      let hits = 0;
-      const objects = await pullObjects(
-        pulled.tree,
-        (objectId) => {
-          const cached = this.objectCache?.get(objectId);
-          if (cached) {
-            hits++;
-            return Promise.resolve({ found: true, available: true, content: cached });
-          }
-          return this.retry(
-            (s) => this.conn.pullObject(nodeId, md.runId, objectId, { signal: s }),
-            signal,
-          );
-        },
-        { signal },
-      );
-      if (this.objectCache) for (const [id, content] of objects) this.objectCache.set(id, content);
-      instruction = inflateMessage(objects, messageId);
-      received = { tree: pulled.tree, objects };
-      traceSpan("sn.objects", tObjects, { id: messageId, n: objects.size, cached: hits });
+      if (pulled.inlined) {
+        // flwr-ts inline content: the objects are rebuilt from it and verified against the tree.
+        const inline = receiveInlined(pulled.message, pulled.tree);
+        instruction = inline.message;
+        received = { tree: pulled.tree, objects: inline.objects };
+        if (this.objectCache)
+          for (const [id, content] of inline.objects) this.objectCache.set(id, content);
+        traceSpan("sn.objects", tObjects, { id: messageId, n: inline.objects.size, inline: 1 });
+      } else {
+        let hits = 0;
+        const objects = await pullObjects(
+          pulled.tree,
+          (objectId) => {
+            const cached = this.objectCache?.get(objectId);
+            if (cached) {
+              hits++;
+              return Promise.resolve({ found: true, available: true, content: cached });
+            }
+            return this.retry(
+              (s) => this.conn.pullObject(nodeId, md.runId, objectId, { signal: s }),
+              signal,
+            );
+          },
+          { signal },
+        );
+        if (this.objectCache)
+          for (const [id, content] of objects) this.objectCache.set(id, content);
+        instruction = inflateMessage(objects, messageId);
+        received = { tree: pulled.tree, objects };
+        traceSpan("sn.objects", tObjects, { id: messageId, n: objects.size, cached: hits });
+      }
     } catch (error) {
       this.receiveFailed(error, md.runId, messageId);
       return;
@@ -460,8 +481,9 @@ export class SuperNode {
     } finally {
       // ConfirmMessageReceived lets the SuperLink delete the instruction's objects. It goes out
       // after the reply: off the message's critical path, and objects the reply shares with the
-      // instruction (unchanged arrays) are still stored, so they need not be pushed back.
-      this.confirmInBackground(nodeId, md.runId, messageId);
+      // instruction (unchanged arrays) are still stored, so they need not be pushed back. An
+      // inlined message was released by the SuperLink when it was sent.
+      if (!pulled.inlined) this.confirmInBackground(nodeId, md.runId, messageId);
     }
   }
 
@@ -519,11 +541,21 @@ export class SuperNode {
     try {
       const tPush = traceNow();
       const runtime = (performance.now() - receivedAt) / 1000;
+      const inline = inlineFromObjects(
+        deflated.tree,
+        (id) => deflated.objects.get(id),
+        this.conn.serverInlineMax,
+      );
+      const proto = messageToProto(message);
       const { objectsToPush } = await this.retry(
         (s) =>
-          this.conn.pushMessage(nodeId, messageToProto(message), deflated.tree, runtime, {
-            signal: s,
-          }),
+          this.conn.pushMessage(
+            nodeId,
+            inline ? withInlineContent(proto, inline) : proto,
+            deflated.tree,
+            runtime,
+            { signal: s, inlined: inline !== undefined },
+          ),
         signal,
       );
       const wanted = new Set(objectsToPush);

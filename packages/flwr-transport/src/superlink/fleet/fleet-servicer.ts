@@ -13,6 +13,9 @@
  *   PullMessages held open until an instruction for it arrives or the wait passes, then gets the
  *   usual (possibly empty) response. Clients that do not send it — Python SuperNodes, which poll
  *   every few seconds — are answered immediately, exactly as Flower does.
+ * - **Inline content (opt-in).** flwr-ts SuperNodes announcing `flwr-ts-inline-max-bytes` get
+ *   small instructions with their content inline and may push replies the same way
+ *   (`inline/inline-content.ts`): no PullObject/PushObject/ConfirmMessageReceived for them.
  * - **Complete replies only.** A reply whose objects are still to be pushed is held back (see
  *   `staged-instructions.ts`) and handed to the LinkState when its last object is stored, so the
  *   ServerApp, woken at once, pulls every object on the first try. The PushMessages response is
@@ -49,6 +52,16 @@ import { status } from "@grpc/grpc-js";
 import { trace } from "../../diagnostics/trace.js";
 import { RpcError } from "../../grpc/rpc-error.js";
 import type { CallContext, ServiceHandlers } from "../../grpc/server-handlers.js";
+import { inlineLimitOf } from "../../inline/inline-announcement.js";
+import {
+  DEFAULT_INLINE_MAX_BYTES,
+  InlineContentError,
+  inlinedIds,
+  inlineFromObjects,
+  markInlined,
+  receiveInlined,
+  withInlineContent,
+} from "../../inline/inline-content.js";
 import {
   InvalidObjectIdError,
   NoObjectInStoreError,
@@ -99,6 +112,11 @@ export interface FleetServicerOptions {
   enableSupernodeAuth: boolean;
   /** Reports events worth an INFO line (activations etc.); default silent. */
   log?: (level: "INFO" | "WARNING" | "ERROR" | "DEBUG", message: string) => void;
+  /**
+   * Largest message (object bytes) sent or accepted inline with flwr-ts SuperNodes that ask for
+   * it (`inline/inline-content.ts`); 0 turns the extension off. Default 1 MiB.
+   */
+  inlineMaxBytes?: number;
 }
 
 function validateHeartbeatInterval(interval: number): void {
@@ -117,6 +135,7 @@ export function createFleetHandlers(
   options: FleetServicerOptions,
 ): ServiceHandlers<typeof FleetDefinition> {
   const { state, store, enableSupernodeAuth } = options;
+  const inlineMax = options.inlineMaxBytes ?? DEFAULT_INLINE_MAX_BYTES;
   const log = options.log ?? (() => {});
   const stagedReplies = new StagedInstructions();
 
@@ -156,8 +175,10 @@ export function createFleetHandlers(
     }
   };
 
-  const pullOnce = (request: PullMessagesRequest): PullMessagesResponse => {
+  const pullOnce = (request: PullMessagesRequest, ctx: CallContext): PullMessagesResponse => {
     const nodeId = request.node?.nodeId ?? 0n;
+    const inlineLimit = inlineLimitOf(ctx, inlineMax);
+    const inlined: string[] = [];
     const messages = state.getMessageIns(nodeId, 1);
     const response: PullMessagesResponse = {
       reconnect: undefined,
@@ -169,8 +190,10 @@ export function createFleetHandlers(
       const id = message.metadata?.messageId ?? "";
       try {
         const tree = store.getObjectTree(id);
-        response.messagesList.push(message);
+        const inline = inlineFromObjects(tree, (objectId) => available(objectId), inlineLimit);
+        response.messagesList.push(inline ? withInlineContent(message, inline) : message);
         response.messageObjectTrees.push(tree);
+        if (inline) inlined.push(id);
         runId = message.metadata?.runId;
       } catch (error) {
         if (!(error instanceof NoObjectInStoreError)) throw error;
@@ -178,6 +201,9 @@ export function createFleetHandlers(
         state.deleteMessages([id]);
       }
     }
+    // An inlined message is delivered with its content: it needs no ConfirmMessageReceived.
+    for (const id of inlined) store.deleteMessage(id);
+    markInlined(ctx.responseMetadata, inlined);
     if (runId !== undefined) {
       recordTraffic(
         runId,
@@ -186,6 +212,11 @@ export function createFleetHandlers(
       );
     }
     return response;
+  };
+
+  const available = (objectId: string): Uint8Array | undefined => {
+    const found = store.get(objectId);
+    return found.found && found.available ? found.content : undefined;
   };
 
   return {
@@ -262,7 +293,7 @@ export function createFleetHandlers(
       const waitMs = requestedWaitMs(ctx);
       const deadline = Date.now() + waitMs;
       for (;;) {
-        const response = pullOnce(request);
+        const response = pullOnce(request, ctx);
         const remaining = deadline - Date.now();
         if (response.messagesList.length > 0 || remaining <= 0 || ctx.signal.aborted)
           return response;
@@ -271,11 +302,11 @@ export function createFleetHandlers(
           (e) => e.type === "message-ins" && e.dstNodeId === nodeId,
           { timeoutMs: remaining, signal: ctx.signal },
         );
-        if (outcome !== "event") return pullOnce(request);
+        if (outcome !== "event") return pullOnce(request, ctx);
       }
     },
 
-    pushMessages: (request: PushMessagesRequest) => {
+    pushMessages: (request: PushMessagesRequest, ctx: CallContext) => {
       const message = request.messagesList[0];
       if (!message?.metadata)
         throw new RpcError(
@@ -290,6 +321,22 @@ export function createFleetHandlers(
         );
       const runId = message.metadata.runId;
       requireRunning(runId);
+      // flwr-ts inline content: the objects are rebuilt from it and verified against the tree.
+      let inlineObjects: Map<string, Uint8Array> | undefined;
+      const tree = request.messageObjectTrees[0];
+      if (inlineMax > 0 && tree && inlinedIds(ctx.metadata).has(message.metadata.messageId)) {
+        try {
+          inlineObjects = receiveInlined(message, tree).objects;
+        } catch (error) {
+          if (error instanceof InlineContentError)
+            throw new RpcError(status.INVALID_ARGUMENT, error.message);
+          throw error;
+        }
+      }
+      // What is stored is the message as Flower stores it: metadata, content as objects.
+      const stored: Message = inlineObjects
+        ? { ...message, content: message.content ? { items: [] } : undefined }
+        : message;
       const objectsToPush = new Set<string>();
       try {
         for (const tree of request.messageObjectTrees)
@@ -299,12 +346,18 @@ export function createFleetHandlers(
           throw new RpcError(status.INVALID_ARGUMENT, error.message);
         throw error;
       }
+      if (inlineObjects) {
+        for (const id of [...objectsToPush]) {
+          const content = inlineObjects.get(id);
+          if (content !== undefined && store.put(id, content)) objectsToPush.delete(id);
+        }
+      }
       sweepStagedReplies();
       let resultId: string;
-      if (stagedReplies.stage(message, runId, objectsToPush)) {
+      if (stagedReplies.stage(stored, runId, objectsToPush)) {
         resultId = message.metadata.messageId;
       } else {
-        resultId = storeReply(message) ? message.metadata.messageId : "None";
+        resultId = storeReply(stored) ? message.metadata.messageId : "None";
       }
       const response: PushMessagesResponse = {
         reconnect: { reconnect: 5n },
