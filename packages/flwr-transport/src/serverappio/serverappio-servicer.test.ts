@@ -6,6 +6,7 @@ import {
   ArrayRecord,
   ConfigRecord,
   Message,
+  MetricRecord,
   NdArray,
   RecordDict,
   stampInstruction,
@@ -15,6 +16,14 @@ import { credentials, Metadata, Server, ServerCredentials, status } from "@grpc/
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { prepareOutgoing } from "../app-runtime/object-transfer.js";
 import { createClient, type ServiceClient } from "../grpc/client.js";
+import {
+  announcedInlineMax,
+  announceInline,
+  DEFAULT_INLINE_MAX_BYTES,
+  inlinedIds,
+  markInlined,
+  receiveInlined,
+} from "../inline/inline-content.js";
 import { MemoryObjectStore } from "../object-store/memory-object-store.js";
 import { MemoryLinkState } from "../superlink/state/memory-link-state.js";
 import { APP_TOKEN_HEADER } from "./app-token-middleware.js";
@@ -168,6 +177,92 @@ describe("ServerAppIo", () => {
         { metadata: md },
       ),
     ).rejects.toMatchObject({ code: status.FAILED_PRECONDITION, details: "Unexpected node ID." });
+  });
+
+  test("inline content (flwr-ts ServerApps): pushed and pulled without object calls", async () => {
+    const runId = newRun();
+    const nodeId = state.createNode("<id:none>", "none", Buffer.from("key-inline"), 30);
+    state.activateNode(nodeId, 30);
+    const { token } = await client.requestToken({ runId });
+    let serverMax = 0;
+    const md = () => announceInline(withToken(token));
+    await client.pullAppInputs(
+      { token },
+      { metadata: md(), onResponseMetadata: (h) => (serverMax = announcedInlineMax(h)) },
+    );
+    expect(serverMax).toBe(DEFAULT_INLINE_MAX_BYTES);
+    const content = new RecordDict({
+      arrays: new ArrayRecord({ w: NdArray.fromTypedArray(new Float32Array([4, 5, 6])) }),
+      config: new ConfigRecord({ lr: 0.2 }),
+    });
+    const message = new Message(content, nodeId, "train");
+    stampInstruction(message, runId);
+    const out = prepareOutgoing(message, serverMax);
+    expect(out.inlined).toBe(true);
+    const before = state.numMessageIns();
+    const res = await client.pushMessages(
+      { token: "", runId, messagesList: [out.proto], messageObjectTrees: [out.deflated.tree] },
+      { metadata: markInlined(md(), [out.deflated.messageId]) },
+    );
+    expect(res.messageIds).toEqual([out.deflated.messageId]);
+    expect(res.objectsToPush).toEqual([]);
+    expect(state.numMessageIns()).toBe(before + 1); // stored at once, objects included
+    for (const id of out.deflated.objects.keys()) expect(store.get(id).available).toBe(true);
+    const [stored] = state.getMessageIns(nodeId, 1);
+    expect(stored?.content).toEqual({ items: [] });
+
+    // The node's reply, stored as objects (as Fleet leaves it), comes back inline.
+    const instruction = receiveInlined(out.proto, out.deflated.tree).message;
+    const reply = new Message(new RecordDict({ metrics: new MetricRecord({ n: 2n }) }), {
+      replyTo: instruction,
+    });
+    reply.metadata.srcNodeId = nodeId;
+    const replyOut = prepareOutgoing(reply);
+    for (const id of store.preregister(runId, replyOut.deflated.tree))
+      store.put(id, replyOut.deflated.objects.get(id)!);
+    expect(state.storeMessageRes(replyOut.proto)).toMatchObject({ ok: true });
+    let inlined = new Set<string>();
+    const pulled = await client.pullMessages(
+      { token: "", runId, messageIds: [out.deflated.messageId] },
+      { metadata: md(), onResponseMetadata: (h) => (inlined = inlinedIds(h)) },
+    );
+    expect(inlined).toEqual(new Set([replyOut.deflated.messageId]));
+    const got = receiveInlined(pulled.messagesList[0]!, pulled.messageObjectTrees[0]!).message;
+    expect(got.content.metricRecords.get("metrics")?.get("n")).toBe(2n);
+    // Released with the answer: no ConfirmMessageReceived needed.
+    expect(store.get(replyOut.deflated.messageId).found).toBe(false);
+  });
+
+  test("an inline instruction whose content does not match its tree is refused", async () => {
+    const runId = newRun();
+    const nodeId = state.createNode("<id:none>", "none", Buffer.from("key-forged"), 30);
+    state.activateNode(nodeId, 30);
+    const { token } = await client.requestToken({ runId });
+    await client.pullAppInputs({ token }, { metadata: withToken(token) });
+    const make = (lr: number) => {
+      const m = new Message(new RecordDict({ config: new ConfigRecord({ lr }) }), nodeId, "train");
+      stampInstruction(m, runId);
+      return prepareOutgoing(m, DEFAULT_INLINE_MAX_BYTES);
+    };
+    const honest = make(0.1);
+    const forged = make(0.9);
+    const before = state.numMessageIns();
+    await expect(
+      client.pushMessages(
+        {
+          token: "",
+          runId,
+          messagesList: [{ ...honest.proto, content: forged.proto.content }],
+          messageObjectTrees: [honest.deflated.tree],
+        },
+        { metadata: markInlined(withToken(token), [honest.deflated.messageId]) },
+      ),
+    ).rejects.toMatchObject({
+      code: status.INVALID_ARGUMENT,
+      details: expect.stringMatching(/does not match its object tree/),
+    });
+    expect(state.numMessageIns()).toBe(before);
+    expect(store.get(honest.deflated.messageId).found).toBe(false);
   });
 
   test("PushMessages validates instructions as Flower does", async () => {
