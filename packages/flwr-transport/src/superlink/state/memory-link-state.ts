@@ -73,6 +73,8 @@ export class MemoryLinkState implements LinkState {
   private readonly runs = new Map<bigint, RunRecord>();
   private readonly contexts = new Map<bigint, Context>();
   private readonly messageIns = new Map<string, StoredMessage>();
+  /** Instruction ids by destination node, in insertion order (PullMessages reads one node's). */
+  private readonly insByDst = new Map<bigint, Set<string>>();
   private readonly messageRes = new Map<string, StoredMessage>();
   private readonly insToRes = new Map<string, string>();
   private readonly fabs = new Map<string, Fab>();
@@ -345,7 +347,11 @@ export class MemoryLinkState implements LinkState {
     const dst = this.nodes.get(m.dstNodeId);
     if (!dst || (dst.status !== NodeStatus.ONLINE && dst.status !== NodeStatus.OFFLINE))
       return { ok: false, reason: `Invalid destination node ID for Message: ${m.dstNodeId}` };
+    this.removeIns(m.messageId);
     this.messageIns.set(m.messageId, { message: withoutContent(message), deliveredAt: "" });
+    let ids = this.insByDst.get(m.dstNodeId);
+    if (!ids) this.insByDst.set(m.dstNodeId, (ids = new Set()));
+    ids.add(m.messageId);
     this.notifier.emit({ type: "message-ins", runId: m.runId, dstNodeId: m.dstNodeId });
     return { ok: true, messageId: m.messageId };
   }
@@ -367,7 +373,7 @@ export class MemoryLinkState implements LinkState {
       throw new LinkStateArgumentError("`limit` must be >= 1");
     const now = this.nowSeconds();
     const found: StoredMessage[] = [];
-    for (const id of [...this.messageIns.keys()]) {
+    for (const id of [...(this.insByDst.get(nodeId) ?? [])]) {
       const stored = this.validIns(id, now);
       if (stored && stored.message.metadata!.dstNodeId === nodeId && stored.deliveredAt === "")
         found.push(stored);
@@ -431,9 +437,20 @@ export class MemoryLinkState implements LinkState {
     return out;
   }
 
+  /** Removes an instruction from the map and the per-node index. */
+  private removeIns(id: string): void {
+    const stored = this.messageIns.get(id);
+    if (!stored) return;
+    this.messageIns.delete(id);
+    const dst = stored.message.metadata!.dstNodeId;
+    const ids = this.insByDst.get(dst);
+    ids?.delete(id);
+    if (ids?.size === 0) this.insByDst.delete(dst);
+  }
+
   deleteMessages(messageInsIds: Iterable<string>): void {
     for (const id of messageInsIds) {
-      this.messageIns.delete(id);
+      this.removeIns(id);
       const resId = this.insToRes.get(id);
       if (resId !== undefined) {
         this.insToRes.delete(id);
