@@ -255,7 +255,7 @@ export function createClientAppIoHandlers(
       // Kept as Flower keeps it: metadata, the content as objects.
       const reply = {
         ...message,
-        content: inlineObjects && message.content ? { items: [] } : message.content,
+        content: message.content ? { items: [] } : undefined,
         metadata: { ...message.metadata, messageId: replyId },
       };
       pendingReplies.set(replyId, reply);

@@ -354,10 +354,8 @@ export function createServerAppIoHandlers(options: ServerAppIoServicerOptions): 
       request.messagesList.forEach((pushed, i) => {
         const tree = request.messageObjectTrees[i]!;
         const objects = inlineObjects[i];
-        // Stored as Flower stores it: metadata, the content as objects.
-        const message = objects
-          ? { ...pushed, content: pushed.content ? { items: [] } : undefined }
-          : pushed;
+        // Stored as Flower stores it: metadata, the content as objects (never inline).
+        const message = { ...pushed, content: pushed.content ? { items: [] } : undefined };
         let missing: string[];
         try {
           missing = store.preregister(request.runId, tree);

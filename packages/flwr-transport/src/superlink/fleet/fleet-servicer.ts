@@ -333,10 +333,8 @@ export function createFleetHandlers(
           throw error;
         }
       }
-      // What is stored is the message as Flower stores it: metadata, content as objects.
-      const stored: Message = inlineObjects
-        ? { ...message, content: message.content ? { items: [] } : undefined }
-        : message;
+      // Stored as Flower stores it: metadata, the content as objects (never inline).
+      const stored: Message = { ...message, content: message.content ? { items: [] } : undefined };
       const objectsToPush = new Set<string>();
       try {
         for (const tree of request.messageObjectTrees)
