@@ -73,6 +73,8 @@ export class NetStep {
   private readonly backend: tf.KernelBackend;
   /** Intermediates of the current call, freed at its end. */
   private temps: tf.TensorInfo[] = [];
+  /** Weights and momentum kept in the backend between steps (see {@link NetStep.loadWeights}). */
+  private resident: { weights: tf.TensorInfo; momentum: tf.TensorInfo } | undefined;
   /** When set, each phase's time is added to it (profiling). */
   timings: NetStepTimings | undefined;
   private last = 0;
@@ -120,9 +122,106 @@ export class NetStep {
     return t;
   }
 
-  private weight(name: (typeof PARAM_SLOTS)[number]["name"], w: Float32Array): tf.TensorInfo {
+  /** One parameter as a tensor: copied from `w`, or sliced from the resident weights when `w` is null. */
+  private weight(
+    name: (typeof PARAM_SLOTS)[number]["name"],
+    w: Float32Array | null,
+  ): tf.TensorInfo {
     const slot = PARAM_SLOTS.find((s) => s.name === name) as (typeof PARAM_SLOTS)[number];
-    return this.upload(slot.shape, w.subarray(slot.offset, slot.offset + slot.size));
+    if (w) return this.upload(slot.shape, w.subarray(slot.offset, slot.offset + slot.size));
+    const resident = this.residentState();
+    const part = this.access.slice(resident.weights, slot.offset, slot.shape);
+    this.temps.push(part);
+    return part;
+  }
+
+  private residentState(): { weights: tf.TensorInfo; momentum: tf.TensorInfo } {
+    if (!this.resident) {
+      throw new Error("NetStep: no resident weights: call loadWeights() first or pass weights");
+    }
+    return this.resident;
+  }
+
+  /**
+   * Keeps a copy of `flat` (length {@link PARAM_COUNT}) in the backend as the
+   * resident weights, with a zero momentum buffer: {@link lossAndGradients}
+   * with `weights` null uses them and {@link momentumStep} updates them
+   * without a pass in JavaScript.
+   */
+  loadWeights(flat: Float32Array): void {
+    if (flat.length !== PARAM_COUNT) {
+      throw new RangeError(`NetStep: weights must have ${PARAM_COUNT} values, got ${flat.length}`);
+    }
+    this.disposeResident();
+    const weights = this.access.upload([PARAM_COUNT], flat);
+    const momentum = this.access.zeros([PARAM_COUNT]).info;
+    this.resident = { weights, momentum };
+  }
+
+  /** Copies the resident weights into `out` (length {@link PARAM_COUNT}). */
+  readWeights(out: Float32Array): void {
+    if (out.length !== PARAM_COUNT) {
+      throw new RangeError(`NetStep: out must have ${PARAM_COUNT} values, got ${out.length}`);
+    }
+    out.set(this.read(this.residentState().weights));
+  }
+
+  /**
+   * PyTorch's SGD-momentum step on the resident weights, in float32 with the
+   * backend's element-wise kernels (as torch.optim.SGD does it): g = Σⱼ
+   * scaleⱼ·partsⱼ; a ← m·a + g; w ← w − lr·a.
+   */
+  momentumStep(
+    parts: readonly Float32Array[],
+    scales: readonly number[],
+    learningRate: number,
+    momentum: number,
+  ): void {
+    const resident = this.residentState();
+    if (
+      parts.length === 0 ||
+      parts.length !== scales.length ||
+      parts.some((g) => g.length < PARAM_COUNT)
+    ) {
+      throw new RangeError(
+        `NetStep: momentumStep needs one scale per part of ${PARAM_COUNT} values`,
+      );
+    }
+    const scalar = (v: number) => this.upload([], Float32Array.of(v));
+    try {
+      let g: tf.TensorInfo | undefined;
+      for (const [j, part] of parts.entries()) {
+        const scale = scales[j] as number;
+        let gj = this.upload([PARAM_COUNT], part.subarray(0, PARAM_COUNT));
+        if (scale !== 1) gj = this.run1(tf.Multiply, { a: gj, b: scalar(scale) });
+        g = g ? this.run1(tf.Add, { a: g, b: gj }) : gj;
+      }
+      const scaled = this.run1(tf.Multiply, { a: resident.momentum, b: scalar(momentum) });
+      const nextMomentum = this.run(tf.Add, {
+        a: scaled,
+        b: g as tf.TensorInfo,
+      })[0] as tf.TensorInfo;
+      const delta = this.run1(tf.Multiply, { a: nextMomentum, b: scalar(learningRate) });
+      const nextWeights = this.run1(tf.Sub, { a: resident.weights, b: delta });
+      // Keep the two results; everything else of this call is freed below.
+      this.temps = this.temps.filter((t) => t !== nextMomentum && t !== nextWeights);
+      this.disposeResident();
+      this.resident = { weights: nextWeights, momentum: nextMomentum };
+    } finally {
+      this.free();
+    }
+  }
+
+  private disposeResident(): void {
+    if (!this.resident) return;
+    this.access.dispose(this.resident.weights);
+    this.access.dispose(this.resident.momentum);
+    this.resident = undefined;
+  }
+
+  /** Frees the resident weights and momentum (the step stays usable with explicit weights). */
+  dispose(): void {
+    this.disposeResident();
   }
 
   private read(t: tf.TensorInfo): Float32Array {
@@ -135,10 +234,10 @@ export class NetStep {
   }
 
   /** The forward pass: logits [n, 10] and the activations the backward pass needs. */
-  private forward(weights: Float32Array, x: Float32Array, n: number) {
-    if (weights.length !== PARAM_COUNT) {
+  private forward(weights: Float32Array | null, x: Float32Array, n: number) {
+    if (weights && weights.length !== PARAM_COUNT) {
       throw new RangeError(
-        `NetStep: weights must have ${PARAM_COUNT} values, got ${weights.length}`,
+        `NetStep: weights must have ${PARAM_COUNT} values, got ${weights?.length}`,
       );
     }
     const [h, w, c] = NET_INPUT_SHAPE;
@@ -200,10 +299,10 @@ export class NetStep {
    * Mean softmax cross-entropy of the first `n` images of `x` (NHWC,
    * normalised) against `labels`, and its gradient with respect to every
    * parameter, written to `grads` (flat, length {@link PARAM_COUNT}).
-   * Returns the loss.
+   * Returns the loss. `weights` null: the resident weights.
    */
   lossAndGradients(
-    weights: Float32Array,
+    weights: Float32Array | null,
     x: Float32Array,
     labels: Int32Array,
     n: number,
@@ -285,7 +384,7 @@ export class NetStep {
   }
 
   /** Logits [n, 10] of the first `n` images of `x` (NHWC, normalised), copied out. */
-  logits(weights: Float32Array, x: Float32Array, n: number): Float32Array {
+  logits(weights: Float32Array | null, x: Float32Array, n: number): Float32Array {
     try {
       return this.read(this.forward(weights, x, n).logits).slice(0, n * NET_NUM_CLASSES);
     } finally {

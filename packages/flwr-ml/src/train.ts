@@ -17,7 +17,7 @@ import { NetStep, netStepSupported } from "./net-step.js";
 import { resolveWorkers, trainParallel, trainParallelAsync } from "./parallel/data-parallel.js";
 import { PARAM_COUNT, readFlatWeights, writeFlatWeights } from "./parallel/param-layout.js";
 import { ProgressBar } from "./progress.js";
-import { SgdMomentumOptimizer, sgdMomentumFlatStep } from "./sgd-momentum.js";
+import { SgdMomentumOptimizer } from "./sgd-momentum.js";
 import { positiveInt, TrainingOptionsError } from "./training-options.js";
 
 /** Progress of {@link train}, reported after every batch. */
@@ -258,7 +258,7 @@ function* directSteps(
   const step = new NetStep();
   const weights = new Float32Array(PARAM_COUNT);
   readFlatWeights(model, weights);
-  const accumulation = new Float32Array(PARAM_COUNT);
+  step.loadWeights(weights);
   const grads = new Float32Array(PARAM_COUNT);
   const parts = [grads];
   const scales = [1];
@@ -268,13 +268,15 @@ function* directSteps(
       for (let start = 0; start < data.count; start += batchSize) {
         const n = Math.min(batchSize, data.count - start);
         const batch = builder.fill(start, n, order);
-        const loss = step.lossAndGradients(weights, batch.x, batch.y, n, grads);
-        sgdMomentumFlatStep(weights, accumulation, parts, scales, p.learningRate, p.momentum);
+        const loss = step.lossAndGradients(null, batch.x, batch.y, n, grads);
+        step.momentumStep(parts, scales, p.learningRate, p.momentum);
         p.reporter.step(loss);
         yield;
       }
     }
   } finally {
+    step.readWeights(weights);
+    step.dispose();
     writeFlatWeights(model, weights);
   }
   return p.reporter.mean();

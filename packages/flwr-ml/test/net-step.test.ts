@@ -153,6 +153,61 @@ describe.each(["wasm", "cpu"] as const)("NetStep on %s", (backend) => {
   });
 });
 
+describe("NetStep resident weights", () => {
+  it.each(["wasm", "cpu"] as const)(
+    "momentumStep matches the flat SGD-momentum step over several steps, and frees everything on %s",
+    async (backend) => {
+      await use(backend);
+      const before = dataIds();
+      const { weights, x, labels } = inputs(4, 21);
+      const step = new NetStep();
+      step.loadWeights(weights);
+      const expected = weights.slice();
+      const momentum = new Float32Array(PARAM_COUNT);
+      const g0 = new Float32Array(PARAM_COUNT);
+      const g1 = new Float32Array(PARAM_COUNT);
+      for (let t = 0; t < 3; t++) {
+        // Two chunks of the batch, as two workers compute them.
+        step.lossAndGradients(null, x, labels, 2, g0);
+        const g1Loss = step.lossAndGradients(null, x.subarray(2 * 3072), labels.subarray(2), 2, g1);
+        expect(Number.isFinite(g1Loss)).toBe(true);
+        // The resident weights are the ones the flat reference has reached.
+        const direct = new Float32Array(PARAM_COUNT);
+        step.lossAndGradients(expected, x, labels, 2, direct);
+        let worstGrad = 0;
+        for (let i = 0; i < PARAM_COUNT; i++)
+          worstGrad = Math.max(worstGrad, Math.abs((direct[i] as number) - (g0[i] as number)));
+        expect(worstGrad).toBeLessThan(1e-5);
+        step.momentumStep([g0, g1], [0.5, 0.5], 0.1, 0.9);
+        sgdMomentumFlatStep(expected, momentum, [g0, g1], [0.5, 0.5], 0.1, 0.9);
+      }
+      const ours = new Float32Array(PARAM_COUNT);
+      step.readWeights(ours);
+      let worst = 0;
+      for (let i = 0; i < PARAM_COUNT; i++)
+        worst = Math.max(worst, Math.abs((ours[i] as number) - (expected[i] as number)));
+      expect(worst).toBeLessThan(1e-5);
+      expect(ours.some((v, i) => v !== weights[i])).toBe(true);
+      step.dispose();
+      expect(dataIds()).toBe(before);
+      await use("wasm");
+    },
+  );
+
+  it("refuses resident use before loadWeights and bad sizes", () => {
+    const step = new NetStep();
+    const { x, labels } = inputs(1, 2);
+    const grads = new Float32Array(PARAM_COUNT);
+    expect(() => step.lossAndGradients(null, x, labels, 1, grads)).toThrow(/loadWeights/);
+    expect(() => step.momentumStep([grads], [1], 0.1, 0.9)).toThrow(/loadWeights/);
+    expect(() => step.loadWeights(new Float32Array(3))).toThrow(RangeError);
+    step.loadWeights(new Float32Array(PARAM_COUNT));
+    expect(() => step.momentumStep([grads], [1, 2], 0.1, 0.9)).toThrow(/one scale per part/);
+    expect(() => step.readWeights(new Float32Array(2))).toThrow(RangeError);
+    step.dispose();
+  });
+});
+
 describe("NetStep input validation", () => {
   it("rejects bad sizes and labels with RangeErrors and frees what it allocated", () => {
     const { weights, x, labels } = inputs(2, 3);

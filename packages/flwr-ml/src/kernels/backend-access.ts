@@ -111,6 +111,33 @@ export class BackendAccess {
     throw new Error(`flwr-ml kernels: backend '${this.backendName}' cannot allocate outputs`);
   }
 
+  /**
+   * A new float32 tensor of `shape` holding `src`'s values from `offset` on
+   * (a contiguous slice, copied once; the stock wasm Slice copies the whole
+   * source first).
+   */
+  slice(src: tf.TensorInfo, offset: number, shape: number[]): tf.TensorInfo {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const srcSize = src.shape.reduce((a, b) => a * b, 1);
+    if (offset < 0 || offset + size > srcSize) {
+      throw new RangeError(
+        `flwr-ml kernels: slice [${offset}, ${offset + size}) of ${srcSize} values`,
+      );
+    }
+    if (this.backend.makeOutput && this.backend.typedArrayFromHeap) {
+      const info = this.backend.makeOutput(shape, "float32");
+      // Views taken after the allocation (it may grow the heap). A memmove
+      // within the heap: TypedArray.set between views of one buffer is slow.
+      const from = this.read(src);
+      const to = this.backend.typedArrayFromHeap(info) as Float32Array;
+      const heap = new Float32Array(to.buffer);
+      const start = from.byteOffset / 4 + offset;
+      heap.copyWithin(to.byteOffset / 4, start, start + size);
+      return info;
+    }
+    return this.upload(shape, this.read(src).subarray(offset, offset + size));
+  }
+
   /** Frees an intermediate tensor made by {@link BackendAccess.run}. */
   dispose(info: tf.TensorInfo): void {
     if (this.backend.disposeIntermediateTensorInfo)

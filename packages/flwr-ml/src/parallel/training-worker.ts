@@ -56,7 +56,7 @@ function chunkGradients(
   n: number,
   slot: Float32Array,
 ): number {
-  if (step) return step.lossAndGradients(weights, batch.x, batch.y, n, slot);
+  if (step) return step.lossAndGradients(null, batch.x, batch.y, n, slot);
   writeFlatWeights(net, weights);
   const variables = PARAM_SLOTS.map((s) => net.variable(s.name));
   return tf.tidy(() => {
@@ -76,6 +76,7 @@ function runTrain(net: Net, job: TrainJob): void {
   const data = datasetOf(job);
   const builder = new BatchBuilder(data, Math.ceil(batchSize / workers));
   step ??= netStepSupported() ? new NetStep() : undefined;
+  step?.loadWeights(job.weights);
   // This replica's weights and momentum: every worker applies the same
   // reduced gradient in the same order, so replicas stay bit-identical and no
   // weights cross threads during the epoch.
@@ -134,14 +135,19 @@ function runTrain(net: Net, job: TrainJob): void {
       scales.push(nj / n);
       lossSum += chunkLoss[ring * workers + j] as number;
     }
-    sgdMomentumFlatStep(weights, accumulation, views, scales, lr, momentum);
+    if (step) step.momentumStep(views, scales, lr, momentum);
+    else sgdMomentumFlatStep(weights, accumulation, views, scales, lr, momentum);
     // Every replica computes the same loss; the first to get here publishes it.
     job.losses[t] = lossSum / n;
     if (Atomics.compareExchange(ctl, CTL.progress, t, t + 1) === t) signal(ctl);
     Atomics.store(state, job.worker, t + 1);
     Atomics.notify(state, job.worker);
   }
-  if (job.worker === 0) job.result.set(weights);
+  if (job.worker === 0) {
+    if (step) step.readWeights(job.result);
+    else job.result.set(weights);
+  }
+  step?.dispose();
 }
 
 function runEval(net: Net, job: EvalJob): void {
