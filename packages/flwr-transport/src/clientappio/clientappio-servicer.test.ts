@@ -18,7 +18,6 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { prepareOutgoing } from "../app-runtime/object-transfer.js";
 import { createClient, type ServiceClient } from "../grpc/client.js";
 import { createServiceImplementation } from "../grpc/server-handlers.js";
-import { createInlineAnnouncementMiddleware } from "../inline/inline-announcement.js";
 import {
   announceInline,
   DEFAULT_INLINE_MAX_BYTES,
@@ -26,6 +25,7 @@ import {
   markInlined,
   receiveInlined,
 } from "../inline/inline-content.js";
+import { createInlineAnnouncementMiddleware } from "../inline/inline-server.js";
 import { APP_TOKEN_HEADER, createAppTokenMiddleware } from "../serverappio/app-token-middleware.js";
 import { NodeState } from "../supernode/node-state.js";
 import {

@@ -32,16 +32,8 @@ import type {
 import { status } from "@grpc/grpc-js";
 import { RpcError } from "../grpc/rpc-error.js";
 import type { CallContext, ServiceHandlers } from "../grpc/server-handlers.js";
-import { inlineLimitOf } from "../inline/inline-announcement.js";
-import {
-  DEFAULT_INLINE_MAX_BYTES,
-  InlineContentError,
-  inlinedIds,
-  inlineFromObjects,
-  markInlined,
-  receiveInlined,
-  withInlineContent,
-} from "../inline/inline-content.js";
+import { DEFAULT_INLINE_MAX_BYTES } from "../inline/inline-content.js";
+import { inlinePullAnswer, inlinePushObjects, putInlineObjects } from "../inline/inline-server.js";
 import {
   InvalidObjectIdError,
   UnexpectedObjectContentError,
@@ -199,17 +191,8 @@ export function createClientAppIoHandlers(
       const tree = store.getObjectTree(message.metadata!.messageId);
       // Inline content (flwr-ts ClientApps that ask for it). The objects stay until the reply is
       // taken (the executor deletes both messages), as after a ConfirmMessageReceived.
-      const inline = inlineFromObjects(
-        tree,
-        (id) => {
-          const found = store.get(id);
-          return found.found && found.available ? found.content : undefined;
-        },
-        inlineLimitOf(ctx, inlineMax),
-      );
-      if (!inline) return { messagesList: [message], messageObjectTrees: [tree] };
-      markInlined(ctx.responseMetadata, [tree.objectId]);
-      return { messagesList: [withInlineContent(message, inline)], messageObjectTrees: [tree] };
+      const { messages } = inlinePullAnswer(ctx, inlineMax, store, [{ message, tree }]);
+      return { messagesList: messages, messageObjectTrees: [tree] };
     },
 
     pushMessage: (request: PushAppMessagesRequest, ctx: CallContext) => {
@@ -226,16 +209,7 @@ export function createClientAppIoHandlers(
           status.INVALID_ARGUMENT,
           "The reply's run does not match the token's run.",
         );
-      let inlineObjects: Map<string, Uint8Array> | undefined;
-      if (inlineMax > 0 && inlinedIds(ctx.metadata).has(tree.objectId)) {
-        try {
-          inlineObjects = receiveInlined(message, tree).objects;
-        } catch (error) {
-          if (error instanceof InlineContentError)
-            throw new RpcError(status.INVALID_ARGUMENT, error.message);
-          throw error;
-        }
-      }
+      const inlineObjects = inlinePushObjects(ctx, inlineMax, message, tree);
       let objectsToPush: string[];
       try {
         objectsToPush = store.preregister(runId, tree);
@@ -244,13 +218,7 @@ export function createClientAppIoHandlers(
           throw new RpcError(status.INVALID_ARGUMENT, error.message);
         throw error;
       }
-      if (inlineObjects) {
-        const objects = inlineObjects;
-        objectsToPush = objectsToPush.filter((id) => {
-          const content = objects.get(id);
-          return content === undefined || !store.put(id, content);
-        });
-      }
+      objectsToPush = putInlineObjects(store, objectsToPush, inlineObjects);
       const replyId = message.metadata.messageId || tree.objectId;
       // Kept as Flower keeps it: metadata, the content as objects.
       const reply = {

@@ -6,7 +6,7 @@
 import { ServerAppIoDefinition } from "@flwr-ts/core/proto";
 import type { Server } from "@grpc/grpc-js";
 import { createServiceImplementation, type ErrorReporter } from "../grpc/server-handlers.js";
-import { createInlineAnnouncementMiddleware } from "../inline/inline-announcement.js";
+import { createInlineAnnouncementMiddleware } from "../inline/inline-server.js";
 import type { ObjectStore } from "../object-store/object-store.js";
 import type { Logger } from "../superlink/logger.js";
 import type { LinkState } from "../superlink/state/link-state.js";

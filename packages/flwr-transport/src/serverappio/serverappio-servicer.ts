@@ -10,7 +10,7 @@
  *   its objects are all stored, so they never wait for an object that is on its way.
  * - A ServerApp that pushes a message for another run gets INVALID_ARGUMENT, not a crash.
  */
-import { deflateMessage, messageFromProto } from "@flwr-ts/core";
+import { deflateMessage, messageFromProto, type ObjectTree } from "@flwr-ts/core";
 import {
   type ConfirmMessageReceivedRequest,
   type GetNodesRequest,
@@ -35,16 +35,8 @@ import { status } from "@grpc/grpc-js";
 import { trace } from "../diagnostics/trace.js";
 import { RpcError } from "../grpc/rpc-error.js";
 import type { CallContext, ServiceHandlers } from "../grpc/server-handlers.js";
-import { inlineLimitOf } from "../inline/inline-announcement.js";
-import {
-  DEFAULT_INLINE_MAX_BYTES,
-  InlineContentError,
-  inlinedIds,
-  inlineFromObjects,
-  markInlined,
-  receiveInlined,
-  withInlineContent,
-} from "../inline/inline-content.js";
+import { DEFAULT_INLINE_MAX_BYTES } from "../inline/inline-content.js";
+import { inlinePullAnswer, inlinePushObjects, putInlineObjects } from "../inline/inline-server.js";
 import {
   InvalidObjectIdError,
   NoObjectInStoreError,
@@ -96,10 +88,6 @@ export function createServerAppIoHandlers(options: ServerAppIoServicerOptions): 
   const { state, store } = options;
   const log = options.log ?? (() => {});
   const inlineMax = options.inlineMaxBytes ?? DEFAULT_INLINE_MAX_BYTES;
-  const available = (objectId: string): Uint8Array | undefined => {
-    const found = store.get(objectId);
-    return found.found && found.available ? found.content : undefined;
-  };
   const staged = new StagedInstructions();
 
   // A finished run (completed, failed, stopped) drops its staged instructions and objects.
@@ -143,30 +131,24 @@ export function createServerAppIoHandlers(options: ServerAppIoServicerOptions): 
       for (const [id, content] of deflated.objects) store.put(id, content);
     }
     state.deleteMessages(replies.map((r) => r.metadata?.replyToMessageId ?? ""));
-    const response: PullAppMessagesResponse = { messagesList: [], messageObjectTrees: [] };
-    const inlineLimit = inlineLimitOf(ctx, inlineMax);
-    const inlined: string[] = [];
+    const entries: { message: Message; tree: ObjectTree }[] = [];
     for (const reply of replies) {
       const md = reply.metadata;
       if (md && md.srcNodeId !== SUPERLINK_NODE_ID && md.runId !== request.runId)
         throw malformed("PullMessages", "`message.metadata` has mismatched `run_id`");
       const id = md?.messageId ?? "";
       try {
-        const tree = store.getObjectTree(id);
-        const inline = inlineFromObjects(tree, available, inlineLimit);
-        response.messageObjectTrees.push(tree);
-        response.messagesList.push(inline ? withInlineContent(reply, inline) : reply);
-        if (inline) inlined.push(id);
+        entries.push({ message: reply, tree: store.getObjectTree(id) });
       } catch (error) {
         if (!(error instanceof NoObjectInStoreError)) throw error;
         log("ERROR", error.message);
         state.deleteMessages([id]);
       }
     }
+    const { messages, inlined } = inlinePullAnswer(ctx, inlineMax, store, entries);
     // Inlined replies are delivered with their content: no ConfirmMessageReceived follows.
     for (const id of inlined) store.deleteMessage(id);
-    markInlined(ctx.responseMetadata, inlined);
-    return response;
+    return { messagesList: messages, messageObjectTrees: entries.map((e) => e.tree) };
   };
 
   const handlers: ServiceHandlers<typeof ServerAppIoDefinition> = {
@@ -339,16 +321,15 @@ export function createServerAppIoHandlers(options: ServerAppIoServicerOptions): 
           throw malformed("PushMessages", "`Message.metadata` has mismatched `run_id`");
       });
       // flwr-ts inline content: rebuild and verify every inlined message before storing anything.
-      const inlineIds = inlineMax > 0 ? inlinedIds(ctx.metadata) : new Set<string>();
-      const inlineObjects = request.messagesList.map((message, i) => {
-        if (!inlineIds.has(message.metadata?.messageId ?? "")) return undefined;
-        try {
-          return receiveInlined(message, request.messageObjectTrees[i]!).objects;
-        } catch (error) {
-          if (error instanceof InlineContentError) throw malformed("PushMessages", error.message);
-          throw error;
-        }
-      });
+      const inlineObjects = request.messagesList.map((message, i) =>
+        inlinePushObjects(
+          ctx,
+          inlineMax,
+          message,
+          request.messageObjectTrees[i],
+          (detail) => malformed("PushMessages", detail).details,
+        ),
+      );
       const messageIds: string[] = [];
       const objectsToPush = new Set<string>();
       request.messagesList.forEach((pushed, i) => {
@@ -363,11 +344,7 @@ export function createServerAppIoHandlers(options: ServerAppIoServicerOptions): 
           if (error instanceof InvalidObjectIdError) throw malformed("PushMessages", error.message);
           throw error;
         }
-        if (objects)
-          missing = missing.filter((id) => {
-            const content = objects.get(id);
-            return content === undefined || !store.put(id, content);
-          });
+        missing = putInlineObjects(store, missing, objects);
         for (const id of missing) objectsToPush.add(id);
         const md = message.metadata!;
         if (tree.objectId !== md.messageId) {

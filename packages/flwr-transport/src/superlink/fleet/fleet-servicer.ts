@@ -26,6 +26,7 @@
  *   message; its other rpcs fail with a generic error), and an empty PushMessages gives
  *   INVALID_ARGUMENT instead of a crash.
  */
+import type { ObjectTree } from "@flwr-ts/core";
 import {
   type ActivateNodeRequest,
   type ConfirmMessageReceivedRequest,
@@ -52,16 +53,12 @@ import { status } from "@grpc/grpc-js";
 import { trace } from "../../diagnostics/trace.js";
 import { RpcError } from "../../grpc/rpc-error.js";
 import type { CallContext, ServiceHandlers } from "../../grpc/server-handlers.js";
-import { inlineLimitOf } from "../../inline/inline-announcement.js";
+import { DEFAULT_INLINE_MAX_BYTES } from "../../inline/inline-content.js";
 import {
-  DEFAULT_INLINE_MAX_BYTES,
-  InlineContentError,
-  inlinedIds,
-  inlineFromObjects,
-  markInlined,
-  receiveInlined,
-  withInlineContent,
-} from "../../inline/inline-content.js";
+  inlinePullAnswer,
+  inlinePushObjects,
+  putInlineObjects,
+} from "../../inline/inline-server.js";
 import {
   InvalidObjectIdError,
   NoObjectInStoreError,
@@ -177,23 +174,12 @@ export function createFleetHandlers(
 
   const pullOnce = (request: PullMessagesRequest, ctx: CallContext): PullMessagesResponse => {
     const nodeId = request.node?.nodeId ?? 0n;
-    const inlineLimit = inlineLimitOf(ctx, inlineMax);
-    const inlined: string[] = [];
-    const messages = state.getMessageIns(nodeId, 1);
-    const response: PullMessagesResponse = {
-      reconnect: undefined,
-      messagesList: [],
-      messageObjectTrees: [],
-    };
+    const entries: { message: Message; tree: ObjectTree }[] = [];
     let runId: bigint | undefined;
-    for (const message of messages) {
+    for (const message of state.getMessageIns(nodeId, 1)) {
       const id = message.metadata?.messageId ?? "";
       try {
-        const tree = store.getObjectTree(id);
-        const inline = inlineFromObjects(tree, (objectId) => available(objectId), inlineLimit);
-        response.messagesList.push(inline ? withInlineContent(message, inline) : message);
-        response.messageObjectTrees.push(tree);
-        if (inline) inlined.push(id);
+        entries.push({ message, tree: store.getObjectTree(id) });
         runId = message.metadata?.runId;
       } catch (error) {
         if (!(error instanceof NoObjectInStoreError)) throw error;
@@ -201,9 +187,14 @@ export function createFleetHandlers(
         state.deleteMessages([id]);
       }
     }
+    const { messages, inlined } = inlinePullAnswer(ctx, inlineMax, store, entries);
     // An inlined message is delivered with its content: it needs no ConfirmMessageReceived.
     for (const id of inlined) store.deleteMessage(id);
-    markInlined(ctx.responseMetadata, inlined);
+    const response: PullMessagesResponse = {
+      reconnect: undefined,
+      messagesList: messages,
+      messageObjectTrees: entries.map((e) => e.tree),
+    };
     if (runId !== undefined) {
       recordTraffic(
         runId,
@@ -212,11 +203,6 @@ export function createFleetHandlers(
       );
     }
     return response;
-  };
-
-  const available = (objectId: string): Uint8Array | undefined => {
-    const found = store.get(objectId);
-    return found.found && found.available ? found.content : undefined;
   };
 
   return {
@@ -322,33 +308,24 @@ export function createFleetHandlers(
       const runId = message.metadata.runId;
       requireRunning(runId);
       // flwr-ts inline content: the objects are rebuilt from it and verified against the tree.
-      let inlineObjects: Map<string, Uint8Array> | undefined;
-      const tree = request.messageObjectTrees[0];
-      if (inlineMax > 0 && tree && inlinedIds(ctx.metadata).has(message.metadata.messageId)) {
-        try {
-          inlineObjects = receiveInlined(message, tree).objects;
-        } catch (error) {
-          if (error instanceof InlineContentError)
-            throw new RpcError(status.INVALID_ARGUMENT, error.message);
-          throw error;
-        }
-      }
+      const inlineObjects = inlinePushObjects(
+        ctx,
+        inlineMax,
+        message,
+        request.messageObjectTrees[0],
+      );
       // Stored as Flower stores it: metadata, the content as objects (never inline).
       const stored: Message = { ...message, content: message.content ? { items: [] } : undefined };
-      const objectsToPush = new Set<string>();
+      let objectsToPush: Set<string>;
       try {
+        const missing = new Set<string>();
         for (const tree of request.messageObjectTrees)
-          for (const id of store.preregister(runId, tree)) objectsToPush.add(id);
+          for (const id of store.preregister(runId, tree)) missing.add(id);
+        objectsToPush = new Set(putInlineObjects(store, [...missing], inlineObjects));
       } catch (error) {
         if (error instanceof InvalidObjectIdError)
           throw new RpcError(status.INVALID_ARGUMENT, error.message);
         throw error;
-      }
-      if (inlineObjects) {
-        for (const id of [...objectsToPush]) {
-          const content = inlineObjects.get(id);
-          if (content !== undefined && store.put(id, content)) objectsToPush.delete(id);
-        }
       }
       sweepStagedReplies();
       let resultId: string;

@@ -349,8 +349,8 @@ export class MemoryLinkState implements LinkState {
       return { ok: false, reason: `Invalid destination node ID for Message: ${m.dstNodeId}` };
     this.removeIns(m.messageId);
     this.messageIns.set(m.messageId, { message: withoutContent(message), deliveredAt: "" });
-    let ids = this.insByDst.get(m.dstNodeId);
-    if (!ids) this.insByDst.set(m.dstNodeId, (ids = new Set()));
+    const ids = this.insByDst.get(m.dstNodeId) ?? new Set<string>();
+    this.insByDst.set(m.dstNodeId, ids);
     ids.add(m.messageId);
     this.notifier.emit({ type: "message-ins", runId: m.runId, dstNodeId: m.dstNodeId });
     return { ok: true, messageId: m.messageId };
