@@ -4,11 +4,21 @@
  * N rounds. Each round's wall time is taken from timestamps the ServerApp logs (streamed back
  * with `flwr run --stream`); the first round (cold ClientApp processes) is reported apart.
  *
+ * Then, in the same run, the same measurement on Python Flower (the pinned flwr in `.venv`):
+ * Python SuperLink + two Python SuperNodes with the same certificates, key curve, TLS, SuperNode
+ * auth and subprocess isolation (`e2e/fixtures/python-deployment.ts`), and the no-op NumPy app
+ * `bench/python/noop-app` started with Python `flwr run --stream`. Both are printed side by side.
+ *
  *   npx tsx bench/round-latency.ts [rounds=30] [--trace] [--curve P-256|P-384|P-521]
+ *                                  [--python-rounds 3] [--no-python]
  *
  * `--curve` picks the SuperNode keys' curve (default P-384, as the seed's `ssh-keygen -b 384`):
  * every Fleet call is signed by the SuperNode and verified by the SuperLink, and a P-384
  * signature costs about 25× a P-256 one in Node's OpenSSL.
+ *
+ * `--python-rounds` (default 3) sets the Python run's rounds: Python Flower polls (Grid every 3 s,
+ * SuperNode every 3 s, SuperExec every 1 s), so each of its rounds takes seconds. `--no-python`
+ * skips it (as does a missing or wrong Python flwr; the bench then prints the polling floor).
  *
  * Requires `pnpm build`.
  */
@@ -16,20 +26,42 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { startDeployment } from "../e2e/fixtures/deployment.js";
+import { startPythonDeployment } from "../e2e/fixtures/python-deployment.js";
 import { stopAll } from "../e2e/support/processes.js";
+import { pythonFlwrAvailable, pythonFlwrProblem } from "../interop/python.js";
 
+const valued = new Set(["--curve", "--python-rounds"]);
 const positional = process.argv
   .slice(2)
-  .filter((a, i, all) => !a.startsWith("--") && all[i - 1] !== "--curve");
+  .filter((a, i, all) => !a.startsWith("--") && !valued.has(all[i - 1] ?? ""));
 const rounds = Number(positional[0] ?? 30);
+if (!Number.isInteger(rounds) || rounds < 2) {
+  console.error("rounds must be an integer >= 2 (the first round is reported apart)");
+  process.exit(2);
+}
 /** `--trace`: run with FLWR_TS_TRACE and print the hop timeline of the median warm round. */
 const withTrace = process.argv.includes("--trace");
-const curveArg = process.argv[process.argv.indexOf("--curve") + 1];
-const curve = process.argv.includes("--curve") ? curveArg : "P-384";
-if (curve !== "P-256" && curve !== "P-384" && curve !== "P-521") {
+const curveArg = process.argv.includes("--curve")
+  ? process.argv[process.argv.indexOf("--curve") + 1]
+  : "P-384";
+if (curveArg !== "P-256" && curveArg !== "P-384" && curveArg !== "P-521") {
   console.error("--curve must be P-256, P-384 or P-521");
   process.exit(2);
 }
+const curve: "P-256" | "P-384" | "P-521" = curveArg;
+const pythonRounds = process.argv.includes("--python-rounds")
+  ? Number(process.argv[process.argv.indexOf("--python-rounds") + 1])
+  : 3;
+if (!Number.isInteger(pythonRounds) || pythonRounds < 2) {
+  console.error("--python-rounds must be an integer >= 2 (the first round is reported apart)");
+  process.exit(2);
+}
+/** Why the Python measurement is skipped, or undefined when it runs. */
+const pythonSkip = process.argv.includes("--no-python")
+  ? "--no-python"
+  : pythonFlwrAvailable
+    ? undefined
+    : pythonFlwrProblem;
 
 function noopApp(): string {
   const dir = mkdtempSync(join(tmpdir(), "flwr-ts-noop-app-"));
@@ -189,77 +221,198 @@ function printRoundTimeline(traceFile: string, roundEnds: number[], round: numbe
     );
 }
 
-const traceFile = withTrace
-  ? join(mkdtempSync(join(tmpdir(), "flwr-ts-trace-")), "trace.jsonl")
-  : undefined;
-const deployment = await startDeployment({
-  app: noopApp(),
-  keyCurve: curve,
-  env: { BENCH_ROOT_PID: String(process.pid), ...(traceFile ? { FLWR_TS_TRACE: traceFile } : {}) },
-});
-try {
-  const r = await deployment.flwr(
-    [
-      "run",
-      deployment.appDir,
-      "my-federation",
-      "--stream",
-      "--run-config",
-      `num-server-rounds=${rounds}`,
-    ],
-    600_000,
-  );
-  const marks = [...r.output.matchAll(/ROUND_MS (\d+) ([\d.]+) ([\d.]+)/g)];
-  const times = marks.map((m) => Number(m[2]));
-  const ends = marks.map((m) => Number(m[3]));
-  if (times.length !== rounds) {
-    console.error(r.output);
-    throw new Error(`expected ${rounds} round timings, got ${times.length}`);
-  }
-  const warm = stats(times.slice(1));
-  console.log(
-    `flwr-ts round latency (2 SuperNodes, TLS + auth with ${curve} keys, no-op ClientApp, FedAvg train+evaluate)${traceFile ? " — TRACING ON" : ""}:`,
-  );
-  console.log(`  first round (cold ClientApp processes): ${times[0]!.toFixed(1)} ms`);
-  console.log(
-    `  rounds 2..${rounds}: median ${warm.median.toFixed(1)} ms, p90 ${warm.p90.toFixed(1)} ms, min ${warm.min.toFixed(1)} ms, max ${warm.max.toFixed(1)} ms`,
-  );
-  const cpu = [...r.output.matchAll(/CPU_TICKS (\d+) (\{.*\})/g)].map(
-    (m) => JSON.parse(m[2]!) as Record<string, number>,
-  );
-  if (cpu.length === 2 && rounds > 1) {
-    const tick = 1000 / 100; // USER_HZ
-    const [a, b] = cpu as [Record<string, number>, Record<string, number>];
-    const per = (name: string) => (((b[name] ?? 0) - (a[name] ?? 0)) * tick) / (rounds - 1);
-    const names = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((n) => per(n) > 0);
-    const total = names.reduce((sum, n) => sum + per(n), 0);
+/** Round times of one run, from the ServerApp's `ROUND_MS <round> <ms> <epoch ms>` lines. */
+interface RoundTimes {
+  /** Milliseconds of each round, in order. */
+  times: number[];
+  /** Epoch milliseconds at the end of each round. */
+  ends: number[];
+}
+
+/** Parses the ROUND_MS lines of `output`; throws (with the output) unless there is one per round. */
+function parseRounds(output: string, expected: number, what: string): RoundTimes {
+  const marks = [...output.matchAll(/ROUND_MS (\d+) ([\d.]+) ([\d.]+)/g)];
+  if (marks.length !== expected)
+    throw new Error(`${what}: expected ${expected} round timings, got ${marks.length}\n${output}`);
+  return { times: marks.map((m) => Number(m[2])), ends: marks.map((m) => Number(m[3])) };
+}
+
+/** One row of the side-by-side table. */
+interface Row {
+  impl: string;
+  rounds: number;
+  first: number;
+  warm: ReturnType<typeof stats>;
+  /** 1-minute load average when the run ended. */
+  load: number;
+}
+
+const loadNow = () =>
+  `${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ")} (${cpus().length} cores)`;
+
+/** Runs the flwr-ts deployment for `rounds` rounds, prints its details, returns its row. */
+async function measureFlwrTs(): Promise<Row> {
+  const traceFile = withTrace
+    ? join(mkdtempSync(join(tmpdir(), "flwr-ts-trace-")), "trace.jsonl")
+    : undefined;
+  const deployment = await startDeployment({
+    app: noopApp(),
+    keyCurve: curve,
+    env: {
+      BENCH_ROOT_PID: String(process.pid),
+      ...(traceFile ? { FLWR_TS_TRACE: traceFile } : {}),
+    },
+  });
+  try {
+    const r = await deployment.flwr(
+      [
+        "run",
+        deployment.appDir,
+        "my-federation",
+        "--stream",
+        "--run-config",
+        `num-server-rounds=${rounds}`,
+      ],
+      600_000,
+    );
+    const { times, ends } = parseRounds(r.output, rounds, "flwr-ts");
+    const warm = stats(times.slice(1));
     console.log(
-      `  CPU per warm round, all processes: ${total.toFixed(1)} ms (${names
-        .sort((x, y) => per(y) - per(x))
-        .map((n) => `${n} ${per(n).toFixed(1)}`)
-        .join(", ")})`,
+      `flwr-ts round latency (2 SuperNodes, TLS + auth with ${curve} keys, no-op ClientApp, FedAvg train+evaluate)${traceFile ? " — TRACING ON" : ""}:`,
+    );
+    console.log(`  first round (cold ClientApp processes): ${times[0]!.toFixed(1)} ms`);
+    console.log(
+      `  rounds 2..${rounds}: median ${warm.median.toFixed(1)} ms, p90 ${warm.p90.toFixed(1)} ms, min ${warm.min.toFixed(1)} ms, max ${warm.max.toFixed(1)} ms`,
+    );
+    const cpu = [...r.output.matchAll(/CPU_TICKS (\d+) (\{.*\})/g)].map(
+      (m) => JSON.parse(m[2]!) as Record<string, number>,
+    );
+    if (cpu.length === 2) {
+      const tick = 1000 / 100; // USER_HZ
+      const [a, b] = cpu as [Record<string, number>, Record<string, number>];
+      const per = (name: string) => (((b[name] ?? 0) - (a[name] ?? 0)) * tick) / (rounds - 1);
+      const names = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((n) => per(n) > 0);
+      const total = names.reduce((sum, n) => sum + per(n), 0);
+      console.log(
+        `  CPU per warm round, all processes: ${total.toFixed(1)} ms (${names
+          .sort((x, y) => per(y) - per(x))
+          .map((n) => `${n} ${per(n).toFixed(1)}`)
+          .join(", ")})`,
+      );
+    }
+    console.log(`  load average at the end of the run: ${loadNow()}`);
+    if (traceFile) {
+      const warmRounds = times.map((t, i) => ({ t, round: i + 1 })).slice(1);
+      const median = [...warmRounds].sort((x, y) => x.t - y.t)[Math.floor(warmRounds.length / 2)]!;
+      printRoundTimeline(traceFile, ends, median.round);
+    }
+    return { impl: "flwr-ts", rounds, first: times[0]!, warm, load: loadavg()[0]! };
+  } finally {
+    await deployment.stop();
+  }
+}
+
+/**
+ * Runs the same topology on Python Flower for `pythonRounds` rounds with the no-op NumPy app
+ * (`bench/python/noop-app`, started by Python `flwr run --stream`), returns its row.
+ */
+async function measurePython(): Promise<Row> {
+  const deployment = await startPythonDeployment({ keyCurve: curve });
+  try {
+    const app = join(import.meta.dirname, "python/noop-app");
+    const r = await deployment.flwr(
+      [
+        "run",
+        app,
+        deployment.federation,
+        "--stream",
+        "--run-config",
+        `num-server-rounds=${pythonRounds}`,
+      ],
+      60_000 + pythonRounds * 60_000,
+    );
+    if (r.code !== 0)
+      throw new Error(
+        `Python \`flwr run\` exited with ${r.code}:\n${r.output}\n${deployment.dump()}`,
+      );
+    const { times } = parseRounds(r.output, pythonRounds, "Python Flower");
+    const warm = stats(times.slice(1));
+    console.log(
+      `Python Flower (flwr ${pythonVersion()}) round latency, same topology (2 SuperNodes, TLS + auth with ${curve} keys, subprocess isolation, no-op NumPy ClientApp, FedAvg train+evaluate):`,
+    );
+    console.log(`  first round: ${times[0]!.toFixed(1)} ms`);
+    console.log(
+      `  rounds 2..${pythonRounds}: median ${warm.median.toFixed(1)} ms, p90 ${warm.p90.toFixed(1)} ms, min ${warm.min.toFixed(1)} ms, max ${warm.max.toFixed(1)} ms`,
+    );
+    console.log(`  load average at the end of the run: ${loadNow()}`);
+    return {
+      impl: "Python Flower",
+      rounds: pythonRounds,
+      first: times[0]!,
+      warm,
+      load: loadavg()[0]!,
+    };
+  } finally {
+    await deployment.stop();
+  }
+}
+
+function pythonVersion(): string {
+  return readFileSync(join(import.meta.dirname, "../interop/flwr-version.txt"), "utf8").trim();
+}
+
+/** Prints the side-by-side table; the ratio column is each row's warm median over flwr-ts's. */
+function printTable(rows: Row[]): void {
+  const base = rows[0]!.warm.median;
+  const header = [
+    "implementation",
+    "rounds",
+    "first ms",
+    "warm median",
+    "p90",
+    "min",
+    "ratio",
+    "load 1m",
+  ];
+  const cells = rows.map((r) => [
+    r.impl,
+    String(r.rounds),
+    r.first.toFixed(1),
+    r.warm.median.toFixed(1),
+    r.warm.p90.toFixed(1),
+    r.warm.min.toFixed(1),
+    `${(r.warm.median / base).toFixed(r.warm.median / base >= 10 ? 0 : 2)}×`,
+    r.load.toFixed(2),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
+  const line = (c: string[]) =>
+    `  ${c.map((v, i) => (i === 0 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join("  ")}`;
+  console.log(
+    `\nround latency, same machine, same run (ms per FedAvg round; ratio = warm median / flwr-ts):`,
+  );
+  console.log(line(header));
+  for (const c of cells) console.log(line(c));
+}
+
+try {
+  const rows = [await measureFlwrTs()];
+  if (pythonSkip === undefined) {
+    rows.push(await measurePython());
+  } else {
+    // Python Flower 1.29 on the same path polls: GrpcGrid.send_and_receive pulls at once, then
+    // sleeps 3 s between pulls (flwr/server/grid/grpc_grid.py); an idle SuperNode sleeps 3 s
+    // between PullMessages (flwr/supernode/start_client_internal.py); its SuperExec lists apps
+    // every 1 s and starts a fresh Python ClientApp process per message. A reply can never be
+    // there at the Grid's immediate first pull, so each train/evaluate exchange takes >= 3 s.
+    const pythonFloorMs = 2 * 3000;
+    console.log(
+      `Python Flower ${pythonVersion()}, same topology: not run (${pythonSkip}); at least ${pythonFloorMs} ms per round from its 3 s Grid polling alone (2 exchanges × 3 s), ≈${(pythonFloorMs / rows[0]!.warm.median).toFixed(0)}× the flwr-ts median`,
     );
   }
-  // Python Flower 1.29 on the same path polls: GrpcGrid.send_and_receive pulls at once, then
-  // sleeps 3 s between pulls (flwr/server/grid/grpc_grid.py); an idle SuperNode sleeps 3 s between
-  // PullMessages (flwr/supernode/start_client_internal.py); its SuperExec lists apps every 1 s and
-  // starts a fresh Python ClientApp process per message. A reply can never be there at the
-  // Grid's immediate first pull, so each train/evaluate exchange takes at least 3 s.
-  const pythonFloorMs = 2 * 3000;
-  console.log(
-    `  Python Flower 1.29, same topology (not run here): at least ${pythonFloorMs} ms per round from its 3 s Grid polling alone (2 exchanges × 3 s), ≈${(pythonFloorMs / warm.median).toFixed(0)}× the flwr-ts median`,
-  );
-  console.log(
-    `  load average during the run: ${loadavg()
-      .map((l) => l.toFixed(2))
-      .join(" ")} (${cpus().length} cores)`,
-  );
-  if (traceFile) {
-    const warmRounds = times.map((t, i) => ({ t, round: i + 1 })).slice(1);
-    const median = [...warmRounds].sort((x, y) => x.t - y.t)[Math.floor(warmRounds.length / 2)]!;
-    printRoundTimeline(traceFile, ends, median.round);
-  }
+  printTable(rows);
+  console.log(`  load average now: ${loadNow()}`);
 } finally {
-  await deployment.stop();
   await stopAll();
 }
