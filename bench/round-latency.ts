@@ -346,6 +346,9 @@ async function measurePython(): Promise<Row> {
     console.log(
       `  rounds 2..${pythonRounds}: median ${warm.median.toFixed(1)} ms, p90 ${warm.p90.toFixed(1)} ms, min ${warm.min.toFixed(1)} ms, max ${warm.max.toFixed(1)} ms`,
     );
+    console.log(
+      "  (Python polls: Grid every 3 s, idle SuperNode every 3 s, SuperExec every 1 s; a fresh Python ClientApp process per message)",
+    );
     console.log(`  load average at the end of the run: ${loadNow()}`);
     return {
       impl: "Python Flower",
