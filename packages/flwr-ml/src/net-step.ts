@@ -44,6 +44,11 @@ const REQUIRED = [
   tf.Conv2DBackpropInput,
   tf.Conv2DBackpropFilter,
   POOL_RELU_BIAS_GRAD,
+  tf.Conv2D,
+  tf.Transpose,
+  tf.Multiply,
+  tf.Add,
+  tf.Sub,
 ];
 
 /**
@@ -363,18 +368,25 @@ export class NetStep {
       );
       grads.set(this.read(dw2), OFF["conv2.weight"]);
       this.mark("conv2-dw");
-      const [dz1, db1] = this.run(POOL_RELU_BIAS_GRAD, { y: f.y1, dy: dp1 }) as [
-        tf.TensorInfo,
-        tf.TensorInfo,
-      ];
+      // dz1 as [28, 28, n, 6]: the filter of the filter-gradient convolution below.
+      const [dz1, db1] = this.run(
+        POOL_RELU_BIAS_GRAD,
+        { y: f.y1, dy: dp1 },
+        { dzLayout: "HWNC" },
+      ) as [tf.TensorInfo, tf.TensorInfo];
       grads.set(this.read(db1), OFF["conv1.bias"]);
       this.mark("pool1-backward");
-      const dw1 = this.run1(
-        tf.Conv2DBackpropFilter,
-        { x: f.xs, dy: dz1 },
-        { ...CONV_VALID, filterShape: [5, 5, 3, 6] },
-      );
-      grads.set(this.read(dw1), OFF["conv1.weight"]);
+      // conv1's filter gradient: x with the batch as channels [3, 32, 32, n]
+      // convolved with dz1 as the filter gives [3, 5, 5, 6] = dW as [c, i, j, o].
+      const xT = this.run1(tf.Transpose, { x: f.xs }, { perm: [3, 1, 2, 0] });
+      const dwT = this.run1(tf.Conv2D, { x: xT, filter: dz1 }, CONV_VALID);
+      const dw1 = this.read(dwT);
+      const base = OFF["conv1.weight"];
+      for (let c = 0, from = 0; c < 3; c++)
+        for (let i = 0; i < 5; i++)
+          for (let j = 0; j < 5; j++)
+            for (let o = 0; o < 6; o++, from++)
+              grads[base + ((i * 5 + j) * 3 + c) * 6 + o] = dw1[from] as number;
       this.mark("conv1-dw");
       return loss;
     } finally {

@@ -7,6 +7,7 @@
 import "@tensorflow/tfjs-backend-wasm";
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
+import { POOL_RELU_BIAS_GRAD } from "../src/kernels/pool-relu-bias-grad.js";
 import { registerTrainingKernels } from "../src/kernels/register.js";
 import { createNet } from "../src/net.js";
 import { NetStep, netStepSupported } from "../src/net-step.js";
@@ -234,6 +235,51 @@ describe("NetStep input validation", () => {
     expect(netStepSupported("webgl")).toBe(false);
     expect(() => new NetStep("webgl")).toThrow(/wasm or cpu backend/);
   });
+});
+
+describe("FlwrPoolReluBiasGrad with dzLayout HWNC", () => {
+  it.each(["wasm", "cpu"] as const)(
+    "is the NHWC result transposed to [h, w, n, c] on %s (odd sizes, negative and zero inputs)",
+    async (backend) => {
+      await use(backend);
+      const [n, h, w, c] = [3, 7, 9, 5];
+      // ReLU-like outputs with zeros and some negative values (the kernel must mask them).
+      const yValues = randomValues(n * h * w * c, 31).map((v) => (v < -0.5 ? v : Math.max(0, v)));
+      const dyValues = randomValues(n * 3 * 4 * c, 32);
+      const before = tf.memory().numTensors;
+      const [nhwc, hwnc, dbA, dbB] = tf.tidy(() => {
+        const y = tf.tensor4d(yValues, [n, h, w, c]);
+        const dy = tf.tensor4d(dyValues, [n, 3, 4, c]);
+        const [dzA, dbA] = tf.engine().runKernel(POOL_RELU_BIAS_GRAD, { y, dy }, {}) as tf.Tensor[];
+        const [dzB, dbB] = tf
+          .engine()
+          .runKernel(POOL_RELU_BIAS_GRAD, { y, dy }, { dzLayout: "HWNC" }) as tf.Tensor[];
+        return [
+          tf.transpose(dzA as tf.Tensor, [1, 2, 0, 3]).dataSync() as Float32Array,
+          (dzB as tf.Tensor).dataSync() as Float32Array,
+          (dbA as tf.Tensor).dataSync() as Float32Array,
+          (dbB as tf.Tensor).dataSync() as Float32Array,
+        ];
+      });
+      expect(tf.memory().numTensors).toBe(before);
+      expect(hwnc.length).toBe(n * h * w * c);
+      expect(Array.from(hwnc)).toEqual(Array.from(nhwc));
+      expect(Array.from(dbB)).toEqual(Array.from(dbA));
+      expect(hwnc.some((v) => v !== 0)).toBe(true);
+      expect(() =>
+        tf.tidy(() =>
+          tf
+            .engine()
+            .runKernel(
+              POOL_RELU_BIAS_GRAD,
+              { y: tf.zeros([1, 2, 2, 1]), dy: tf.zeros([1, 1, 1, 1]) },
+              { dzLayout: "NCHW" },
+            ),
+        ),
+      ).toThrow(/dzLayout NCHW/);
+      await use("wasm");
+    },
+  );
 });
 
 describe("sgdMomentumFlatStep", () => {
