@@ -5,6 +5,8 @@ import {
   type AuthMetadata,
   formatFlowerTimestamp,
   generateEcKeyPair,
+  MAX_TIMESTAMP_DIFF_MICROS,
+  MIN_TIMESTAMP_DIFF_MICROS,
   PUBLIC_KEY_HEADER,
   parseFlowerTimestamp,
   publicKeyToPem,
@@ -254,5 +256,46 @@ describe("SignatureVerifier", () => {
     expect(v.cachedKeyCount).toBe(2);
     expect(v.verify(signedAt(0, keys[0]!)).ok).toBe(true);
     expect(v.cachedKeyCount).toBe(2);
+  });
+});
+
+describe("async signing and verification (libuv thread pool)", () => {
+  it("signAsync produces what verify accepts, with strictly increasing timestamps", async () => {
+    const signer = new RequestSigner(privateKey, () => NOW_US);
+    const [a, b] = await Promise.all([signer.signAsync(), signer.signAsync()]);
+    expect(a[TIMESTAMP_HEADER]).toBe(formatFlowerTimestamp(NOW_US));
+    expect(b[TIMESTAMP_HEADER]).toBe(formatFlowerTimestamp(NOW_US + 1));
+    for (const md of [a, b]) {
+      expect(verifier.verify(md).ok).toBe(true);
+      expect((await verifier.verifyAsync(md)).ok).toBe(true);
+    }
+  });
+
+  it("verifyAsync gives verify's verdict on every kind of bad input", async () => {
+    const md = signedAt(0);
+    const other = generateEcKeyPair("P-384").privateKey;
+    const cases: ReceivedAuthMetadata[] = [
+      md,
+      { ...md, [SIGNATURE_HEADER]: signTimestamp(other, md[TIMESTAMP_HEADER]) },
+      { ...md, [SIGNATURE_HEADER]: Buffer.from("garbage") },
+      { ...md, [PUBLIC_KEY_HEADER]: Buffer.from(publicKeyToPem(other)) },
+      { ...md, [PUBLIC_KEY_HEADER]: Buffer.from("not a key") },
+      { ...md, [SIGNATURE_HEADER]: [] },
+      signedAt(-MAX_TIMESTAMP_DIFF_MICROS - 1),
+      signedAt(-MIN_TIMESTAMP_DIFF_MICROS + 1),
+    ];
+    const verdicts = cases.map((c) => verifier.verify(c));
+    expect(verdicts.map((v) => (v.ok ? "ok" : v.reason))).toEqual([
+      "ok",
+      "bad-signature",
+      "bad-signature",
+      "bad-signature",
+      "malformed-key",
+      "missing",
+      "stale",
+      "future",
+    ]);
+    for (const [i, c] of cases.entries())
+      expect(await verifier.verifyAsync(c)).toEqual(verdicts[i]);
   });
 });

@@ -66,9 +66,10 @@ export function createNodeAuthMiddleware(options: NodeAuthOptions): Middleware {
   const verifier = options.verifier ?? new SignatureVerifier();
   const replay = options.replayCache === undefined ? new ReplayCache() : options.replayCache;
   const { state } = options;
-  return (request: unknown, ctx: CallContext) => {
+  return async (request: unknown, ctx: CallContext) => {
     const md = ctx.metadata;
-    const result = verifier.verify({
+    // Verified on libuv's thread pool: the event loop serves other calls meanwhile.
+    const result = await verifier.verifyAsync({
       [PUBLIC_KEY_HEADER]: md.get(PUBLIC_KEY_HEADER) as (string | Buffer)[],
       [TIMESTAMP_HEADER]: md.get(TIMESTAMP_HEADER) as (string | Buffer)[],
       [SIGNATURE_HEADER]: md.get(SIGNATURE_HEADER) as (string | Buffer)[],
