@@ -81,12 +81,14 @@ export function conv2dBiasRelu(
   if (inputGrad) return convWithInputGrad(x, w, b);
   const op = tf.customGrad(((cw: tf.Tensor4D, cb: tf.Tensor1D, save: Saver) => {
     const y = fusedConvForward(x, cw, cb);
-    save([cw, y]);
+    // x is saved too: a tensor created inside the differentiated function
+    // is otherwise disposed before the backward pass runs.
+    save([cw, y, x]);
     return {
       value: y,
       gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => {
-        const [sw, sy] = saved as [tf.Tensor4D, tf.Tensor4D];
-        return convWeightGrads(x, sw, reluGrad(dy, sy));
+        const [sw, sy, sx] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+        return convWeightGrads(sx, sw, reluGrad(dy, sy));
       },
     };
   }) as unknown as CustomGradFn) as (w: tf.Tensor4D, b: tf.Tensor1D) => tf.Tensor4D;
@@ -154,13 +156,13 @@ export function conv2dBiasReluPool(
   if (inputGrad) return convPoolWithInputGrad(x, w, b);
   const op = tf.customGrad(((cw: tf.Tensor4D, cb: tf.Tensor1D, save: Saver) => {
     const y = fusedConvForward(x, cw, cb);
-    save([cw, y]);
+    save([cw, y, x]);
     return {
       value: tf.maxPool(y, 2, 2, "valid"),
       gradFunc: (dp: tf.Tensor4D, saved: tf.Tensor[]) => {
-        const [sw, sy] = saved as [tf.Tensor4D, tf.Tensor4D];
+        const [sw, sy, sx] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
         const [dz, db] = poolReluBiasGrad(sy, dp);
-        return [dwOf(x, sw, dz), db];
+        return [dwOf(sx, sw, dz), db];
       },
     };
   }) as unknown as CustomGradFn) as (w: tf.Tensor4D, b: tf.Tensor1D) => tf.Tensor4D;

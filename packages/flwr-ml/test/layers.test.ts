@@ -70,6 +70,31 @@ describe("fused layers", () => {
     x.dispose();
   });
 
+  it("a first layer's input may be created inside the differentiated function", () => {
+    const values = randomValues(2 * 10 * 10 * 3, 56);
+    const w = tf.variable(tf.tensor4d(randomValues(3 * 3 * 3 * 4, 57), [3, 3, 3, 4]));
+    const b = tf.variable(tf.tensor1d(randomValues(4, 58)));
+    const before = tf.memory().numTensors;
+    for (const layer of [conv2dBiasRelu, conv2dBiasReluPool]) {
+      const grads = (inside: boolean) =>
+        tf.tidy(() => {
+          const outside = tf.tensor4d(values, [2, 10, 10, 3]);
+          const { grads: g } = tf.variableGrads(() => {
+            const x = inside ? tf.tensor4d(values, [2, 10, 10, 3]) : outside;
+            return tf.sum(tf.square(layer(x, w, b, false)));
+          }, [w, b]);
+          return [w, b].map((v) => g[v.name]?.dataSync() as Float32Array);
+        });
+      const [gw, gb] = grads(true);
+      const [rw, rb] = grads(false);
+      expect(maxAbsDiff(gw!, rw!)).toBeLessThan(1e-6);
+      expect(maxAbsDiff(gb!, rb!)).toBeLessThan(1e-6);
+      expect(gw!.some((v) => v !== 0)).toBe(true);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([w, b]);
+  });
+
   it("conv2dBiasReluPool (fused pool/ReLU/bias backward): Net shapes, odd sizes, no input gradient", () => {
     const reference =
       (x: tf.Tensor) =>
