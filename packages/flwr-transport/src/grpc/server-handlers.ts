@@ -72,13 +72,19 @@ function toServiceError(method: string, error: unknown, report: ErrorReporter) {
   return { code: status.INTERNAL, details: "Internal server error" };
 }
 
+/**
+ * The context of one call plus `done()`, to be called once the handler has finished: grpc-js
+ * emits "cancelled" when any call's stream closes, also after a normal response, and aborting the
+ * signal then would build a DOMException and run abort listeners for nothing on every call.
+ */
 function contextOf(
   method: string,
   call: ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>,
-): CallContext {
+): { ctx: CallContext; done: () => void } {
   const controller = new AbortController();
-  call.on("cancelled", () => controller.abort());
-  return {
+  const onCancelled = () => controller.abort();
+  call.on("cancelled", onCancelled);
+  const ctx: CallContext = {
     method,
     metadata: call.metadata,
     peer: call.getPeer(),
@@ -86,6 +92,7 @@ function contextOf(
     attributes: new Map(),
     responseMetadata: new Metadata(),
   };
+  return { ctx, done: () => call.off("cancelled", onCancelled) };
 }
 
 /** Options of {@link createServiceImplementation}. */
@@ -124,7 +131,7 @@ export function createServiceImplementation<S extends GenericService>(
         call: ServerUnaryCall<unknown, unknown>,
         callback: sendUnaryData<unknown>,
       ) => {
-        const ctx = contextOf(path, call);
+        const { ctx, done } = contextOf(path, call);
         const t0 = TRACE_ENABLED ? traceNow() : 0;
         let t1 = 0;
         (async () => {
@@ -133,12 +140,14 @@ export function createServiceImplementation<S extends GenericService>(
           return unary(call.request, ctx);
         })().then(
           (response) => {
+            done();
             if (TRACE_ENABLED) traceSpan("rpc.s", t0, { m: m.name, mw: +(t1 - t0).toFixed(3) });
             if (Object.keys(ctx.responseMetadata.getMap()).length > 0)
               call.sendMetadata(ctx.responseMetadata);
             callback(null, response);
           },
           (error: unknown) => {
+            done();
             if (TRACE_ENABLED) traceSpan("rpc.s", t0, { m: m.name, err: String(error) });
             callback(toServiceError(path, error, report));
           },
@@ -156,26 +165,30 @@ async function serveStream(
   middleware: Middleware[],
   report: ErrorReporter,
 ): Promise<void> {
-  const ctx = contextOf(path, call);
+  const { ctx, done } = contextOf(path, call);
   try {
     for (const guard of middleware) await guard(call.request, ctx);
     for await (const message of handler(call.request, ctx)) {
       if (ctx.signal.aborted) return;
       if (!call.write(message)) {
         await new Promise<void>((resolve) => {
-          const done = () => {
-            call.off("drain", done);
-            ctx.signal.removeEventListener("abort", done);
+          const drained = () => {
+            call.off("drain", drained);
+            ctx.signal.removeEventListener("abort", drained);
             resolve();
           };
-          call.once("drain", done);
-          ctx.signal.addEventListener("abort", done);
+          call.once("drain", drained);
+          ctx.signal.addEventListener("abort", drained);
         });
       }
     }
-    if (!ctx.signal.aborted) call.end();
+    if (!ctx.signal.aborted) {
+      done();
+      call.end();
+    }
   } catch (error) {
     if (ctx.signal.aborted) return;
+    done();
     const { code, details } = toServiceError(path, error, report);
     // grpc-js ends a server stream with a status when "error" is emitted on it.
     call.emit("error", Object.assign(new Error(details), { code, details }));
