@@ -167,3 +167,31 @@ test("a registered key's PEM is what the connection announces", () => {
   const key = newNodeKey();
   expect(key.publicKeyPem.toString("ascii")).toBe(publicKeyToPem(key.privateKey));
 });
+
+test("an inline reply larger than the SuperLink's limit is refused with what to do", async () => {
+  const { superlink } = link;
+  const { conn, nodeId } = await nodeWithInstruction();
+  const pulled = await conn.pullMessage(nodeId);
+  const { message } = receiveInlined(pulled!.message, pulled!.tree);
+  const big = new Message(
+    new RecordDict({
+      metrics: new MetricRecord({ node: nodeId, blob: Array.from({ length: 200_000 }, () => 1.5) }),
+    }),
+    { replyTo: message },
+  );
+  big.metadata.srcNodeId = nodeId;
+  const out = prepareOutgoing(big, 16 << 20);
+  expect(out.inlined).toBe(true);
+  const error = await conn
+    .pushMessage(nodeId, out.proto, out.deflated.tree, 0.01, { inlined: true })
+    .then(
+      () => undefined,
+      (e: { code: number; details: string }) => e,
+    );
+  expect(error?.code).toBe(status.INVALID_ARGUMENT);
+  expect(error?.details).toMatch(
+    /more than the 1048576 this server accepts inline; push it as objects/,
+  );
+  expect(superlink.state.getMessageRes([message.metadata.messageId])).toHaveLength(0);
+  conn.close();
+});

@@ -78,7 +78,8 @@ export function inlinePullAnswer(
 /**
  * The verified objects of a pushed message the client listed as inlined, or undefined when it did
  * not (or this server has inlining off).
- * @throws RpcError INVALID_ARGUMENT when the content does not rebuild into the message's tree.
+ * @throws RpcError INVALID_ARGUMENT when the content does not rebuild into the message's tree or
+ *   is larger than `serverMax`.
  */
 export function inlinePushObjects(
   ctx: CallContext,
@@ -88,13 +89,24 @@ export function inlinePushObjects(
   describe: (detail: string) => string = (d) => d,
 ): Map<string, Uint8Array> | undefined {
   if (serverMax <= 0 || !tree || !inlinedIds(ctx.metadata).has(tree.objectId)) return undefined;
+  let objects: Map<string, Uint8Array>;
   try {
-    return receiveInlined(message, tree).objects;
+    objects = receiveInlined(message, tree).objects;
   } catch (error) {
     if (error instanceof InlineContentError)
       throw new RpcError(status.INVALID_ARGUMENT, describe(error.message));
     throw error;
   }
+  let total = 0;
+  for (const content of objects.values()) total += content.length;
+  if (total > serverMax)
+    throw new RpcError(
+      status.INVALID_ARGUMENT,
+      describe(
+        `inline message ${tree.objectId} has ${total} bytes of objects, more than the ${serverMax} this server accepts inline; push it as objects`,
+      ),
+    );
+  return objects;
 }
 
 /**
