@@ -83,6 +83,12 @@ export async function signedMetadata(signer: RequestSigner): Promise<Metadata> {
 
 const node = (nodeId: bigint) => ({ nodeId });
 
+/**
+ * How long a signature made ahead of time may wait for its call (ms). Flower accepts timestamps up
+ * to 300 s old; a stock older than this is replaced by a fresh signature.
+ */
+const PRESIGNED_MAX_AGE_MS = 2000;
+
 /** Extra deadline beyond a long-poll wait, ms. */
 const PULL_DEADLINE_MARGIN_MS = 15_000;
 
@@ -97,6 +103,8 @@ export class FleetConnection {
   readonly publicKeyPem: Buffer;
   private readonly client: ServiceClient<typeof FleetDefinition>;
   private serverInline = 0;
+  /** One signature made ahead of time, for the next call (see {@link nextSignature}). */
+  private stock: { madeAt: number; metadata: Promise<Metadata> } | undefined;
 
   /** Creates the channel (connecting lazily on the first call). */
   constructor(options: FleetConnectionOptions) {
@@ -107,13 +115,32 @@ export class FleetConnection {
     this.client = createClient(FleetDefinition, options.address, options.credentials, {
       channelOptions: flowerChannelOptions,
       metadata: async () => {
-        const md = await signedMetadata(signer);
+        const md = await this.nextSignature(signer);
         return inlineMax > 0 ? announceInline(md, inlineMax) : md;
       },
       onResponseMetadata: (md) => {
         if (inlineMax > 0) this.serverInline = announcedInlineMax(md);
       },
     });
+  }
+
+  /**
+   * The signed metadata for a call: the stocked signature when it is fresh (made at most
+   * {@link PRESIGNED_MAX_AGE_MS} ago, so it was computed while the node waited, e.g. for its
+   * ClientApp, instead of on the call's path), else a new one; then stocks one for the next call.
+   * Every signature, stocked or not, has its own timestamp and is sent at most once.
+   */
+  private nextSignature(signer: RequestSigner): Promise<Metadata> {
+    const now = performance.now();
+    const stocked = this.stock;
+    const metadata =
+      stocked && now - stocked.madeAt <= PRESIGNED_MAX_AGE_MS
+        ? stocked.metadata
+        : signedMetadata(signer);
+    const next = signedMetadata(signer);
+    next.catch(() => {}); // a failure surfaces when (if) it is used
+    this.stock = { madeAt: now, metadata: next };
+    return metadata;
   }
 
   /**
