@@ -29,11 +29,11 @@ import { inlinedIds, markInlined } from "../inline/inline-content.js";
 import { APP_TOKEN_HEADER } from "../serverappio/app-token-middleware.js";
 import { WAIT_HEADER } from "../serverappio/long-poll.js";
 import { ObjectCache } from "../supernode/object-cache.js";
-import { startAppHeartbeat } from "./app-heartbeat.js";
 import { AppLoadError, loadComponent, registerAppLoader } from "./app-loader.js";
 import { appLog } from "./app-log.js";
 import { withAppIoRetry } from "./appio-errors.js";
 import { installFab } from "./fab-install.js";
+import { AppHeartbeatThread } from "./heartbeat-thread.js";
 import { appsRoot, fuseRunConfig, readInstalledAppConfig } from "./installed-app.js";
 import {
   InlineHandshake,
@@ -81,6 +81,14 @@ export async function runClientApp(options: RunClientAppOptions): Promise<number
       onResponseMetadata: inline.learn,
     },
   );
+  // Heartbeats from a thread of their own: a ClientApp that blocks the event loop (synchronous
+  // training) keeps its token.
+  const heartbeats = new AppHeartbeatThread({
+    service: "clientappio",
+    address: options.address,
+    intervalMs: options.heartbeatIntervalMs ?? 10_000,
+    fallback: async (t) => (await client.sendAppHeartbeat({ token: t })).success,
+  });
   let loaded: LoadedApp | undefined;
   /** Objects of earlier messages (warm reuse: FedAvg sends the same arrays twice per round). */
   const cache = new ObjectCache(CLIENTAPP_OBJECT_CACHE_BYTES);
@@ -90,10 +98,7 @@ export async function runClientApp(options: RunClientAppOptions): Promise<number
     for (;;) {
       const current = token;
       // The token is fresh (valid 30 s): the first heartbeat can wait for the interval (10 s).
-      const heartbeat = startAppHeartbeat(
-        async () => (await client.sendAppHeartbeat({ token: current })).success,
-        { intervalMs: options.heartbeatIntervalMs ?? 10_000, immediate: false },
-      );
+      const heartbeat = heartbeats.beat(current, false);
       let runId: bigint;
       try {
         trace("ca.start", {});
@@ -211,6 +216,7 @@ export async function runClientApp(options: RunClientAppOptions): Promise<number
     );
     return 1;
   } finally {
+    await heartbeats.close();
     client.close();
   }
 }

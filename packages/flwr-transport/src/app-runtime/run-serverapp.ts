@@ -19,11 +19,11 @@ import type { RunStatus } from "@flwr-ts/core/proto";
 import { status as grpcStatus } from "@grpc/grpc-js";
 import { GrpcGrid } from "../grid/grpc-grid.js";
 import { isServiceError } from "../grpc/rpc-error.js";
-import { startAppHeartbeat } from "./app-heartbeat.js";
 import { AppLoadError, loadComponent, registerAppLoader } from "./app-loader.js";
 import { appLog } from "./app-log.js";
 import { RunNotRunningError, translateAppIoError } from "./appio-errors.js";
 import { installFab } from "./fab-install.js";
+import { AppHeartbeatThread } from "./heartbeat-thread.js";
 import { appsRoot, fuseRunConfig, readInstalledAppConfig } from "./installed-app.js";
 import { captureOutput, type LogCapture } from "./log-capture.js";
 
@@ -48,10 +48,15 @@ export interface RunServerAppOptions {
 export async function runServerApp(options: RunServerAppOptions): Promise<number> {
   const grid = new GrpcGrid({ address: options.address, token: options.token });
   const { client } = grid;
-  const heartbeat = startAppHeartbeat(
-    async () => (await client.sendAppHeartbeat({ token: options.token })).success,
-    { intervalMs: options.heartbeatIntervalMs ?? 10_000 },
-  );
+  // Heartbeats from a thread of their own: a ServerApp that blocks the event loop (a long
+  // synchronous evaluation) keeps its token.
+  const heartbeat = new AppHeartbeatThread({
+    service: "serverappio",
+    address: options.address,
+    intervalMs: options.heartbeatIntervalMs ?? 10_000,
+    fallback: async (t) => (await client.sendAppHeartbeat({ token: t })).success,
+  });
+  heartbeat.beat(options.token, true);
   let capture: LogCapture | undefined;
   let runId: bigint | undefined;
   let finalStatus: RunStatus | undefined;
@@ -124,7 +129,7 @@ export async function runServerApp(options: RunServerAppOptions): Promise<number
       exitCode = ServerAppExitCode.SERVERAPP_EXCEPTION;
     }
   } finally {
-    heartbeat.stop();
+    await heartbeat.close();
     await capture?.stop();
     if (runId !== undefined && finalStatus) {
       try {
