@@ -45,8 +45,9 @@ function values(t: tf.Tensor): Float32Array {
 
 /**
  * The chunk's mean loss, its gradient written to `slot`: through
- * {@link NetStep} (kernels called directly, weights read from the flat
- * vector) where supported, else through the engine's autodiff.
+ * {@link NetStep} (kernels called directly, on the weights resident in the
+ * backend) where supported, else through the engine's autodiff on the
+ * replica's variables set from `weights`.
  */
 function chunkGradients(
   net: Net,
@@ -77,9 +78,10 @@ function runTrain(net: Net, job: TrainJob): void {
   const builder = new BatchBuilder(data, Math.ceil(batchSize / workers));
   step ??= netStepSupported() ? new NetStep() : undefined;
   step?.loadWeights(job.weights);
-  // This replica's weights and momentum: every worker applies the same
-  // reduced gradient in the same order, so replicas stay bit-identical and no
-  // weights cross threads during the epoch.
+  // This replica's weights and momentum (resident in NetStep, else these
+  // arrays): every worker applies the same reduced gradient in the same order
+  // with the same kernels, so replicas stay bit-identical and no weights cross
+  // threads during the epoch.
   const weights = Float32Array.from(job.weights);
   const accumulation = new Float32Array(PARAM_COUNT);
   const stepsPerEpoch = Math.ceil(data.count / batchSize);
@@ -123,7 +125,7 @@ function runTrain(net: Net, job: TrainJob): void {
     waitAtLeast(ctl, state, done + t, workers);
     // The full batch's mean-loss gradient (chunk means weighted by size/n,
     // summed in chunk order: the same whoever computed them) and PyTorch's SGD
-    // with momentum (a ← m·a + g; w ← w − lr·a), in one pass.
+    // with momentum (a ← m·a + g; w ← w − lr·a).
     let lossSum = 0;
     const views: Float32Array[] = [];
     const scales: number[] = [];
