@@ -257,8 +257,6 @@ export class NetStep {
     const f3 = this.weight("fc3.weight", weights);
     const b1 = this.weight("conv1.bias", weights);
     const b2 = this.weight("conv2.bias", weights);
-    const c1 = this.weight("fc1.bias", weights);
-    const c2 = this.weight("fc2.bias", weights);
     const c3 = this.weight("fc3.bias", weights);
     this.mark("upload");
     const y1 = this.run1(
@@ -278,26 +276,25 @@ export class NetStep {
     this.mark("conv2");
     const p2 = this.run1(tf.MaxPool, { x: y2 }, pool);
     this.mark("pool2");
-    const dense = (
-      a: tf.TensorInfo,
-      k: number,
-      wt: tf.TensorInfo,
-      b: tf.TensorInfo,
-      relu: boolean,
-    ) => {
-      const out = this.run1(
-        "_FusedMatMul",
-        { a: view(a, [1, n, k]), b: view(wt, [1, ...wt.shape]), bias: b },
-        { transposeA: false, transposeB: false, activation: relu ? "relu" : "linear" },
-      );
-      return view(out, [n, wt.shape[1] as number]);
-    };
-    const flat = view(p2, [n, 400]);
-    const h1 = dense(flat, 400, f1, c1, true);
-    const h2 = dense(h1, 120, f2, c2, true);
-    const logits = dense(h2, 84, f3, c3, false);
+    // Dense layers on transposed activations ([features, n]): W as the left
+    // operand is streamed, only the small activation gets packed (XNNPACK
+    // packs a product's right operand on every call, and the weights change
+    // every step: packing fc1's 48k weights cost more than its product).
+    const flatT = this.transpose(view(p2, [n, 400]));
+    const h1T = this.denseT(f1, flatT, n, weights, "fc1.bias", true);
+    const h2T = this.denseT(f2, h1T, n, weights, "fc2.bias", true);
+    // Logits [n, 10] = h2·W3 + b3 (a small product: the registered kernel's loop).
+    const logits = view(
+      this.run1(
+        tf.BatchMatMul,
+        { a: view(h2T, [1, 84, n]), b: view(f3, [1, 84, 10]) },
+        { transposeA: true, transposeB: false },
+      ),
+      [n, NET_NUM_CLASSES],
+    );
+    addRowBias(this.read(logits), this.read(c3), n, NET_NUM_CLASSES);
     this.mark("dense");
-    return { xs, w2, f1, f2, f3, y1, p1, y2, flat, h1, h2, logits };
+    return { xs, w2, f1, f2, f3, y1, p1, y2, flatT, h1T, h2T, logits };
   }
 
   /**
@@ -328,24 +325,42 @@ export class NetStep {
       const loss =
         softmaxCrossEntropyInto(this.read(f.logits), labels, n, k, this.read(dLogits.info)) / n;
       this.mark("loss");
-      // Dense layers, last to first. dz of fc3 is dLogits.
+      // Dense layers, last to first, on transposed activations xᵀ [in, n]:
+      // dW = xᵀ·dz [in, out] and dxᵀ = W·dzᵀ [in, n], W streamed, the small
+      // dz/dzᵀ packed; db = Σ dz. dz of fc3 is dLogits.
       let dz = dLogits.info;
       const layers = [
-        { w: f.f3, x: f.h2, wOff: OFF["fc3.weight"], bOff: OFF["fc3.bias"], relu: f.h2 },
-        { w: f.f2, x: f.h1, wOff: OFF["fc2.weight"], bOff: OFF["fc2.bias"], relu: f.h1 },
-        { w: f.f1, x: f.flat, wOff: OFF["fc1.weight"], bOff: OFF["fc1.bias"], relu: undefined },
+        { w: f.f3, xT: f.h2T, wOff: OFF["fc3.weight"], bOff: OFF["fc3.bias"], relu: true },
+        { w: f.f2, xT: f.h1T, wOff: OFF["fc2.weight"], bOff: OFF["fc2.bias"], relu: true },
+        { w: f.f1, xT: f.flatT, wOff: OFF["fc1.weight"], bOff: OFF["fc1.bias"], relu: false },
       ];
+      let dxT: tf.TensorInfo | undefined;
       for (const layer of layers) {
         const [inputs, outputs] = layer.w.shape as [number, number];
-        // dW = xᵀ·dz [in, out]; db = Σ dz.
-        const dw = this.matMul(layer.x, dz, true, false);
+        const dw = this.run1(
+          tf.BatchMatMul,
+          { a: view(layer.xT, [1, inputs, n]), b: view(dz, [1, n, outputs]) },
+          { transposeA: false, transposeB: false },
+        );
         grads.set(this.read(dw), layer.wOff);
         columnSums(this.read(dz), n, outputs, grads, layer.bOff);
-        // dx = dz·Wᵀ [n, in], then through the ReLU that produced x.
-        const dx = this.inputGrad(dz, layer.w, n, inputs, outputs);
-        if (layer.relu) reluMaskInPlace(this.read(dx), this.read(layer.relu), n * inputs);
-        dz = dx;
+        const dzT = this.transpose(view(dz, [n, outputs]));
+        dxT = view(
+          this.run1(
+            tf.BatchMatMul,
+            { a: view(layer.w, [1, inputs, outputs]), b: view(dzT, [1, outputs, n]) },
+            { transposeA: false, transposeB: false },
+          ),
+          [inputs, n],
+        );
+        if (layer.relu) {
+          // Through the ReLU that produced x: dzᵀ of the layer below.
+          reluMaskInPlace(this.read(dxT), this.read(layer.xT), inputs * n);
+          dz = this.transpose(dxT);
+        }
       }
+      // dp2 [n, 400] (NHWC flatten) from dflatᵀ [400, n].
+      dz = this.transpose(dxT as tf.TensorInfo);
       this.mark("dense-backward");
       // dz is now the gradient of the flattened pool2 output [n, 400].
       const dp2 = view(dz, [n, 5, 5, 16]);
@@ -404,48 +419,63 @@ export class NetStep {
     }
   }
 
-  /** op(a)·op(b) of 2-D operands through the registered BatchMatMul. */
-  private matMul(
-    a: tf.TensorInfo,
-    b: tf.TensorInfo,
-    transposeA: boolean,
-    transposeB: boolean,
-  ): tf.TensorInfo {
-    return this.run1(
-      tf.BatchMatMul,
-      { a: view(a, [1, ...a.shape]), b: view(b, [1, ...b.shape]) },
-      { transposeA, transposeB },
-    );
+  /** mᵀ of a 2-D tensor, in JavaScript (the dense layers' operands are small). */
+  private transpose(m: tf.TensorInfo): tf.TensorInfo {
+    const [rows, cols] = m.shape as [number, number];
+    const out = this.access.zeros([cols, rows]);
+    this.temps.push(out.info);
+    const src = this.read(m);
+    const dst = out.data;
+    for (let i = 0; i < rows; i++) {
+      const base = i * cols;
+      for (let j = 0; j < cols; j++) dst[j * rows + i] = src[base + j] as number;
+    }
+    return out.info;
   }
 
   /**
-   * dz·wᵀ [n, in] for dz [n, out], w [in, out]. XNNPACK packs a product's
-   * right operand on every call, so when w is much larger than dz this
-   * computes (w·dzᵀ)ᵀ instead (as `layers.ts` does).
+   * ReLU?(W·xᵀ + b) on transposed activations: W [in, out] (tfjs layout)
+   * transposed to Wᵀ [out, in] (a streamed left operand), xᵀ [in, n] packed;
+   * the bias (per row) and ReLU applied in place. Returns [out, n].
    */
-  private inputGrad(
-    dz: tf.TensorInfo,
+  private denseT(
     w: tf.TensorInfo,
+    xT: tf.TensorInfo,
     n: number,
-    inputs: number,
-    outputs: number,
+    weights: Float32Array | null,
+    bias: "fc1.bias" | "fc2.bias",
+    relu: boolean,
   ): tf.TensorInfo {
-    if (inputs * outputs > 4 * n * outputs && n * inputs * outputs > 50_000) {
-      const dzT = this.run1(tf.Transpose, { x: view(dz, [n, outputs]) }, { perm: [1, 0] });
-      const prod = this.run1(
+    const [inputs, outputs] = w.shape as [number, number];
+    const wT = this.run1(tf.Transpose, { x: w }, { perm: [1, 0] });
+    const zT = view(
+      this.run1(
         tf.BatchMatMul,
-        { a: view(w, [1, inputs, outputs]), b: view(dzT, [1, outputs, n]) },
+        { a: view(wT, [1, outputs, inputs]), b: view(xT, [1, inputs, n]) },
         { transposeA: false, transposeB: false },
-      );
-      return this.run1(tf.Transpose, { x: view(prod, [inputs, n]) }, { perm: [1, 0] });
-    }
-    const out = this.run1(
-      tf.BatchMatMul,
-      { a: view(dz, [1, n, outputs]), b: view(w, [1, inputs, outputs]) },
-      { transposeA: false, transposeB: true },
+      ),
+      [outputs, n],
     );
-    return view(out, [n, inputs]);
+    const slot = PARAM_SLOTS.find((p) => p.name === bias) as (typeof PARAM_SLOTS)[number];
+    const b = weights
+      ? weights.subarray(slot.offset, slot.offset + slot.size)
+      : this.read(this.residentState().weights).subarray(slot.offset, slot.offset + slot.size);
+    const z = this.read(zT);
+    for (let r = 0; r < outputs; r++) {
+      const br = b[r] as number;
+      for (let j = r * n, end = j + n; j < end; j++) {
+        const v = (z[j] as number) + br;
+        z[j] = relu && !(v > 0) ? 0 : v;
+      }
+    }
+    return zT;
   }
+}
+
+/** m[i, j] += b[j] for m [rows, cols]. */
+function addRowBias(m: Float32Array, b: Float32Array, rows: number, cols: number): void {
+  for (let i = 0; i < rows; i++)
+    for (let j = 0; j < cols; j++) m[i * cols + j] = (m[i * cols + j] as number) + (b[j] as number);
 }
 
 /** out[off + j] = Σᵢ m[i, j] for m [rows, cols]. */
