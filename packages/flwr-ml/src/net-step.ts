@@ -2,17 +2,19 @@
  * One training step of the {@link Net} (loss and every parameter's gradient)
  * computed by calling the backend's kernels directly: no tfjs engine, no
  * gradient tape, no variables, no Identity/Reshape/Cast kernels and no
- * engine-side tensor bookkeeping. Weights come from, and gradients go to, flat
- * float32 vectors in the layout of `parallel/param-layout.ts` (tfjs layouts,
- * `state_dict` order), which is what the SGD update and the worker threads'
- * shared memory use anyway.
+ * engine-side tensor bookkeeping. Gradients go to a flat float32 vector in
+ * the layout of `parallel/param-layout.ts` (tfjs layouts, `state_dict` order),
+ * which is what the worker threads' shared memory uses; weights come from such
+ * a vector or stay resident in the backend between steps together with the
+ * momentum buffer ({@link NetStep.loadWeights}, {@link NetStep.momentumStep}).
  *
- * The arithmetic is the same as the autodiff path through `layers.ts` (the
- * same fused kernels: FusedConv2D, MaxPool, _FusedMatMul forward;
- * FlwrPoolReluBiasGrad, Conv2DBackpropInput, Conv2DBackpropFilter and
- * BatchMatMul backward, as registered by this package), so the result equals
- * it up to float rounding. Only for the `wasm` and `cpu` backends with this
- * package's kernels registered (see {@link netStepSupported}).
+ * The math is that of the autodiff path through `layers.ts` — FusedConv2D +
+ * MaxPool forward, FlwrPoolReluBiasGrad, Conv2DBackpropInput and
+ * Conv2DBackpropFilter (as a Conv2D) backward — with the dense layers run on
+ * transposed activations (W as the streamed left operand of BatchMatMul, bias
+ * and ReLU applied in place), so the result equals it up to float rounding.
+ * Only for the `wasm` and `cpu` backends with this package's kernels
+ * registered (see {@link netStepSupported}).
  */
 import * as tf from "@tensorflow/tfjs";
 import { BackendAccess } from "./kernels/backend-access.js";
@@ -39,7 +41,6 @@ const CONV_VALID = {
 const REQUIRED = [
   "FusedConv2D",
   tf.MaxPool,
-  "_FusedMatMul",
   tf.BatchMatMul,
   tf.Conv2DBackpropInput,
   tf.Conv2DBackpropFilter,
