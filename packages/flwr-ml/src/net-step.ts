@@ -42,8 +42,6 @@ const REQUIRED = [
   "FusedConv2D",
   tf.MaxPool,
   tf.BatchMatMul,
-  tf.Conv2DBackpropInput,
-  tf.Conv2DBackpropFilter,
   POOL_RELU_BIAS_GRAD,
   tf.Conv2D,
   tf.Transpose,
@@ -371,18 +369,47 @@ export class NetStep {
       ];
       grads.set(this.read(db2), OFF["conv2.bias"]);
       this.mark("pool2-backward");
+      // conv2's input gradient: the full convolution of dz2 (padded by 4)
+      // with W2 rotated 180° and its in/out channels swapped, the rotated
+      // filter [5, 5, 16, 6] built here (as the Conv2DBackpropInput kernel does
+      // with two more kernel calls).
+      const w2 = weights
+        ? weights.subarray(OFF["conv2.weight"], OFF["conv2.weight"] + 2400)
+        : this.read(this.residentState().weights).subarray(
+            OFF["conv2.weight"],
+            OFF["conv2.weight"] + 2400,
+          );
+      const rotated = new Float32Array(2400);
+      for (let i = 0; i < 5; i++)
+        for (let j = 0; j < 5; j++)
+          for (let c = 0; c < 6; c++)
+            for (let o = 0; o < 16; o++)
+              rotated[(((4 - i) * 5 + (4 - j)) * 16 + o) * 6 + c] = w2[
+                ((i * 5 + j) * 6 + c) * 16 + o
+              ] as number;
+      const pad4 = [
+        [0, 0],
+        [4, 4],
+        [4, 4],
+        [0, 0],
+      ];
       const dp1 = this.run1(
-        tf.Conv2DBackpropInput,
-        { dy: dz2, filter: f.w2 },
-        { ...CONV_VALID, inputShape: f.p1.shape },
+        tf.Conv2D,
+        { x: dz2, filter: this.upload([5, 5, 16, 6], rotated) },
+        { ...CONV_VALID, pad: pad4 },
       );
       this.mark("conv2-dx");
-      const dw2 = this.run1(
-        tf.Conv2DBackpropFilter,
-        { x: f.p1, dy: dz2 },
-        { ...CONV_VALID, filterShape: f.w2.shape },
-      );
-      grads.set(this.read(dw2), OFF["conv2.weight"]);
+      // conv2's filter gradient: p1 with the batch as channels [6, 14, 14, n]
+      // convolved with dz2 as the filter [10, 10, n, 16] gives dW as [c, i, j, o].
+      const p1T = this.run1(tf.Transpose, { x: f.p1 }, { perm: [3, 1, 2, 0] });
+      const dz2T = this.run1(tf.Transpose, { x: dz2 }, { perm: [1, 2, 0, 3] });
+      const dw2 = this.read(this.run1(tf.Conv2D, { x: p1T, filter: dz2T }, CONV_VALID));
+      const base2 = OFF["conv2.weight"];
+      for (let c = 0, from = 0; c < 6; c++)
+        for (let i = 0; i < 5; i++)
+          for (let j = 0; j < 5; j++)
+            for (let o = 0; o < 16; o++, from++)
+              grads[base2 + ((i * 5 + j) * 6 + c) * 16 + o] = dw2[from] as number;
       this.mark("conv2-dw");
       // dz1 as [28, 28, n, 6]: the filter of the filter-gradient convolution below.
       const [dz1, db1] = this.run(
