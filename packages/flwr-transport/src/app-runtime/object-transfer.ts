@@ -19,6 +19,7 @@ import type { Metadata } from "@grpc/grpc-js";
 import {
   announcedInlineMax,
   announceInline,
+  inlineBudget,
   inlineFromMessage,
   inlineMaxFromEnv,
   receiveInlined,
@@ -50,6 +51,34 @@ export interface OutgoingMessage {
   readonly proto: ProtoMessage;
   /** True when `proto` carries the content inline (flwr-ts extension). */
   readonly inlined: boolean;
+}
+
+/**
+ * Prepares messages for one PushMessages call: inline while the call's budget lasts
+ * (`inlineBudget`: `inlineMaxBytes` of objects, at most 48 messages), the others as objects.
+ */
+export function prepareOutgoingBatch(
+  messages: Iterable<Message>,
+  inlineMaxBytes: number,
+): OutgoingMessage[] {
+  const budget = inlineBudget(inlineMaxBytes);
+  const out: OutgoingMessage[] = [];
+  for (const message of messages) {
+    const plain = prepareOutgoing(message);
+    if (inlineMaxBytes <= 0) {
+      out.push(plain);
+      continue;
+    }
+    let bytes = 0;
+    for (const content of plain.deflated.objects.values()) bytes += content.length;
+    const inline = budget.take(bytes)
+      ? inlineFromMessage(message, plain.deflated.tree, bytes, inlineMaxBytes)
+      : undefined;
+    out.push(
+      inline ? { ...plain, proto: withInlineContent(plain.proto, inline), inlined: true } : plain,
+    );
+  }
+  return out;
 }
 
 /**

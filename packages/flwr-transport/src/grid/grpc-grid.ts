@@ -29,8 +29,7 @@ import { credentials, Metadata } from "@grpc/grpc-js";
 import { withAppIoRetry } from "../app-runtime/appio-errors.js";
 import {
   InlineHandshake,
-  type OutgoingMessage,
-  prepareOutgoing,
+  prepareOutgoingBatch,
   pushWantedObjects,
   receiveMessage,
 } from "../app-runtime/object-transfer.js";
@@ -111,11 +110,12 @@ export class GrpcGrid implements Grid {
   async pushMessages(messages: Iterable<Message>): Promise<string[]> {
     const runId = this.runId;
     const t0 = traceNow();
-    const outgoing: OutgoingMessage[] = [];
+    const stamped: Message[] = [];
     for (const message of messages) {
       stampInstruction(message, runId);
-      outgoing.push(prepareOutgoing(message, this.inline.serverMaxBytes));
+      stamped.push(message);
     }
+    const outgoing = prepareOutgoingBatch(stamped, this.inline.serverMaxBytes);
     if (outgoing.length === 0) return [];
     traceSpan("grid.deflate", t0, { n: outgoing.length });
     const inlined = outgoing.filter((o) => o.inlined).map((o) => o.deflated.messageId);

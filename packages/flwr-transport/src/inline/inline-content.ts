@@ -40,8 +40,15 @@ import type { Metadata } from "@grpc/grpc-js";
 export const INLINE_ACCEPT_HEADER = "flwr-ts-inline-max-bytes";
 /** Header: comma-separated ids of the messages whose `content` is inline. */
 export const INLINED_HEADER = "flwr-ts-inlined";
-/** Default limit of an inlined message's objects (bytes). */
+/**
+ * Default inline budget (bytes of objects) of one call: every message inlined in a PushMessages
+ * request or a PullMessages response counts against it. Inline content is per message (messages
+ * sharing arrays each carry their own copy, where objects are pushed once), so the budget is per
+ * call, and messages beyond it travel as objects.
+ */
 export const DEFAULT_INLINE_MAX_BYTES = 1 << 20;
+/** At most this many messages are inlined in one call (keeps {@link INLINED_HEADER} small). */
+export const MAX_INLINED_PER_CALL = 48;
 /** Largest limit honoured from a peer (bytes); larger messages always travel as objects. */
 export const MAX_INLINE_MAX_BYTES = 16 << 20;
 /** Environment variable overriding {@link DEFAULT_INLINE_MAX_BYTES}; `0` turns the extension off. */
@@ -163,8 +170,30 @@ export function inlineFromObjects(
     if (total > maxBytes) return undefined;
     objects.set(id, content);
   }
-  const message = inflateMessage(objects, tree.objectId);
+  let message: Message;
+  try {
+    message = inflateMessage(objects, tree.objectId);
+  } catch {
+    return undefined; // not inflatable: let the receiver pull (and judge) the objects
+  }
   return inlineFromMessage(message, tree, total, maxBytes);
+}
+
+/**
+ * Spends a call's inline budget: {@link MAX_INLINED_PER_CALL} messages and `maxBytes` of objects.
+ * `take(bytes)` says whether a message of that many object bytes still fits (and counts it).
+ */
+export function inlineBudget(maxBytes: number): { take(bytes: number): boolean } {
+  let left = maxBytes;
+  let count = 0;
+  return {
+    take(bytes: number): boolean {
+      if (count >= MAX_INLINED_PER_CALL || bytes > left) return false;
+      left -= bytes;
+      count++;
+      return true;
+    },
+  };
 }
 
 /** An inlined message as received: the message and its verified objects. */
