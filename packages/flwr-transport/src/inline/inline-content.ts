@@ -22,7 +22,7 @@
  *
  * A message is inlined only when its objects total at most the receiver's limit and rebuilding
  * them from the records gives the same ids (an array split into several chunks by a small
- * `FLWR_ARRAY_CHUNK_SIZE` is rebuilt as one chunk, so such messages travel as objects).
+ * `FLWR_PRIVATE_MAX_ARRAY_CHUNK_SIZE` is rebuilt as one chunk, so such messages travel as objects).
  */
 import {
   deflateMessage,
