@@ -297,7 +297,10 @@ for (const kind of KINDS.filter(
         await superlink.stop("SIGKILL");
         const marks = supernodes.map((s) => s.output().length);
         const down = performance.now();
-        await sleep(1500);
+        // Down longer than an idle SuperNode's longest poll interval (3 s against a SuperLink
+        // without long polls, like Python's), so each SuperNode does see the outage; a shorter
+        // outage can fall between two polls, and then there is no reconnection to observe.
+        await sleep(4000);
         await startSuperLink();
         const up = performance.now();
         await Promise.all(
