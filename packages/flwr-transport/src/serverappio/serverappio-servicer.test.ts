@@ -233,6 +233,64 @@ describe("ServerAppIo", () => {
     expect(store.get(replyOut.deflated.messageId).found).toBe(false);
   });
 
+  test("a held-open pull waits briefly for the other wanted replies (one answer, not two)", async () => {
+    const runId = newRun();
+    const nodeId = state.createNode("<id:none>", "none", Buffer.from("key-coalesce"), 30);
+    state.activateNode(nodeId, 30);
+    const { token } = await client.requestToken({ runId });
+    const md = () => withToken(token);
+    await client.pullAppInputs({ token }, { metadata: md() });
+    const sent = [1, 2, 3].map((i) => {
+      const m = new Message(
+        new RecordDict({ config: new ConfigRecord({ i: BigInt(i) }) }),
+        nodeId,
+        "train",
+      );
+      stampInstruction(m, runId);
+      return prepareOutgoing(m);
+    });
+    for (const o of sent) {
+      for (const id of store.preregister(runId, o.deflated.tree))
+        store.put(id, o.deflated.objects.get(id)!);
+      expect(state.storeMessageIns(o.proto)).toMatchObject({ ok: true });
+    }
+    const answer = (k: number) => {
+      const ins = sent[k]!.message;
+      const r = new Message(new RecordDict({ metrics: new MetricRecord({ k: BigInt(k) }) }), {
+        replyTo: ins,
+      });
+      r.metadata.srcNodeId = nodeId;
+      const out = prepareOutgoing(r);
+      for (const id of store.preregister(runId, out.deflated.tree))
+        store.put(id, out.deflated.objects.get(id)!);
+      expect(state.storeMessageRes(out.proto)).toMatchObject({ ok: true });
+    };
+    const waitMd = () => {
+      const m = md();
+      m.set(WAIT_HEADER, "2000");
+      return m;
+    };
+    const ids = sent.map((o) => o.deflated.messageId);
+    // Replies 0 and 1 arrive 5 ms apart: one answer carries both.
+    const pulling = client.pullMessages(
+      { token: "", runId, messageIds: ids },
+      { metadata: waitMd() },
+    );
+    setTimeout(() => answer(0), 20);
+    setTimeout(() => answer(1), 25);
+    const first = await pulling;
+    expect(first.messagesList.map((m) => m.metadata?.replyToMessageId).sort()).toEqual(
+      [ids[0], ids[1]].sort(),
+    );
+    // Reply 2 comes much later than the window: the pull that finds it does not wait for more.
+    const later = client.pullMessages(
+      { token: "", runId, messageIds: [ids[2]!] },
+      { metadata: waitMd() },
+    );
+    setTimeout(() => answer(2), 100);
+    expect((await later).messagesList.map((m) => m.metadata?.replyToMessageId)).toEqual([ids[2]]);
+  });
+
   test("an inline instruction whose content does not match its tree is refused", async () => {
     const runId = newRun();
     const nodeId = state.createNode("<id:none>", "none", Buffer.from("key-forged"), 30);

@@ -35,7 +35,12 @@ import { status } from "@grpc/grpc-js";
 import { trace } from "../diagnostics/trace.js";
 import { RpcError } from "../grpc/rpc-error.js";
 import type { CallContext, ServiceHandlers } from "../grpc/server-handlers.js";
-import { DEFAULT_INLINE_MAX_BYTES } from "../inline/inline-content.js";
+import {
+  DEFAULT_INLINE_MAX_BYTES,
+  inlinedIds,
+  MAX_INLINED_PER_CALL,
+  markInlined,
+} from "../inline/inline-content.js";
 import { inlinePullAnswer, inlinePushObjects, putInlineObjects } from "../inline/inline-server.js";
 import {
   InvalidObjectIdError,
@@ -78,6 +83,9 @@ export interface ServerAppIoService {
   /** Unsubscribes from state events. */
   close(): void;
 }
+
+/** How long a held-open pull that found replies waits for the rest of the wanted ones (ms). */
+export const COALESCE_MS = 20;
 
 function malformed(request: string, detail: string): RpcError {
   return new RpcError(status.INVALID_ARGUMENT, `Malformed ${request}: ${detail}`);
@@ -149,6 +157,45 @@ export function createServerAppIoHandlers(options: ServerAppIoServicerOptions): 
     // Inlined replies are delivered with their content: no ConfirmMessageReceived follows.
     for (const id of inlined) store.deleteMessage(id);
     return { messagesList: messages, messageObjectTrees: entries.map((e) => e.tree) };
+  };
+
+  /**
+   * A held-open pull that found some replies waits up to {@link COALESCE_MS} for the other
+   * wanted ones (replies to one round's instructions arrive within milliseconds of each other),
+   * so the Grid gets them in one answer instead of one pull each. Only for small requests, so the
+   * answer's inline list stays small.
+   */
+  const coalesce = async (
+    request: PullAppMessagesRequest,
+    ctx: CallContext,
+    first: PullAppMessagesResponse,
+  ): Promise<PullAppMessagesResponse> => {
+    if (request.messageIds.length > MAX_INLINED_PER_CALL) return first;
+    const answered = (r: PullAppMessagesResponse) =>
+      r.messagesList.map((m) => m.metadata?.replyToMessageId ?? "");
+    const got = new Set(answered(first));
+    const inlined = inlinedIds(ctx.responseMetadata);
+    const until = Date.now() + COALESCE_MS;
+    let rest = request.messageIds.filter((id) => !got.has(id));
+    while (rest.length > 0 && !ctx.signal.aborted) {
+      const left = until - Date.now();
+      if (left <= 0) break;
+      const waiting = new Set(rest);
+      const outcome = await waitForChange(
+        state,
+        (e) => e.type === "message-res" && waiting.has(e.replyToMessageId),
+        { timeoutMs: left, signal: ctx.signal },
+      );
+      if (outcome !== "event") break;
+      const more = pullOnce({ ...request, messageIds: rest }, ctx);
+      for (const id of inlinedIds(ctx.responseMetadata)) inlined.add(id);
+      first.messagesList.push(...more.messagesList);
+      first.messageObjectTrees.push(...more.messageObjectTrees);
+      for (const id of answered(more)) got.add(id);
+      rest = rest.filter((id) => !got.has(id));
+    }
+    markInlined(ctx.responseMetadata, [...inlined]);
+    return first;
   };
 
   const handlers: ServiceHandlers<typeof ServerAppIoDefinition> = {
@@ -377,6 +424,8 @@ export function createServerAppIoHandlers(options: ServerAppIoServicerOptions): 
       for (;;) {
         const response = pullOnce(request, ctx);
         const remaining = deadline - Date.now();
+        if (response.messagesList.length > 0 && remaining > 0 && !ctx.signal.aborted)
+          return coalesce(request, ctx, response);
         if (response.messagesList.length > 0 || remaining <= 0 || ctx.signal.aborted)
           return response;
         const outcome = await waitForChange(
