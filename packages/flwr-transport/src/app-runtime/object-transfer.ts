@@ -15,13 +15,9 @@ import {
   objectTreeIds,
 } from "@flwr-ts/core";
 import type { Message as ProtoMessage } from "@flwr-ts/core/proto";
-import type { Metadata } from "@grpc/grpc-js";
 import {
-  announcedInlineMax,
-  announceInline,
   inlineBudget,
   inlineFromMessage,
-  inlineMaxFromEnv,
   receiveInlined,
   withInlineContent,
 } from "../inline/inline-content.js";
@@ -81,38 +77,8 @@ export function prepareOutgoingBatch(
   return out;
 }
 
-/**
- * An AppIo client's side of the inline-content handshake (`inline/inline-content.ts`): announces
- * this process's limit on every call and learns the server's from its answers.
- */
-export class InlineHandshake {
-  private serverMax = 0;
-
-  /** @param maxBytes - this process's limit (0 turns inlining off); default from the env. */
-  constructor(readonly maxBytes: number = inlineMaxFromEnv()) {}
-
-  /** Adds the announcement to a call's metadata. */
-  announce(metadata: Metadata): Metadata {
-    return this.maxBytes > 0 ? announceInline(metadata, this.maxBytes) : metadata;
-  }
-
-  /** Records the server's limit from a call's response headers. */
-  readonly learn = (metadata: Metadata): void => {
-    if (this.maxBytes > 0) this.serverMax = announcedInlineMax(metadata);
-  };
-
-  /** The server's limit (0 until a flwr-ts server answered). */
-  get serverMaxBytes(): number {
-    return this.serverMax;
-  }
-}
-
-/**
- * Deflates `message`, sets its id and builds the content-less proto Flower sends — or, when the
- * server accepts inline content up to `inlineMaxBytes` and the message fits, the proto with its
- * content inline.
- */
-export function prepareOutgoing(message: Message, inlineMaxBytes = 0): OutgoingMessage {
+/** Deflates `message`, sets its id and builds the content-less proto Flower sends. */
+export function prepareOutgoing(message: Message): OutgoingMessage {
   message.metadata.messageId = "";
   const deflated = deflateMessage(message);
   message.metadata.messageId = deflated.messageId;
@@ -121,13 +87,6 @@ export function prepareOutgoing(message: Message, inlineMaxBytes = 0): OutgoingM
     content: message.hasContent() ? { items: [] } : undefined,
     error: message.hasError() ? errorToProto(message.error) : undefined,
   };
-  if (inlineMaxBytes > 0) {
-    let bytes = 0;
-    for (const content of deflated.objects.values()) bytes += content.length;
-    const inline = inlineFromMessage(message, deflated.tree, bytes, inlineMaxBytes);
-    if (inline)
-      return { message, deflated, proto: withInlineContent(proto, inline), inlined: true };
-  }
   return { message, deflated, proto, inlined: false };
 }
 

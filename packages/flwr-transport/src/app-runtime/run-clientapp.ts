@@ -25,7 +25,7 @@ import { RUN_HEADER, WARM_TOKEN_HEADER } from "../clientappio/clientappio-servic
 import { trace, traceNow, traceSpan } from "../diagnostics/trace.js";
 import { flowerChannelOptions } from "../grpc/channel-options.js";
 import { createClient } from "../grpc/client.js";
-import { inlinedIds, markInlined } from "../inline/inline-content.js";
+import { InlineHandshake, inlinedIds, markInlined } from "../inline/inline-content.js";
 import { APP_TOKEN_HEADER } from "../serverappio/app-token-middleware.js";
 import { WAIT_HEADER } from "../serverappio/long-poll.js";
 import { ObjectCache } from "../supernode/object-cache.js";
@@ -36,8 +36,8 @@ import { installFab } from "./fab-install.js";
 import { AppHeartbeatThread } from "./heartbeat-thread.js";
 import { appsRoot, fuseRunConfig, readInstalledAppConfig } from "./installed-app.js";
 import {
-  InlineHandshake,
-  prepareOutgoing,
+  type OutgoingMessage,
+  prepareOutgoingBatch,
   pushWantedObjects,
   receiveMessage,
 } from "./object-transfer.js";
@@ -171,7 +171,7 @@ export async function runClientApp(options: RunClientAppOptions): Promise<number
           traceSpan("ca.handle", tHandle, { id: message.metadata.messageId });
         }
         const tOut = traceNow();
-        const out = prepareOutgoing(reply, inline.serverMaxBytes);
+        const [out] = prepareOutgoingBatch([reply], inline.serverMaxBytes) as [OutgoingMessage];
         traceSpan("ca.deflate", tOut, { id: out.deflated.messageId });
         const res = await withAppIoRetry(() =>
           client.pushMessage(

@@ -15,7 +15,7 @@ import {
 import { ClientAppIoDefinition } from "@flwr-ts/core/proto";
 import { credentials, Metadata, Server, ServerCredentials } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { prepareOutgoing } from "../app-runtime/object-transfer.js";
+import { prepareOutgoingBatch } from "../app-runtime/object-transfer.js";
 import { createClient, type ServiceClient } from "../grpc/client.js";
 import { createServiceImplementation } from "../grpc/server-handlers.js";
 import {
@@ -126,7 +126,7 @@ describe("ClientAppIo", () => {
     const reply = new Message(new RecordDict({ metrics: new MetricRecord({ k: 1n }) }), {
       replyTo: message,
     });
-    const out = prepareOutgoing(reply, DEFAULT_INLINE_MAX_BYTES);
+    const out = prepareOutgoingBatch([reply], DEFAULT_INLINE_MAX_BYTES)[0]!;
     const res = await client.pushMessage(
       { token, runId, messagesList: [out.proto], messageObjectTrees: [out.deflated.tree] },
       { metadata: markInlined(withToken(token, true), [out.deflated.messageId]) },

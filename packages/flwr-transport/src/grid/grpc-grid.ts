@@ -28,7 +28,6 @@ import { ServerAppIoDefinition } from "@flwr-ts/core/proto";
 import { credentials, Metadata } from "@grpc/grpc-js";
 import { withAppIoRetry } from "../app-runtime/appio-errors.js";
 import {
-  InlineHandshake,
   prepareOutgoingBatch,
   pushWantedObjects,
   receiveMessage,
@@ -36,7 +35,7 @@ import {
 import { traceNow, traceSpan } from "../diagnostics/trace.js";
 import { flowerChannelOptions } from "../grpc/channel-options.js";
 import { createClient, type ServiceClient } from "../grpc/client.js";
-import { inlinedIds, markInlined } from "../inline/inline-content.js";
+import { InlineHandshake, inlinedIds, markInlined } from "../inline/inline-content.js";
 import { APP_TOKEN_HEADER } from "../serverappio/app-token-middleware.js";
 import { WAIT_HEADER } from "../serverappio/long-poll.js";
 

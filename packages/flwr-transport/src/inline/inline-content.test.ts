@@ -15,7 +15,7 @@ import {
 } from "@flwr-ts/core";
 import { Metadata } from "@grpc/grpc-js";
 import { describe, expect, test } from "vitest";
-import { prepareOutgoing } from "../app-runtime/object-transfer.js";
+import { prepareOutgoing, prepareOutgoingBatch } from "../app-runtime/object-transfer.js";
 import {
   announcedInlineMax,
   announceInline,
@@ -54,7 +54,7 @@ function instruction(values = 1000): Message {
 
 describe("inline content round trip", () => {
   test("the receiver rebuilds exactly the sender's objects from the content", () => {
-    const out = prepareOutgoing(instruction(), DEFAULT_INLINE_MAX_BYTES);
+    const out = prepareOutgoingBatch([instruction()], DEFAULT_INLINE_MAX_BYTES)[0]!;
     expect(out.inlined).toBe(true);
     expect(out.proto.content?.items.length).toBe(3);
     const { message, objects } = receiveInlined(out.proto, out.deflated.tree);
@@ -85,7 +85,7 @@ describe("inline content round trip", () => {
     const ins = instruction();
     ins.metadata.messageId = deflateMessage(ins).messageId;
     const reply = new Message(new MessageError(ErrorCode.UNKNOWN, "boom"), { replyTo: ins });
-    const out = prepareOutgoing(reply, DEFAULT_INLINE_MAX_BYTES);
+    const out = prepareOutgoingBatch([reply], DEFAULT_INLINE_MAX_BYTES)[0]!;
     expect(out.inlined).toBe(true);
     expect(out.proto.content).toBeUndefined();
     expect(receiveInlined(out.proto, out.deflated.tree).message.error.reason).toBe("boom");
@@ -103,7 +103,7 @@ describe("inline content round trip", () => {
     expect(
       inlineFromObjects(out.deflated.tree, (id) => (id === missing ? undefined : get(id)), total),
     ).toBeUndefined();
-    expect(prepareOutgoing(instruction(10_000), total - 1).inlined).toBe(false);
+    expect(prepareOutgoingBatch([instruction(10_000)], total - 1)[0]!.inlined).toBe(false);
   });
 
   test("an array split into several chunks is not inlined (it would rebuild as one chunk)", () => {
@@ -119,7 +119,7 @@ describe("inline content round trip", () => {
   });
 
   test("content that does not match the tree is refused", () => {
-    const out = prepareOutgoing(instruction(), DEFAULT_INLINE_MAX_BYTES);
+    const out = prepareOutgoingBatch([instruction()], DEFAULT_INLINE_MAX_BYTES)[0]!;
     const items = out.proto.content!.items.map((item) =>
       item.key === "metrics"
         ? {
@@ -137,7 +137,7 @@ describe("inline content round trip", () => {
       receiveInlined({ ...out.proto, content: { items } } as typeof out.proto, out.deflated.tree),
     ).toThrow(InlineContentError);
     // A different message's tree.
-    const other = prepareOutgoing(instruction(999), DEFAULT_INLINE_MAX_BYTES);
+    const other = prepareOutgoingBatch([instruction(999)], DEFAULT_INLINE_MAX_BYTES)[0]!;
     expect(() => receiveInlined(out.proto, other.deflated.tree)).toThrow(/does not match/);
     // Neither content nor error.
     expect(() => receiveInlined({ ...out.proto, content: undefined }, out.deflated.tree)).toThrow(

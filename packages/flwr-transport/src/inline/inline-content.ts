@@ -98,6 +98,32 @@ export function announceInline(metadata: Metadata, maxBytes = DEFAULT_INLINE_MAX
   return metadata;
 }
 
+/**
+ * A client's side of the inline-content handshake (Fleet, ServerAppIo and ClientAppIo alike):
+ * announces this process's limit on every call and learns the server's from its answers.
+ */
+export class InlineHandshake {
+  private serverMax = 0;
+
+  /** @param maxBytes - this process's limit (0 turns inlining off); default from the env. */
+  constructor(readonly maxBytes: number = inlineMaxFromEnv()) {}
+
+  /** Adds the announcement to a call's metadata. */
+  announce(metadata: Metadata): Metadata {
+    return this.maxBytes > 0 ? announceInline(metadata, this.maxBytes) : metadata;
+  }
+
+  /** Records the server's limit from a call's response headers. */
+  readonly learn = (metadata: Metadata): void => {
+    if (this.maxBytes > 0) this.serverMax = announcedInlineMax(metadata);
+  };
+
+  /** The server's limit (0 until a flwr-ts server answered). */
+  get serverMaxBytes(): number {
+    return this.serverMax;
+  }
+}
+
 /** The message ids listed in {@link INLINED_HEADER} of `metadata`. */
 export function inlinedIds(metadata: Metadata): Set<string> {
   const out = new Set<string>();
@@ -152,13 +178,15 @@ export function inlineFromMessage(
 /**
  * Inline content of a message the caller holds as objects (a server answering a pull).
  * @param get - the bytes of one object, or undefined when it is not (yet) available.
- * @returns undefined when an object is missing, the objects exceed `maxBytes`, or they would not
- *   rebuild into the same objects on the receiver.
+ * @param accept - a last say on the objects' total size (a call's inline budget).
+ * @returns undefined when an object is missing, the objects exceed `maxBytes` or are not accepted,
+ *   or they would not rebuild into the same objects on the receiver.
  */
 export function inlineFromObjects(
   tree: ObjectTree,
   get: (objectId: string) => Uint8Array | undefined,
   maxBytes: number,
+  accept: (objectBytes: number) => boolean = () => true,
 ): InlineContent | undefined {
   if (maxBytes <= 0) return undefined;
   const objects = new Map<string, Uint8Array>();
@@ -170,6 +198,7 @@ export function inlineFromObjects(
     if (total > maxBytes) return undefined;
     objects.set(id, content);
   }
+  if (!accept(total)) return undefined;
   let message: Message;
   try {
     message = inflateMessage(objects, tree.objectId);

@@ -16,7 +16,7 @@ import {
 import { publicKeyToPem } from "@flwr-ts/crypto";
 import { status } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { prepareOutgoing } from "../app-runtime/object-transfer.js";
+import { prepareOutgoing, prepareOutgoingBatch } from "../app-runtime/object-transfer.js";
 import { NOOP_FEDERATION, RunStatusValue } from "../superlink/state/link-state.js";
 import {
   newNodeKey,
@@ -101,7 +101,7 @@ describe("inline content on the Fleet API", () => {
     // Delivered with its content: released at once, as after ConfirmMessageReceived.
     expect(store.get(ins.messageId).found).toBe(false);
 
-    const out = prepareOutgoing(replyTo(message, nodeId), conn.serverInlineMax);
+    const out = prepareOutgoingBatch([replyTo(message, nodeId)], conn.serverInlineMax)[0]!;
     expect(out.inlined).toBe(true);
     const res = await conn.pushMessage(nodeId, out.proto, out.deflated.tree, 0.01, {
       inlined: true,
@@ -139,10 +139,10 @@ describe("inline content on the Fleet API", () => {
     const { conn, nodeId } = await nodeWithInstruction();
     const pulled = await conn.pullMessage(nodeId);
     const { message } = receiveInlined(pulled!.message, pulled!.tree);
-    const honest = prepareOutgoing(replyTo(message, nodeId), DEFAULT_INLINE_MAX_BYTES);
+    const honest = prepareOutgoingBatch([replyTo(message, nodeId)], DEFAULT_INLINE_MAX_BYTES)[0]!;
     const forged = replyTo(message, nodeId);
     forged.content.metricRecords.get("metrics")!.set("acc", 1.0);
-    const forgedOut = prepareOutgoing(forged, DEFAULT_INLINE_MAX_BYTES);
+    const forgedOut = prepareOutgoingBatch([forged], DEFAULT_INLINE_MAX_BYTES)[0]!;
     const error = await conn
       .pushMessage(
         nodeId,
@@ -180,7 +180,7 @@ test("an inline reply larger than the SuperLink's limit is refused with what to 
     { replyTo: message },
   );
   big.metadata.srcNodeId = nodeId;
-  const out = prepareOutgoing(big, 16 << 20);
+  const out = prepareOutgoingBatch([big], 16 << 20)[0]!;
   expect(out.inlined).toBe(true);
   const error = await conn
     .pushMessage(nodeId, out.proto, out.deflated.tree, 0.01, { inlined: true })

@@ -3,7 +3,7 @@
  * ClientAppIo servers: answering the client's announcement, inlining what a pull returns, and
  * taking the objects of an inlined push.
  */
-import { type ObjectTree, objectTreeIds } from "@flwr-ts/core";
+import type { ObjectTree } from "@flwr-ts/core";
 import type { Message as ProtoMessage } from "@flwr-ts/core/proto";
 import { status } from "@grpc/grpc-js";
 import { RpcError } from "../grpc/rpc-error.js";
@@ -52,20 +52,6 @@ export function availableObjects(store: ObjectStore): (objectId: string) => Uint
   };
 }
 
-/** Total bytes of a tree's objects, or undefined when one is not available. */
-function objectBytes(
-  tree: ObjectTree,
-  get: (objectId: string) => Uint8Array | undefined,
-): number | undefined {
-  let total = 0;
-  for (const id of objectTreeIds(tree)) {
-    const content = get(id);
-    if (content === undefined) return undefined;
-    total += content.length;
-  }
-  return total;
-}
-
 /**
  * Builds the messages of a pull answer: each one inline while the call's inline budget lasts
  * (`inlineBudget`: the client's limit, at most 48 messages; listed in the response headers), the
@@ -83,10 +69,7 @@ export function inlinePullAnswer(
   const budget = inlineBudget(limit);
   const inlined: string[] = [];
   const messages = entries.map(({ message, tree }) => {
-    if (limit <= 0) return message;
-    const size = objectBytes(tree, get);
-    if (size === undefined || !budget.take(size)) return message;
-    const inline = inlineFromObjects(tree, get, size);
+    const inline = inlineFromObjects(tree, get, limit, (bytes) => budget.take(bytes));
     if (!inline) return message;
     inlined.push(tree.objectId);
     return withInlineContent(message, inline);

@@ -14,7 +14,7 @@ import {
 import { ServerAppIoDefinition } from "@flwr-ts/core/proto";
 import { credentials, Metadata, Server, ServerCredentials, status } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { prepareOutgoing } from "../app-runtime/object-transfer.js";
+import { prepareOutgoing, prepareOutgoingBatch } from "../app-runtime/object-transfer.js";
 import { createClient, type ServiceClient } from "../grpc/client.js";
 import {
   announcedInlineMax,
@@ -197,7 +197,7 @@ describe("ServerAppIo", () => {
     });
     const message = new Message(content, nodeId, "train");
     stampInstruction(message, runId);
-    const out = prepareOutgoing(message, serverMax);
+    const out = prepareOutgoingBatch([message], serverMax)[0]!;
     expect(out.inlined).toBe(true);
     const before = state.numMessageIns();
     const res = await client.pushMessages(
@@ -300,7 +300,7 @@ describe("ServerAppIo", () => {
     const make = (lr: number) => {
       const m = new Message(new RecordDict({ config: new ConfigRecord({ lr }) }), nodeId, "train");
       stampInstruction(m, runId);
-      return prepareOutgoing(m, DEFAULT_INLINE_MAX_BYTES);
+      return prepareOutgoingBatch([m], DEFAULT_INLINE_MAX_BYTES)[0]!;
     };
     const honest = make(0.1);
     const forged = make(0.9);

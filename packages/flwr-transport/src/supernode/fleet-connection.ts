@@ -20,13 +20,7 @@ import {
 import { type ChannelCredentials, Metadata } from "@grpc/grpc-js";
 import { flowerChannelOptions } from "../grpc/channel-options.js";
 import { type CallOptions, createClient, type ServiceClient } from "../grpc/client.js";
-import {
-  announcedInlineMax,
-  announceInline,
-  inlinedIds,
-  inlineMaxFromEnv,
-  markInlined,
-} from "../inline/inline-content.js";
+import { InlineHandshake, inlinedIds, markInlined } from "../inline/inline-content.js";
 import { PULL_WAIT_HEADER } from "../superlink/fleet/fleet-servicer.js";
 
 /** A message pulled from the SuperLink: metadata (content is delivered as objects) and its tree. */
@@ -102,25 +96,21 @@ export class FleetConnection {
   /** The SPKI PEM bytes of the node's public key (what ActivateNode and the metadata carry). */
   readonly publicKeyPem: Buffer;
   private readonly client: ServiceClient<typeof FleetDefinition>;
-  private serverInline = 0;
+  private readonly inline: InlineHandshake;
   /** One signature made ahead of time, for the next call (see {@link nextSignature}). */
   private stock: { madeAt: number; metadata: Promise<Metadata> } | undefined;
 
   /** Creates the channel (connecting lazily on the first call). */
   constructor(options: FleetConnectionOptions) {
     const signer = new RequestSigner(options.privateKey);
-    const inlineMax = options.inlineMaxBytes ?? inlineMaxFromEnv();
+    const inline = new InlineHandshake(options.inlineMaxBytes);
+    this.inline = inline;
     this.address = options.address;
     this.publicKeyPem = signer.publicKeyBytes;
     this.client = createClient(FleetDefinition, options.address, options.credentials, {
       channelOptions: flowerChannelOptions,
-      metadata: async () => {
-        const md = await this.nextSignature(signer);
-        return inlineMax > 0 ? announceInline(md, inlineMax) : md;
-      },
-      onResponseMetadata: (md) => {
-        if (inlineMax > 0) this.serverInline = announcedInlineMax(md);
-      },
+      metadata: async () => inline.announce(await this.nextSignature(signer)),
+      onResponseMetadata: inline.learn,
     });
   }
 
@@ -148,7 +138,7 @@ export class FleetConnection {
    * or inlining is off); learnt from its answers.
    */
   get serverInlineMax(): number {
-    return this.serverInline;
+    return this.inline.serverMaxBytes;
   }
 
   /** Self-registers the node's key (only when the SuperLink does not enforce CLI registration). */
