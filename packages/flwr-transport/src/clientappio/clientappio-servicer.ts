@@ -29,9 +29,6 @@ import type {
   RequestTokenRequest,
   SendAppHeartbeatRequest,
 } from "@flwr-ts/core/proto";
-import { status } from "@grpc/grpc-js";
-import { RpcError } from "../grpc/rpc-error.js";
-import type { CallContext, ServiceHandlers } from "../grpc/server-handlers.js";
 import { DEFAULT_INLINE_MAX_BYTES } from "../inline/inline-content.js";
 import { inlinePullAnswer, inlinePushObjects, putInlineObjects } from "../inline/inline-server.js";
 import {
@@ -40,6 +37,9 @@ import {
 } from "../object-store/object-store.js";
 import { requestedWait, WAIT_HEADER } from "../serverappio/long-poll.js";
 import type { NodeState, NodeStateEvent } from "../supernode/node-state.js";
+import type { CallContext, ServiceHandlers } from "../wire/call-context.js";
+import { Code } from "../wire/code.js";
+import { RpcError } from "../wire/rpc-error.js";
 
 export { WAIT_HEADER };
 
@@ -109,7 +109,7 @@ export function createClientAppIoHandlers(
   const verifyBodyToken = (token: string): bigint => {
     const runId = state.getRunIdByToken(token);
     if (runId === undefined || !state.verifyToken(runId, token))
-      throw new RpcError(status.PERMISSION_DENIED, "Invalid token.");
+      throw new RpcError(Code.PERMISSION_DENIED, "Invalid token.");
     return runId;
   };
 
@@ -168,12 +168,9 @@ export function createClientAppIoHandlers(
       const context = state.getContext(runId);
       const fab = run ? state.getFab(run.fabHash) : undefined;
       if (!run || !context)
-        throw new RpcError(status.NOT_FOUND, `Run ${runId} is not known to this SuperNode.`);
+        throw new RpcError(Code.NOT_FOUND, `Run ${runId} is not known to this SuperNode.`);
       if (!fab)
-        throw new RpcError(
-          status.NOT_FOUND,
-          `FAB with hash ${run.fabHash} not found in NodeState.`,
-        );
+        throw new RpcError(Code.NOT_FOUND, `FAB with hash ${run.fabHash} not found in NodeState.`);
       return { context, run, fab, federationConfig: undefined };
     },
 
@@ -187,7 +184,7 @@ export function createClientAppIoHandlers(
     pullMessage: (request: PullAppMessagesRequest, ctx: CallContext) => {
       const runId = verifyBodyToken(request.token);
       const message = state.takeInstruction(runId);
-      if (!message) throw new RpcError(status.NOT_FOUND, `No message waiting for run ${runId}.`);
+      if (!message) throw new RpcError(Code.NOT_FOUND, `No message waiting for run ${runId}.`);
       const tree = store.getObjectTree(message.metadata!.messageId);
       // Inline content (flwr-ts ClientApps that ask for it). The objects stay until the reply is
       // taken (the executor deletes both messages), as after a ConfirmMessageReceived.
@@ -201,12 +198,12 @@ export function createClientAppIoHandlers(
       const tree = request.messageObjectTrees[0];
       if (!message?.metadata || !tree)
         throw new RpcError(
-          status.INVALID_ARGUMENT,
+          Code.INVALID_ARGUMENT,
           "PushMessage needs one message with its object tree.",
         );
       if (message.metadata.runId !== runId)
         throw new RpcError(
-          status.INVALID_ARGUMENT,
+          Code.INVALID_ARGUMENT,
           "The reply's run does not match the token's run.",
         );
       const inlineObjects = inlinePushObjects(ctx, inlineMax, message, tree);
@@ -215,7 +212,7 @@ export function createClientAppIoHandlers(
         objectsToPush = store.preregister(runId, tree);
       } catch (error) {
         if (error instanceof InvalidObjectIdError)
-          throw new RpcError(status.INVALID_ARGUMENT, error.message);
+          throw new RpcError(Code.INVALID_ARGUMENT, error.message);
         throw error;
       }
       objectsToPush = putInlineObjects(store, objectsToPush, inlineObjects);
@@ -237,7 +234,7 @@ export function createClientAppIoHandlers(
         stored = store.put(request.objectId, request.objectContent);
       } catch (error) {
         if (error instanceof UnexpectedObjectContentError)
-          throw new RpcError(status.FAILED_PRECONDITION, error.message);
+          throw new RpcError(Code.FAILED_PRECONDITION, error.message);
         throw error;
       }
       // A reply becomes visible to the SuperNode once all its objects are here.

@@ -12,59 +12,27 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { TRACE_ENABLED, traceNow, traceSpan } from "../diagnostics/trace.js";
-import { RpcError } from "./rpc-error.js";
 import {
-  type GenericService,
-  methodPath,
-  type RequestOf,
-  type ResponseOf,
-  toGrpcServiceDefinition,
-} from "./service-definition.js";
+  type CallContext,
+  defaultErrorReporter,
+  type ErrorReporter,
+  type Middleware,
+  type ServerStreamHandler,
+  type ServiceHandlers,
+  type ServiceOptions,
+  type UnaryHandler,
+} from "../wire/call-context.js";
+import { RpcError } from "./rpc-error.js";
+import { type GenericService, methodPath, toGrpcServiceDefinition } from "./service-definition.js";
 
-/** What a handler knows about its call besides the request. */
-export interface CallContext {
-  /** The rpc's path, e.g. `/flwr.proto.Fleet/PullMessages`. */
-  readonly method: string;
-  /** Request metadata sent by the client. */
-  readonly metadata: Metadata;
-  /** The client's address as grpc-js reports it. */
-  readonly peer: string;
-  /** Aborted when the client cancels the call or its deadline passes. */
-  readonly signal: AbortSignal;
-  /** Values attached by middleware for the handler (e.g. the authenticated public key). */
-  readonly attributes: Map<string, unknown>;
-  /**
-   * Response headers (initial metadata) of a unary call: entries set here by middleware or the
-   * handler are sent with the response, when it succeeds.
-   */
-  readonly responseMetadata: Metadata;
-}
-
-/** A unary rpc handler. */
-export type UnaryHandler<Req, Res> = (request: Req, ctx: CallContext) => Promise<Res> | Res;
-/** A server-streaming rpc handler. */
-export type ServerStreamHandler<Req, Res> = (request: Req, ctx: CallContext) => AsyncIterable<Res>;
-
-/** The handlers of a service, by camelCase method name; every method must be implemented. */
-export type ServiceHandlers<S extends GenericService> = {
-  [K in keyof S["methods"]]: S["methods"][K] extends { responseStream: true }
-    ? ServerStreamHandler<RequestOf<S["methods"][K]>, ResponseOf<S["methods"][K]>>
-    : UnaryHandler<RequestOf<S["methods"][K]>, ResponseOf<S["methods"][K]>>;
-};
-
-/**
- * Runs before every handler of a service. Throw an {@link RpcError} to end the
- * call with that status; attach values for the handler to `ctx.attributes`.
- */
-export type Middleware = (request: unknown, ctx: CallContext) => Promise<void> | void;
-
-/** Receives unexpected handler errors (not {@link RpcError}s); defaults to stderr. */
-export type ErrorReporter = (method: string, error: unknown) => void;
-
-const defaultReporter: ErrorReporter = (method, error) => {
-  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
-  process.stderr.write(`ERROR: unexpected error in ${method}: ${detail}\n`);
-};
+export type {
+  CallContext,
+  ErrorReporter,
+  Middleware,
+  ServerStreamHandler,
+  ServiceHandlers,
+  UnaryHandler,
+} from "../wire/call-context.js";
 
 function toServiceError(method: string, error: unknown, report: ErrorReporter) {
   if (error instanceof RpcError) return { code: error.code, details: error.details };
@@ -86,6 +54,7 @@ function contextOf(
   call.on("cancelled", onCancelled);
   const ctx: CallContext = {
     method,
+    protocol: "grpc",
     metadata: call.metadata,
     peer: call.getPeer(),
     signal: controller.signal,
@@ -96,12 +65,7 @@ function contextOf(
 }
 
 /** Options of {@link createServiceImplementation}. */
-export interface ServiceImplementationOptions {
-  /** Guards run in order before each handler. */
-  middleware?: Middleware[];
-  /** Where unexpected errors go. */
-  onError?: ErrorReporter;
-}
+export type ServiceImplementationOptions = ServiceOptions;
 
 /**
  * Builds the grpc-js implementation of `service` from typed handlers.
@@ -113,7 +77,7 @@ export function createServiceImplementation<S extends GenericService>(
   options: ServiceImplementationOptions = {},
 ) {
   const middleware = options.middleware ?? [];
-  const report = options.onError ?? defaultReporter;
+  const report = options.onError ?? defaultErrorReporter;
   const definition = toGrpcServiceDefinition(service);
   const implementation: UntypedServiceImplementation = {};
   for (const [key, m] of Object.entries(service.methods)) {
@@ -143,7 +107,8 @@ export function createServiceImplementation<S extends GenericService>(
             done();
             if (TRACE_ENABLED) traceSpan("rpc.s", t0, { m: m.name, mw: +(t1 - t0).toFixed(3) });
             if (Object.keys(ctx.responseMetadata.getMap()).length > 0)
-              call.sendMetadata(ctx.responseMetadata);
+              // contextOf made it a grpc-js Metadata.
+              call.sendMetadata(ctx.responseMetadata as Metadata);
             callback(null, response);
           },
           (error: unknown) => {

@@ -36,6 +36,14 @@ export interface ServerTlsFiles {
   keyFile: string;
 }
 
+/** The PEM bytes of a server's TLS files, checked (for `node:https` and gRPC alike). */
+export function readServerTls(files: ServerTlsFiles): { cert: Buffer; key: Buffer; ca?: Buffer } {
+  const cert = readPem(files.certFile, "Server certificate");
+  const key = readPem(files.keyFile, "Server private key");
+  const ca = files.caCertFile ? readPem(files.caCertFile, "CA certificate") : undefined;
+  return ca ? { cert, key, ca } : { cert, key };
+}
+
 /**
  * Server credentials: TLS from PEM files, or insecure when `files` is undefined.
  * Client certificates are not requested (as in Flower).

@@ -34,7 +34,7 @@ import {
   recordDictToProto,
 } from "@flwr-ts/core";
 import type { Message as ProtoMessage, RecordDict as ProtoRecordDict } from "@flwr-ts/core/proto";
-import type { Metadata } from "@grpc/grpc-js";
+import type { MutableMetadata, RequestMetadata } from "../wire/metadata.js";
 
 /** Header: "I understand inline content and accept inlined messages of up to N object bytes". */
 export const INLINE_ACCEPT_HEADER = "flwr-ts-inline-max-bytes";
@@ -86,14 +86,17 @@ export class InlineContentError extends Error {
  * The inline limit a peer announced in `metadata` (0 when it did not, or the value is not a
  * plain decimal number).
  */
-export function announcedInlineMax(metadata: Metadata): number {
+export function announcedInlineMax(metadata: RequestMetadata): number {
   const raw = metadata.get(INLINE_ACCEPT_HEADER)[0];
   if (typeof raw !== "string" || !/^\d{1,10}$/.test(raw)) return 0;
   return Math.min(Number(raw), MAX_INLINE_MAX_BYTES);
 }
 
 /** Sets {@link INLINE_ACCEPT_HEADER} on `metadata`. */
-export function announceInline(metadata: Metadata, maxBytes = DEFAULT_INLINE_MAX_BYTES): Metadata {
+export function announceInline<M extends MutableMetadata>(
+  metadata: M,
+  maxBytes = DEFAULT_INLINE_MAX_BYTES,
+): M {
   metadata.set(INLINE_ACCEPT_HEADER, String(maxBytes));
   return metadata;
 }
@@ -109,12 +112,12 @@ export class InlineHandshake {
   constructor(readonly maxBytes: number = inlineMaxFromEnv()) {}
 
   /** Adds the announcement to a call's metadata. */
-  announce(metadata: Metadata): Metadata {
+  announce<M extends MutableMetadata>(metadata: M): M {
     return this.maxBytes > 0 ? announceInline(metadata, this.maxBytes) : metadata;
   }
 
   /** Records the server's limit from a call's response headers. */
-  readonly learn = (metadata: Metadata): void => {
+  readonly learn = (metadata: RequestMetadata): void => {
     if (this.maxBytes > 0) this.serverMax = announcedInlineMax(metadata);
   };
 
@@ -125,7 +128,7 @@ export class InlineHandshake {
 }
 
 /** The message ids listed in {@link INLINED_HEADER} of `metadata`. */
-export function inlinedIds(metadata: Metadata): Set<string> {
+export function inlinedIds(metadata: RequestMetadata): Set<string> {
   const out = new Set<string>();
   for (const value of metadata.get(INLINED_HEADER)) {
     if (typeof value !== "string") continue;
@@ -135,7 +138,7 @@ export function inlinedIds(metadata: Metadata): Set<string> {
 }
 
 /** Sets {@link INLINED_HEADER} on `metadata` when `ids` is not empty. */
-export function markInlined(metadata: Metadata, ids: readonly string[]): Metadata {
+export function markInlined<M extends MutableMetadata>(metadata: M, ids: readonly string[]): M {
   if (ids.length > 0) metadata.set(INLINED_HEADER, ids.join(","));
   return metadata;
 }

@@ -33,6 +33,7 @@ function instructions(n: number, floats: number): Message[] {
 function context(inlineMax: number): CallContext {
   return {
     method: "/flwr.proto.ServerAppIo/PullMessages",
+    protocol: "grpc",
     metadata: announceInline(new Metadata(), inlineMax),
     peer: "test",
     signal: new AbortController().signal,
@@ -77,7 +78,7 @@ describe("inline budget per call", () => {
     expect(messages.slice(3).every((m) => m.content?.items.length === 0)).toBe(true);
     // A client that did not announce gets nothing inline.
     const plain = context(0);
-    plain.metadata.remove("flwr-ts-inline-max-bytes");
+    (plain.metadata as Metadata).remove("flwr-ts-inline-max-bytes");
     const none = inlinePullAnswer(
       plain,
       DEFAULT_INLINE_MAX_BYTES,

@@ -5,10 +5,10 @@
  */
 import type { ObjectTree } from "@flwr-ts/core";
 import type { Message as ProtoMessage } from "@flwr-ts/core/proto";
-import { status } from "@grpc/grpc-js";
-import { RpcError } from "../grpc/rpc-error.js";
-import type { CallContext, Middleware } from "../grpc/server-handlers.js";
 import type { ObjectStore } from "../object-store/object-store.js";
+import type { CallContext, Middleware } from "../wire/call-context.js";
+import { Code } from "../wire/code.js";
+import { RpcError } from "../wire/rpc-error.js";
 import {
   announcedInlineMax,
   DEFAULT_INLINE_MAX_BYTES,
@@ -97,14 +97,14 @@ export function inlinePushObjects(
     objects = receiveInlined(message, tree).objects;
   } catch (error) {
     if (error instanceof InlineContentError)
-      throw new RpcError(status.INVALID_ARGUMENT, describe(error.message));
+      throw new RpcError(Code.INVALID_ARGUMENT, describe(error.message));
     throw error;
   }
   let total = 0;
   for (const content of objects.values()) total += content.length;
   if (total > serverMax)
     throw new RpcError(
-      status.INVALID_ARGUMENT,
+      Code.INVALID_ARGUMENT,
       describe(
         `inline message ${tree.objectId} has ${total} bytes of objects, more than the ${serverMax} this server accepts inline; push it as objects`,
       ),

@@ -5,9 +5,10 @@
  * with UNAUTHENTICATED "Authentication failed.". Methods the SuperExec calls before it has a token
  * (ListAppsToLaunch, RequestToken, GetRun) are open.
  */
-import { status } from "@grpc/grpc-js";
-import { RpcError } from "../grpc/rpc-error.js";
-import type { Middleware } from "../grpc/server-handlers.js";
+
+import type { Middleware } from "../wire/call-context.js";
+import { Code } from "../wire/code.js";
+import { RpcError } from "../wire/rpc-error.js";
 
 /** Metadata key carrying the app token (Flower's `APP_TOKEN_HEADER`). */
 export const APP_TOKEN_HEADER = "flwr-app-token";
@@ -44,10 +45,10 @@ export function createAppTokenMiddleware(verifier: TokenVerifier): Middleware {
     if (TOKEN_FREE_METHODS.has(method)) return;
     const token = tokenFromMetadata(ctx.metadata.get(APP_TOKEN_HEADER));
     if (token === undefined)
-      throw new RpcError(status.UNAUTHENTICATED, AUTHENTICATION_FAILED_MESSAGE);
+      throw new RpcError(Code.UNAUTHENTICATED, AUTHENTICATION_FAILED_MESSAGE);
     const runId = verifier.getRunIdByToken(token);
     if (runId === undefined || !verifier.verifyToken(runId, token))
-      throw new RpcError(status.UNAUTHENTICATED, AUTHENTICATION_FAILED_MESSAGE);
+      throw new RpcError(Code.UNAUTHENTICATED, AUTHENTICATION_FAILED_MESSAGE);
     ctx.attributes.set("appRunId", runId);
   };
 }

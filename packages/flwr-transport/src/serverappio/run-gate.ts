@@ -3,9 +3,10 @@
  * fails with PERMISSION_DENIED and a message naming the status ("Run is finished." plus
  * " Stopped by user." for stopped runs); Python clients read that as "the run is not running".
  */
-import { status } from "@grpc/grpc-js";
-import { RpcError } from "../grpc/rpc-error.js";
+
 import { type LinkState, RunStatusValue, RunSubStatus } from "../superlink/state/link-state.js";
+import { Code } from "../wire/code.js";
+import { RpcError } from "../wire/rpc-error.js";
 
 const STATUS_MESSAGES: Record<string, string> = {
   [RunStatusValue.PENDING]: "Run is pending.",
@@ -27,10 +28,10 @@ export const NOT_RUNNING = [
  */
 export function abortIf(state: LinkState, runId: bigint, forbidden: readonly string[]): void {
   const runStatus = state.getRunStatus([runId]).get(runId);
-  if (!runStatus) throw new RpcError(status.PERMISSION_DENIED, `Run ID not found: ${runId}`);
+  if (!runStatus) throw new RpcError(Code.PERMISSION_DENIED, `Run ID not found: ${runId}`);
   if (forbidden.includes(runStatus.status)) {
     let message = STATUS_MESSAGES[runStatus.status] ?? `Run is ${runStatus.status}.`;
     if (runStatus.subStatus === RunSubStatus.STOPPED) message += " Stopped by user.";
-    throw new RpcError(status.PERMISSION_DENIED, message);
+    throw new RpcError(Code.PERMISSION_DENIED, message);
   }
 }

@@ -31,10 +31,7 @@ import {
   SimulationConfig,
   type UpdateRunStatusRequest,
 } from "@flwr-ts/core/proto";
-import { status } from "@grpc/grpc-js";
 import { trace } from "../diagnostics/trace.js";
-import { RpcError } from "../grpc/rpc-error.js";
-import type { CallContext, ServiceHandlers } from "../grpc/server-handlers.js";
 import {
   DEFAULT_INLINE_MAX_BYTES,
   inlinedIds,
@@ -57,6 +54,9 @@ import {
 } from "../superlink/state/link-state.js";
 import { validateMessage } from "../superlink/state/message-rules.js";
 import { waitForChange } from "../superlink/state/wait-for-change.js";
+import type { CallContext, ServiceHandlers } from "../wire/call-context.js";
+import { Code } from "../wire/code.js";
+import { RpcError } from "../wire/rpc-error.js";
 import { requestedWait } from "./long-poll.js";
 import { abortIf, NOT_RUNNING } from "./run-gate.js";
 import { StagedInstructions } from "./staged-instructions.js";
@@ -88,7 +88,7 @@ export interface ServerAppIoService {
 export const COALESCE_MS = 20;
 
 function malformed(request: string, detail: string): RpcError {
-  return new RpcError(status.INVALID_ARGUMENT, `Malformed ${request}: ${detail}`);
+  return new RpcError(Code.INVALID_ARGUMENT, `Malformed ${request}: ${detail}`);
 }
 
 /** Builds the ServerAppIo rpc handlers. */
@@ -109,7 +109,7 @@ export function createServerAppIoHandlers(options: ServerAppIoServicerOptions): 
   const verifyBodyToken = (token: string): bigint => {
     const runId = state.getRunIdByToken(token);
     if (runId === undefined || !state.verifyToken(runId, token))
-      throw new RpcError(status.PERMISSION_DENIED, "Invalid token.");
+      throw new RpcError(Code.PERMISSION_DENIED, "Invalid token.");
     return runId;
   };
 
@@ -266,7 +266,7 @@ export function createServerAppIoHandlers(options: ServerAppIoServicerOptions): 
           };
         }
       }
-      throw new RpcError(status.FAILED_PRECONDITION, `Failed to start run ${runId}`);
+      throw new RpcError(Code.FAILED_PRECONDITION, `Failed to start run ${runId}`);
     },
 
     pushAppOutputs: (request: PushAppOutputsRequest) => {
@@ -279,13 +279,13 @@ export function createServerAppIoHandlers(options: ServerAppIoServicerOptions): 
     pushObject: (request: PushObjectRequest) => {
       abortIf(state, request.runId, NOT_RUNNING);
       if (request.node?.nodeId !== SUPERLINK_NODE_ID)
-        throw new RpcError(status.FAILED_PRECONDITION, "Unexpected node ID.");
+        throw new RpcError(Code.FAILED_PRECONDITION, "Unexpected node ID.");
       let stored = false;
       try {
         stored = store.put(request.objectId, request.objectContent);
       } catch (error) {
         if (error instanceof UnexpectedObjectContentError)
-          throw new RpcError(status.FAILED_PRECONDITION, error.message);
+          throw new RpcError(Code.FAILED_PRECONDITION, error.message);
         throw error;
       }
       if (!stored) {
@@ -299,7 +299,7 @@ export function createServerAppIoHandlers(options: ServerAppIoServicerOptions): 
     pullObject: (request: PullObjectRequest) => {
       abortIf(state, request.runId, NOT_RUNNING);
       if (request.node?.nodeId !== SUPERLINK_NODE_ID)
-        throw new RpcError(status.FAILED_PRECONDITION, "Unexpected node ID.");
+        throw new RpcError(Code.FAILED_PRECONDITION, "Unexpected node ID.");
       const found = store.get(request.objectId);
       if (!found.found)
         return { objectFound: false, objectAvailable: false, objectContent: Buffer.alloc(0) };
@@ -320,10 +320,7 @@ export function createServerAppIoHandlers(options: ServerAppIoServicerOptions): 
     },
 
     getFederationOptions: () => {
-      throw new RpcError(
-        status.UNIMPLEMENTED,
-        "GetFederationOptions is deprecated (To be removed).",
-      );
+      throw new RpcError(Code.UNIMPLEMENTED, "GetFederationOptions is deprecated (To be removed).");
     },
 
     updateRunStatus: (request: UpdateRunStatusRequest) => {
@@ -344,7 +341,7 @@ export function createServerAppIoHandlers(options: ServerAppIoServicerOptions): 
 
     pushLogs: (request: PushLogsRequest) => {
       if (!state.getRun(request.runId))
-        throw new RpcError(status.NOT_FOUND, `Run ID not found: ${request.runId}`);
+        throw new RpcError(Code.NOT_FOUND, `Run ID not found: ${request.runId}`);
       const text = request.logs.join("");
       if (text) state.addServerAppLog(request.runId, text);
       return {};

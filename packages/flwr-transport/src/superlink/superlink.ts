@@ -1,11 +1,14 @@
 /**
- * The SuperLink process in one object: a LinkState and an ObjectStore behind a Fleet server
- * (SuperNodes, authenticated by the node-auth middleware) and a Control server (the `flwr` CLI),
- * both with the same TLS key pair, or plaintext when `tls` is undefined. `start()` binds and
- * resolves with the bound ports (port 0 picks a free one); `stop()` shuts both down.
- *
- * The ServerAppIo API (runs) plugs in through {@link SuperLinkOptions.extraServers} until it has
- * its own option.
+ * The SuperLink process in one object: a LinkState and an ObjectStore behind the APIs of both
+ * Flowers, each handler written once and served on two wires:
+ * - Flower 1.29's gRPC servers: Fleet (SuperNodes, authenticated by the node-auth middleware),
+ *   Control (the `flwr` CLI) and ServerAppIo (app processes);
+ * - Flower 1.40+'s one HTTP port ({@link SuperLinkOptions.httpAddress}, 8000 by default in
+ *   `flower-superlink`): the same Fleet and Control handlers as protobuf over HTTP at
+ *   `/v1/fleet/*` and `/v1/control/*`, with the same middleware.
+ * Fleet, Control and HTTP use the same TLS key pair, or plaintext when `tls` is undefined.
+ * `start()` binds and resolves with the bound ports (port 0 picks a free one); `stop()` shuts
+ * every server down.
  */
 
 import { ControlDefinition, FleetDefinition } from "@flwr-ts/core/proto";
@@ -18,6 +21,9 @@ import { inlineMaxFromEnv } from "../inline/inline-content.js";
 import { createInlineAnnouncementMiddleware } from "../inline/inline-server.js";
 import type { ObjectStore } from "../object-store/object-store.js";
 import { addServerAppIoService } from "../serverappio/serverappio-service.js";
+import type { ServiceOptions } from "../wire/call-context.js";
+import { HttpRpcRouter } from "../wire/http/http-router.js";
+import { type HttpRpcServer, listenHttp } from "../wire/http/http-server.js";
 import { createNodeAuthMiddleware } from "./auth/node-auth-middleware.js";
 import { type ControlRunHandlers, createControlHandlers } from "./control/control-servicer.js";
 import { createFleetHandlers } from "./fleet/fleet-servicer.js";
@@ -56,6 +62,11 @@ export interface SuperLinkOptions {
   controlRunHandlers?: ControlRunHandlers;
   /** ServerAppIo API address (plaintext, like Flower); undefined = no ServerAppIo server. */
   serverAppIoAddress?: string | undefined;
+  /**
+   * Address of Flower 1.40+'s HTTP API (Fleet and Control as protobuf over HTTP, TLS as the gRPC
+   * servers), e.g. `0.0.0.0:8000`; undefined = no HTTP server.
+   */
+  httpAddress?: string | undefined;
   /** Log sink; default silent. */
   log?: Logger;
 }
@@ -68,6 +79,8 @@ export interface SuperLinkAddresses {
   controlPort: number;
   /** Bound ServerAppIo port (0 when not started). */
   serverAppIoPort: number;
+  /** Bound HTTP port (0 when not started). */
+  httpPort: number;
 }
 
 function bind(server: Server, address: string, creds: ServerCredentials): Promise<number> {
@@ -87,6 +100,7 @@ export class SuperLink {
   private readonly control = new Server(SUPERLINK_SERVER_OPTIONS);
   private readonly serverAppIo = new Server(SUPERLINK_SERVER_OPTIONS);
   private detachServerAppIo: (() => void) | undefined;
+  private http: HttpRpcServer | undefined;
   private addresses: SuperLinkAddresses | undefined;
   private stopped = false;
   private readonly log: Logger;
@@ -130,23 +144,25 @@ export class SuperLink {
       verifier: new SignatureVerifier(),
       replayCache: this.options.replayProtection === false ? null : new ReplayCache(),
     });
-    const fleet = createServiceImplementation(
-      FleetDefinition,
-      createFleetHandlers({ state, store, enableSupernodeAuth, log: this.log, inlineMaxBytes }),
-      { middleware: [auth, createInlineAnnouncementMiddleware(inlineMaxBytes)], onError },
-    );
+    const fleetHandlers = createFleetHandlers({
+      state,
+      store,
+      enableSupernodeAuth,
+      log: this.log,
+      inlineMaxBytes,
+    });
+    const fleetOptions: ServiceOptions = {
+      middleware: [auth, createInlineAnnouncementMiddleware(inlineMaxBytes)],
+      onError,
+    };
+    const controlHandlers = createControlHandlers({
+      state,
+      store,
+      ...(this.options.controlRunHandlers ? { runHandlers: this.options.controlRunHandlers } : {}),
+    });
+    const fleet = createServiceImplementation(FleetDefinition, fleetHandlers, fleetOptions);
     this.fleet.addService(fleet.definition, fleet.implementation);
-    const control = createServiceImplementation(
-      ControlDefinition,
-      createControlHandlers({
-        state,
-        store,
-        ...(this.options.controlRunHandlers
-          ? { runHandlers: this.options.controlRunHandlers }
-          : {}),
-      }),
-      { onError },
-    );
+    const control = createServiceImplementation(ControlDefinition, controlHandlers, { onError });
     this.control.addService(control.definition, control.implementation);
     const controlPort = await bind(this.control, this.options.controlAddress, creds);
     this.log(
@@ -177,7 +193,19 @@ export class SuperLink {
         `Flower Deployment Runtime: Starting ServerAppIo API on ${hostOf(this.options.serverAppIoAddress)}:${serverAppIoPort}`,
       );
     }
-    this.addresses = { fleetPort, controlPort, serverAppIoPort };
+    let httpPort = 0;
+    if (this.options.httpAddress !== undefined) {
+      const router = new HttpRpcRouter()
+        .addService(FleetDefinition, fleetHandlers, fleetOptions)
+        .addService(ControlDefinition, controlHandlers, { onError });
+      this.http = await listenHttp(router, this.options.httpAddress, tls);
+      httpPort = this.http.port;
+      this.log(
+        "INFO",
+        `Flower Deployment Runtime: Starting HTTP API (Fleet, Control) on ${hostOf(this.options.httpAddress)}:${httpPort}`,
+      );
+    }
+    this.addresses = { fleetPort, controlPort, serverAppIoPort, httpPort };
     return this.addresses;
   }
 
@@ -188,9 +216,10 @@ export class SuperLink {
   async stop(graceMs = 1000): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    await Promise.all(
-      [this.fleet, this.control, this.serverAppIo].map((s) => shutdown(s, graceMs)),
-    );
+    await Promise.all([
+      ...[this.fleet, this.control, this.serverAppIo].map((s) => shutdown(s, graceMs)),
+      this.http?.close(graceMs),
+    ]);
     this.detachServerAppIo?.();
     this.options.state.close();
     this.options.store.close();

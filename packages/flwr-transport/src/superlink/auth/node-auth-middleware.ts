@@ -1,6 +1,8 @@
 /**
- * The one authentication guard on every Fleet call (Flower's `NodeAuthServerInterceptor`), run
- * before each handler. In Flower's order and with Flower's messages:
+ * The one authentication guard on every Fleet call, on both wires (Flower's gRPC
+ * `NodeAuthServerInterceptor` and 1.40+'s HTTP `NodeAuthMiddleware`; the headers are read by
+ * `node-auth-headers.ts`), run before each handler. In Flower's order and with Flower's messages
+ * (UNAUTHENTICATED on gRPC, 401 on HTTP):
  * 1. the three metadata entries are present — else UNAUTHENTICATED "Missing authentication metadata";
  * 2. the signature over the timestamp verifies — else "Invalid signature" (a malformed PEM
  *    gives "Invalid public key", still UNAUTHENTICATED: never INTERNAL);
@@ -16,17 +18,11 @@
  * On success the handler finds the verified key bytes in `ctx.attributes` under
  * {@link AUTH_PUBLIC_KEY_ATTRIBUTE}.
  */
-import {
-  PUBLIC_KEY_HEADER,
-  ReplayCache,
-  SIGNATURE_HEADER,
-  SignatureVerifier,
-  TIMESTAMP_HEADER,
-} from "@flwr-ts/crypto";
-import { status } from "@grpc/grpc-js";
-import { RpcError } from "../../grpc/rpc-error.js";
-import type { CallContext, Middleware } from "../../grpc/server-handlers.js";
+import { ReplayCache, SignatureVerifier } from "@flwr-ts/crypto";
+import type { CallContext, Middleware } from "../../wire/call-context.js";
+import { Code, RpcError } from "../../wire/rpc-error.js";
 import type { LinkState } from "../state/link-state.js";
+import { readNodeAuthHeaders } from "./node-auth-headers.js";
 
 /** `ctx.attributes` key of the verified public key bytes (Buffer). */
 export const AUTH_PUBLIC_KEY_ATTRIBUTE = "flwr.publicKey";
@@ -67,28 +63,23 @@ export function createNodeAuthMiddleware(options: NodeAuthOptions): Middleware {
   const replay = options.replayCache === undefined ? new ReplayCache() : options.replayCache;
   const { state } = options;
   return async (request: unknown, ctx: CallContext) => {
-    const md = ctx.metadata;
     // Verified on libuv's thread pool: the event loop serves other calls meanwhile.
-    const result = await verifier.verifyAsync({
-      [PUBLIC_KEY_HEADER]: md.get(PUBLIC_KEY_HEADER) as (string | Buffer)[],
-      [TIMESTAMP_HEADER]: md.get(TIMESTAMP_HEADER) as (string | Buffer)[],
-      [SIGNATURE_HEADER]: md.get(SIGNATURE_HEADER) as (string | Buffer)[],
-    });
-    if (!result.ok) throw new RpcError(status.UNAUTHENTICATED, result.message);
+    const result = await verifier.verifyAsync(readNodeAuthHeaders(ctx));
+    if (!result.ok) throw new RpcError(Code.UNAUTHENTICATED, result.message);
     if (
       replay &&
       !replay.checkAndRemember(result.publicKey, result.timestamp, result.timestampMicros)
     )
-      throw new RpcError(status.UNAUTHENTICATED, REPLAYED_REQUEST_MESSAGE);
+      throw new RpcError(Code.UNAUTHENTICATED, REPLAYED_REQUEST_MESSAGE);
     if (KEY_IN_BODY.has(ctx.method)) {
       const bodyKey = (request as { publicKey?: unknown } | null)?.publicKey;
       if (!sameBytes(bodyKey, result.publicKey))
-        throw new RpcError(status.UNAUTHENTICATED, KEY_MISMATCH_MESSAGE);
+        throw new RpcError(Code.UNAUTHENTICATED, KEY_MISMATCH_MESSAGE);
     } else {
       const claimed = requestedNodeId(request);
       const actual = state.getNodeIdByPublicKey(result.publicKey);
       if (claimed === undefined || actual === undefined || claimed !== actual)
-        throw new RpcError(status.UNAUTHENTICATED, INVALID_NODE_ID_MESSAGE);
+        throw new RpcError(Code.UNAUTHENTICATED, INVALID_NODE_ID_MESSAGE);
     }
     ctx.attributes.set(AUTH_PUBLIC_KEY_ATTRIBUTE, result.publicKey);
   };

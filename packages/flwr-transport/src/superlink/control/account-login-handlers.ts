@@ -3,8 +3,8 @@
  * (Flower's NoOp authentication plugin returns empty login details and tokens).
  */
 import type { GetAuthTokensResponse, GetLoginDetailsResponse } from "@flwr-ts/core/proto";
-import { status } from "@grpc/grpc-js";
-import { RpcError } from "../../grpc/rpc-error.js";
+import { Code } from "../../wire/code.js";
+import { RpcError } from "../../wire/rpc-error.js";
 
 /** Flower's `NO_ARTIFACT_PROVIDER_MESSAGE`. */
 export const NO_ARTIFACT_PROVIDER_MESSAGE = "ControlServicer initialized without artifact provider";
@@ -21,7 +21,7 @@ export function createLoginHandlers() {
     }),
     getAuthTokens: (): GetAuthTokensResponse => ({ accessToken: "", refreshToken: "" }),
     pullArtifacts: (): never => {
-      throw new RpcError(status.UNIMPLEMENTED, NO_ARTIFACT_PROVIDER_MESSAGE);
+      throw new RpcError(Code.UNIMPLEMENTED, NO_ARTIFACT_PROVIDER_MESSAGE);
     },
   };
 }

@@ -21,10 +21,10 @@ import type {
   StreamLogsRequest,
   StreamLogsResponse,
 } from "@flwr-ts/core/proto";
-import { status } from "@grpc/grpc-js";
-import { RpcError } from "../../grpc/rpc-error.js";
-import type { CallContext } from "../../grpc/server-handlers.js";
 import type { ObjectStore } from "../../object-store/object-store.js";
+import type { CallContext } from "../../wire/call-context.js";
+import { Code } from "../../wire/code.js";
+import { RpcError } from "../../wire/rpc-error.js";
 import type { Logger } from "../logger.js";
 import {
   type LinkState,
@@ -101,14 +101,14 @@ export function createControlRunHandlers(options: ControlRunsOptions): ControlRu
 
   const runOrNotFound = (runId: bigint) => {
     const run = state.getRunInfo({ runIds: [runId] })[0];
-    if (!run) throw new RpcError(status.NOT_FOUND, RUN_ID_NOT_FOUND_MESSAGE);
+    if (!run) throw new RpcError(Code.NOT_FOUND, RUN_ID_NOT_FOUND_MESSAGE);
     return run;
   };
 
   /** Flower's `_validate_federation_membership_in_request` with the NoOp federation manager. */
   const checkMembership = (_ctx: CallContext, federation: string): void => {
     if (federation !== NOOP_FEDERATION)
-      throw new RpcError(status.FAILED_PRECONDITION, `Federation '${federation}' does not exist.`);
+      throw new RpcError(Code.FAILED_PRECONDITION, `Federation '${federation}' does not exist.`);
   };
 
   const handlers: ControlRunHandlers = {
@@ -116,7 +116,7 @@ export function createControlRunHandlers(options: ControlRunsOptions): ControlRu
       log("INFO", "ControlServicer.StartRun");
       if (request.appSpec)
         throw new RpcError(
-          status.FAILED_PRECONDITION,
+          Code.FAILED_PRECONDITION,
           `This SuperLink cannot fetch apps by specification ('${request.appSpec}'); run the app from its directory: flwr run <app-dir> <federation>`,
         );
       const content = request.fab?.content ?? Buffer.alloc(0);
@@ -128,7 +128,7 @@ export function createControlRunHandlers(options: ControlRunsOptions): ControlRu
       if (federation !== NOOP_FEDERATION) {
         if (request.federation)
           throw new RpcError(
-            status.NOT_FOUND,
+            Code.NOT_FOUND,
             "Federation not found, archived, or you cannot perform this action.",
           );
       }
@@ -166,7 +166,7 @@ export function createControlRunHandlers(options: ControlRunsOptions): ControlRu
         if (error instanceof RpcError) throw error;
         const message = error instanceof Error ? error.message : String(error);
         log("ERROR", `Could not start run: ${message}`);
-        throw new RpcError(status.FAILED_PRECONDITION, message);
+        throw new RpcError(Code.FAILED_PRECONDITION, message);
       }
     },
 
@@ -198,10 +198,7 @@ export function createControlRunHandlers(options: ControlRunsOptions): ControlRu
       const run = runOrNotFound(request.runId);
       checkMembership(ctx, run.federation);
       if (run.status?.status === RunStatusValue.FINISHED)
-        throw new RpcError(
-          status.FAILED_PRECONDITION,
-          `Run ID ${request.runId} is already finished`,
-        );
+        throw new RpcError(Code.FAILED_PRECONDITION, `Run ID ${request.runId} is already finished`);
       const success = state.updateRunStatus(request.runId, {
         status: RunStatusValue.FINISHED,
         subStatus: RunSubStatus.STOPPED,

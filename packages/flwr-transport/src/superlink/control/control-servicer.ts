@@ -4,10 +4,10 @@
  * pass them as `runHandlers`. Until they exist, run rpcs answer UNIMPLEMENTED.
  */
 import type { ControlDefinition } from "@flwr-ts/core/proto";
-import { status } from "@grpc/grpc-js";
-import { RpcError } from "../../grpc/rpc-error.js";
-import type { ServiceHandlers } from "../../grpc/server-handlers.js";
 import type { ObjectStore } from "../../object-store/object-store.js";
+import type { ServiceHandlers } from "../../wire/call-context.js";
+import { Code } from "../../wire/code.js";
+import { RpcError } from "../../wire/rpc-error.js";
 import type { LinkState } from "../state/link-state.js";
 import { type AccountResolver, noopAccountResolver } from "./account.js";
 import { createLoginHandlers } from "./account-login-handlers.js";
@@ -35,7 +35,7 @@ export interface ControlServicerOptions {
 }
 
 const notYet = (): never => {
-  throw new RpcError(status.UNIMPLEMENTED, "Runs are not supported by this SuperLink yet.");
+  throw new RpcError(Code.UNIMPLEMENTED, "Runs are not supported by this SuperLink yet.");
 };
 
 /** Run rpcs that answer UNIMPLEMENTED. */

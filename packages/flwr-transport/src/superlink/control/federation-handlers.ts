@@ -10,9 +10,9 @@ import type {
   ShowFederationRequest,
   ShowFederationResponse,
 } from "@flwr-ts/core/proto";
-import { status } from "@grpc/grpc-js";
-import { RpcError } from "../../grpc/rpc-error.js";
-import type { CallContext } from "../../grpc/server-handlers.js";
+import type { CallContext } from "../../wire/call-context.js";
+import { Code } from "../../wire/code.js";
+import { RpcError } from "../../wire/rpc-error.js";
 import { type LinkState, NOOP_FEDERATION, NOOP_FLWR_AID } from "../state/link-state.js";
 import { isoTimestamp } from "../state/state-values.js";
 import type { AccountResolver } from "./account.js";
@@ -26,12 +26,12 @@ export const FEDERATION_NOT_SPECIFIED_MESSAGE =
   "No federation specified. You must specify a federation to perform this action.";
 
 const unsupported = (): never => {
-  throw new RpcError(status.UNIMPLEMENTED, NO_FEDERATION_MANAGEMENT_MESSAGE);
+  throw new RpcError(Code.UNIMPLEMENTED, NO_FEDERATION_MANAGEMENT_MESSAGE);
 };
 
 const needsName = (request: { federationName: string }): never => {
   if (!request.federationName)
-    throw new RpcError(status.FAILED_PRECONDITION, FEDERATION_NOT_SPECIFIED_MESSAGE);
+    throw new RpcError(Code.FAILED_PRECONDITION, FEDERATION_NOT_SPECIFIED_MESSAGE);
   return unsupported();
 };
 
@@ -72,7 +72,7 @@ export function createFederationHandlers(deps: FederationHandlerDeps) {
       const name = request.federationName;
       if (name !== NOOP_FEDERATION || account(ctx).flwrAid !== NOOP_FLWR_AID)
         throw new RpcError(
-          status.FAILED_PRECONDITION,
+          Code.FAILED_PRECONDITION,
           `Federation '${name}' does not exist or you are not a member of it.`,
         );
       const federation: Federation = {
@@ -102,17 +102,17 @@ export function createFederationHandlers(deps: FederationHandlerDeps) {
       const name = request.federationName || NOOP_FEDERATION;
       if (name !== NOOP_FEDERATION)
         throw new RpcError(
-          status.NOT_FOUND,
+          Code.NOT_FOUND,
           "Federation not found, archived, or you cannot perform this action.",
         );
       throw new RpcError(
-        status.NOT_FOUND,
+        Code.NOT_FOUND,
         "Federation not found, archived, or you cannot perform this action.",
       );
     },
     // biome-ignore lint/correctness/useYield: Flower does not implement this stream either.
     streamRunEvents: async function* (): AsyncGenerator<never> {
-      throw new RpcError(status.UNIMPLEMENTED, "StreamRunEvents is not implemented yet.");
+      throw new RpcError(Code.UNIMPLEMENTED, "StreamRunEvents is not implemented yet.");
     },
   };
 }

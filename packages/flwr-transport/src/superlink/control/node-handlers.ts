@@ -12,9 +12,9 @@ import type {
   UnregisterNodeResponse,
 } from "@flwr-ts/core/proto";
 import { nistCurveOf } from "@flwr-ts/crypto";
-import { status } from "@grpc/grpc-js";
-import { RpcError } from "../../grpc/rpc-error.js";
-import type { CallContext } from "../../grpc/server-handlers.js";
+import type { CallContext } from "../../wire/call-context.js";
+import { Code } from "../../wire/code.js";
+import { RpcError } from "../../wire/rpc-error.js";
 import {
   HEARTBEAT_DEFAULT_INTERVAL,
   type LinkState,
@@ -59,7 +59,7 @@ export function createNodeHandlers(deps: NodeHandlerDeps) {
   return {
     registerNode: (request: RegisterNodeRequest, ctx: CallContext): RegisterNodeResponse => {
       if (!isValidNodePublicKey(request.publicKey))
-        throw new RpcError(status.FAILED_PRECONDITION, PUBLIC_KEY_NOT_VALID);
+        throw new RpcError(Code.FAILED_PRECONDITION, PUBLIC_KEY_NOT_VALID);
       const { flwrAid, accountName } = account(ctx);
       try {
         const nodeId = state.createNode(
@@ -71,7 +71,7 @@ export function createNodeHandlers(deps: NodeHandlerDeps) {
         return { nodeId };
       } catch (error) {
         if (error instanceof PublicKeyInUseError)
-          throw new RpcError(status.FAILED_PRECONDITION, PUBLIC_KEY_ALREADY_IN_USE_MESSAGE);
+          throw new RpcError(Code.FAILED_PRECONDITION, PUBLIC_KEY_ALREADY_IN_USE_MESSAGE);
         throw error;
       }
     },
@@ -81,7 +81,7 @@ export function createNodeHandlers(deps: NodeHandlerDeps) {
         state.deleteNode(account(ctx).flwrAid, request.nodeId);
       } catch (error) {
         if (error instanceof NodeNotFoundError)
-          throw new RpcError(status.NOT_FOUND, NODE_NOT_FOUND_MESSAGE);
+          throw new RpcError(Code.NOT_FOUND, NODE_NOT_FOUND_MESSAGE);
         throw error;
       }
       return {};

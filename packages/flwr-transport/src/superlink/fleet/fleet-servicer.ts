@@ -49,10 +49,7 @@ import {
   type SendNodeHeartbeatRequest,
   type UnregisterNodeFleetRequest,
 } from "@flwr-ts/core/proto";
-import { status } from "@grpc/grpc-js";
 import { trace } from "../../diagnostics/trace.js";
-import { RpcError } from "../../grpc/rpc-error.js";
-import type { CallContext, ServiceHandlers } from "../../grpc/server-handlers.js";
 import { DEFAULT_INLINE_MAX_BYTES } from "../../inline/inline-content.js";
 import {
   inlinePullAnswer,
@@ -66,6 +63,10 @@ import {
   UnexpectedObjectContentError,
 } from "../../object-store/object-store.js";
 import { StagedInstructions } from "../../serverappio/staged-instructions.js";
+import type { CallContext, ServiceHandlers } from "../../wire/call-context.js";
+import { Code } from "../../wire/code.js";
+import { ApiErrorCode } from "../../wire/http/api-errors.js";
+import { RpcError } from "../../wire/rpc-error.js";
 import {
   HEARTBEAT_MAX_INTERVAL,
   HEARTBEAT_MIN_INTERVAL,
@@ -91,6 +92,11 @@ export const UNREGISTER_DISABLED_MESSAGE =
   "SuperNode authentication is enabled. All SuperNodes must be unregistered via the CLI.";
 /** ActivateNode with a key no node has. */
 export const NO_NODE_FOR_KEY_MESSAGE = "No SuperNode found with the given public key.";
+
+/** Flower 1.42's API error codes of these failures on the HTTP wire. */
+const RUN_STATUS = { apiErrorCode: ApiErrorCode.FLEET_RUN_STATUS_NOT_ALLOWED };
+const ACTIVATION = { apiErrorCode: ApiErrorCode.FLEET_NODE_ACTIVATION_FAILED };
+const GET_FAB = { apiErrorCode: ApiErrorCode.FLEET_GET_FAB_FAILED };
 
 const STATUS_MESSAGES: Record<string, string> = {
   [RunStatusValue.PENDING]: "Run is pending.",
@@ -118,7 +124,9 @@ export interface FleetServicerOptions {
 
 function validateHeartbeatInterval(interval: number): void {
   if (!(interval >= HEARTBEAT_MIN_INTERVAL && interval <= HEARTBEAT_MAX_INTERVAL))
-    throw new RpcError(status.INVALID_ARGUMENT, "Invalid heartbeat interval");
+    throw new RpcError(Code.INVALID_ARGUMENT, "Invalid heartbeat interval", {
+      apiErrorCode: ApiErrorCode.FLEET_INVALID_HEARTBEAT_INTERVAL,
+    });
 }
 
 function requestedWaitMs(ctx: CallContext): number {
@@ -155,11 +163,12 @@ export function createFleetHandlers(
   /** Flower's `check_abort` for Fleet rpcs: the run must be running. */
   const requireRunning = (runId: bigint): void => {
     const runStatus = state.getRunStatus([runId]).get(runId);
-    if (!runStatus) throw new RpcError(status.PERMISSION_DENIED, `Run ID not found: ${runId}`);
+    if (!runStatus)
+      throw new RpcError(Code.PERMISSION_DENIED, `Run ID not found: ${runId}`, RUN_STATUS);
     if (runStatus.status !== RunStatusValue.RUNNING) {
       let message = STATUS_MESSAGES[runStatus.status] ?? `Run is ${runStatus.status}.`;
       if (runStatus.subStatus === RunSubStatus.STOPPED) message += " Stopped by user.";
-      throw new RpcError(status.PERMISSION_DENIED, message);
+      throw new RpcError(Code.PERMISSION_DENIED, message, RUN_STATUS);
     }
   };
 
@@ -209,7 +218,9 @@ export function createFleetHandlers(
     registerNode: (request: RegisterNodeFleetRequest) => {
       if (enableSupernodeAuth) {
         log("ERROR", "SuperNode registration is disabled through Fleet API.");
-        throw new RpcError(status.FAILED_PRECONDITION, REGISTER_DISABLED_MESSAGE);
+        throw new RpcError(Code.FAILED_PRECONDITION, REGISTER_DISABLED_MESSAGE, {
+          apiErrorCode: ApiErrorCode.FLEET_SUPERNODE_REGISTRATION_DISABLED,
+        });
       }
       try {
         const nodeId = state.createNode(NOOP_FLWR_AID, NOOP_ACCOUNT_NAME, request.publicKey, 0);
@@ -217,7 +228,9 @@ export function createFleetHandlers(
         return { nodeId };
       } catch (error) {
         if (error instanceof PublicKeyInUseError)
-          throw new RpcError(status.FAILED_PRECONDITION, error.message);
+          throw new RpcError(Code.FAILED_PRECONDITION, error.message, {
+            apiErrorCode: ApiErrorCode.PUBLIC_KEY_ALREADY_IN_USE,
+          });
         throw error;
       }
     },
@@ -226,14 +239,15 @@ export function createFleetHandlers(
       const nodeId = state.getNodeIdByPublicKey(request.publicKey);
       if (nodeId === undefined) {
         log("ERROR", `[Fleet.ActivateNode] Activation failed: ${NO_NODE_FOR_KEY_MESSAGE}`);
-        throw new RpcError(status.FAILED_PRECONDITION, NO_NODE_FOR_KEY_MESSAGE);
+        throw new RpcError(Code.FAILED_PRECONDITION, NO_NODE_FOR_KEY_MESSAGE, ACTIVATION);
       }
       validateHeartbeatInterval(request.heartbeatInterval);
       // Fast restart: the middleware proved the caller signs with this very key.
       if (!state.activateNode(nodeId, request.heartbeatInterval, { reactivate: true }))
         throw new RpcError(
-          status.FAILED_PRECONDITION,
+          Code.FAILED_PRECONDITION,
           `SuperNode with node ID ${nodeId} could not be activated.`,
+          ACTIVATION,
         );
       log("INFO", `[Fleet.ActivateNode] Activated node_id=${nodeId}`);
       return { nodeId };
@@ -242,8 +256,9 @@ export function createFleetHandlers(
     deactivateNode: (request: DeactivateNodeRequest) => {
       if (!state.deactivateNode(request.nodeId))
         throw new RpcError(
-          status.FAILED_PRECONDITION,
+          Code.FAILED_PRECONDITION,
           `SuperNode with node ID ${request.nodeId} could not be deactivated.`,
+          { apiErrorCode: ApiErrorCode.FLEET_NODE_DEACTIVATION_FAILED },
         );
       log("INFO", `[Fleet.DeactivateNode] Deactivated node_id=${request.nodeId}`);
       return {};
@@ -252,14 +267,17 @@ export function createFleetHandlers(
     unregisterNode: (request: UnregisterNodeFleetRequest) => {
       if (enableSupernodeAuth) {
         log("ERROR", "SuperNode unregistration is disabled through Fleet API.");
-        throw new RpcError(status.FAILED_PRECONDITION, UNREGISTER_DISABLED_MESSAGE);
+        throw new RpcError(Code.FAILED_PRECONDITION, UNREGISTER_DISABLED_MESSAGE, {
+          apiErrorCode: ApiErrorCode.FLEET_SUPERNODE_UNREGISTRATION_DISABLED,
+        });
       }
       try {
         state.deleteNode(NOOP_FLWR_AID, request.nodeId);
       } catch (error) {
         throw new RpcError(
-          status.FAILED_PRECONDITION,
+          Code.FAILED_PRECONDITION,
           error instanceof Error ? error.message : String(error),
+          { apiErrorCode: ApiErrorCode.FLEET_NODE_UNREGISTRATION_FAILED },
         );
       }
       return {};
@@ -295,14 +313,11 @@ export function createFleetHandlers(
     pushMessages: (request: PushMessagesRequest, ctx: CallContext) => {
       const message = request.messagesList[0];
       if (!message?.metadata)
-        throw new RpcError(
-          status.INVALID_ARGUMENT,
-          "PushMessages needs one message with metadata.",
-        );
+        throw new RpcError(Code.INVALID_ARGUMENT, "PushMessages needs one message with metadata.");
       const nodeId = request.node?.nodeId ?? 0n;
       if (message.metadata.srcNodeId !== nodeId)
         throw new RpcError(
-          status.INVALID_ARGUMENT,
+          Code.INVALID_ARGUMENT,
           `Message source node ID ${message.metadata.srcNodeId} is not the requesting node ${nodeId}.`,
         );
       const runId = message.metadata.runId;
@@ -324,7 +339,7 @@ export function createFleetHandlers(
         objectsToPush = new Set(putInlineObjects(store, [...missing], inlineObjects));
       } catch (error) {
         if (error instanceof InvalidObjectIdError)
-          throw new RpcError(status.INVALID_ARGUMENT, error.message);
+          throw new RpcError(Code.INVALID_ARGUMENT, error.message);
         throw error;
       }
       sweepStagedReplies();
@@ -351,23 +366,32 @@ export function createFleetHandlers(
 
     getRun: (request: GetRunRequest) => {
       const run = state.getRun(request.runId);
-      if (!run) throw new RpcError(status.PERMISSION_DENIED, `Run ID not found: ${request.runId}`);
+      if (!run)
+        throw new RpcError(Code.PERMISSION_DENIED, `Run ID not found: ${request.runId}`, {
+          apiErrorCode: ApiErrorCode.FLEET_GET_RUN_FAILED,
+        });
       requireRunning(request.runId);
       return { run };
     },
 
     getFab: (request: GetFabRequest) => {
       const run = state.getRun(request.runId);
-      if (!run) throw new RpcError(status.PERMISSION_DENIED, `Run ID not found: ${request.runId}`);
+      if (!run)
+        throw new RpcError(Code.PERMISSION_DENIED, `Run ID not found: ${request.runId}`, GET_FAB);
       requireRunning(request.runId);
       if (request.hashStr !== run.fabHash)
         throw new RpcError(
-          status.PERMISSION_DENIED,
+          Code.PERMISSION_DENIED,
           `Requested FAB hash ${request.hashStr} does not match run FAB hash ${run.fabHash}.`,
+          GET_FAB,
         );
       const fab = state.getFab(request.hashStr);
       if (!fab)
-        throw new RpcError(status.PERMISSION_DENIED, `Found no FAB with hash: ${request.hashStr}`);
+        throw new RpcError(
+          Code.PERMISSION_DENIED,
+          `Found no FAB with hash: ${request.hashStr}`,
+          GET_FAB,
+        );
       return { fab };
     },
 
@@ -378,7 +402,7 @@ export function createFleetHandlers(
         stored = store.put(request.objectId, request.objectContent);
       } catch (error) {
         if (error instanceof UnexpectedObjectContentError)
-          throw new RpcError(status.FAILED_PRECONDITION, error.message);
+          throw new RpcError(Code.FAILED_PRECONDITION, error.message);
         throw error;
       }
       if (stored) {

@@ -1,0 +1,65 @@
+/**
+ * What a handler sees of its call, whatever the wire, and the handler and middleware types both
+ * adapters (`grpc/server-handlers.ts`, `http/http-router.ts`) serve.
+ */
+import type { MutableMetadata, RequestMetadata } from "./metadata.js";
+import type { GenericService, RequestOf, ResponseOf } from "./service-definition.js";
+
+/** The wire a call came in on. */
+export type WireProtocol = "grpc" | "http";
+
+/** What a handler knows about its call besides the request. */
+export interface CallContext {
+  /** The rpc's gRPC path on either wire, e.g. `/flwr.proto.Fleet/PullMessages`. */
+  readonly method: string;
+  /** The wire: gRPC, or Flower 1.37+'s protobuf over HTTP. */
+  readonly protocol: WireProtocol;
+  /** Request metadata (gRPC metadata or HTTP headers). */
+  readonly metadata: RequestMetadata;
+  /** The client's address. */
+  readonly peer: string;
+  /** Aborted when the client cancels the call, disconnects, or its deadline passes. */
+  readonly signal: AbortSignal;
+  /** Values attached by middleware for the handler (e.g. the authenticated public key). */
+  readonly attributes: Map<string, unknown>;
+  /**
+   * Response metadata of a unary call (gRPC initial metadata, HTTP response headers): entries set
+   * here by middleware or the handler are sent with the response, when it succeeds.
+   */
+  readonly responseMetadata: MutableMetadata;
+}
+
+/** A unary rpc handler. */
+export type UnaryHandler<Req, Res> = (request: Req, ctx: CallContext) => Promise<Res> | Res;
+/** A server-streaming rpc handler. */
+export type ServerStreamHandler<Req, Res> = (request: Req, ctx: CallContext) => AsyncIterable<Res>;
+
+/** The handlers of a service, by camelCase method name; every method must be implemented. */
+export type ServiceHandlers<S extends GenericService> = {
+  [K in keyof S["methods"]]: S["methods"][K] extends { responseStream: true }
+    ? ServerStreamHandler<RequestOf<S["methods"][K]>, ResponseOf<S["methods"][K]>>
+    : UnaryHandler<RequestOf<S["methods"][K]>, ResponseOf<S["methods"][K]>>;
+};
+
+/**
+ * Runs before every handler of a service. Throw an `RpcError` to end the call with that status;
+ * attach values for the handler to `ctx.attributes`.
+ */
+export type Middleware = (request: unknown, ctx: CallContext) => Promise<void> | void;
+
+/** Receives unexpected handler errors (not `RpcError`s). */
+export type ErrorReporter = (method: string, error: unknown) => void;
+
+/** Writes unexpected handler errors to stderr. */
+export const defaultErrorReporter: ErrorReporter = (method, error) => {
+  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  process.stderr.write(`ERROR: unexpected error in ${method}: ${detail}\n`);
+};
+
+/** Options of a served service, on either wire. */
+export interface ServiceOptions {
+  /** Guards run in order before each handler. */
+  middleware?: Middleware[];
+  /** Where unexpected errors go. */
+  onError?: ErrorReporter;
+}

@@ -1,0 +1,299 @@
+/**
+ * Serves typed service handlers (`../call-context.ts`) on Flower 1.37+'s protobuf-over-HTTP wire,
+ * the HTTP twin of `grpc/server-handlers.ts`: `POST /v1/<api>/<kebab-method>` with a binary
+ * protobuf body (`application/protobuf`) answers one serialized response, or a stream of
+ * length-prefixed frames (`application/flower-protobuf-stream`) for server-streaming rpcs.
+ * Failures are answered as Flower's FastAPI app answers them (`flwr/supercore/error/http.py`,
+ * `flwr/supercore/protobuf/translation.py`): JSON `{"code", "detail"}` with the catalog's HTTP
+ * status, `{"detail": "Not Found"}` for an unknown route, 415 for another content type, 400 for
+ * a body that does not decode, 500 `{"detail": "Internal server error."}` for a handler crash.
+ *
+ * Own code on `node:http` rather than fastify or another framework: routing is one map lookup,
+ * bodies are protobuf (no JSON schema to gain), and the byte-exact answers above, streaming with
+ * backpressure and abort-on-disconnect are each a few lines here.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { TRACE_ENABLED, traceNow, traceSpan } from "../../diagnostics/trace.js";
+import {
+  type CallContext,
+  defaultErrorReporter,
+  type ErrorReporter,
+  type Middleware,
+  type ServerStreamHandler,
+  type ServiceHandlers,
+  type ServiceOptions,
+  type UnaryHandler,
+} from "../call-context.js";
+import { RpcError } from "../rpc-error.js";
+import { type GenericMethod, type GenericService, methodPath } from "../service-definition.js";
+import {
+  API_ERROR_PUBLIC_MESSAGES,
+  type ApiErrorBody,
+  ApiErrorCode,
+  encodeApiError,
+  INTERNAL_SERVER_ERROR_MESSAGE,
+} from "./api-errors.js";
+import { HeaderMetadata } from "./header-metadata.js";
+import { httpStatusOf } from "./http-status.js";
+import { frameMessage, PROTOBUF_MEDIA_TYPE, PROTOBUF_STREAM_MEDIA_TYPE } from "./media-types.js";
+import { httpPathOf } from "./routes.js";
+
+/** Largest request body accepted by default: Flower's gRPC message limit (2 GiB − 1). */
+export const DEFAULT_MAX_BODY_BYTES = 2_147_483_647;
+
+/** Options of {@link HttpRpcRouter.addService}. */
+export interface HttpServiceOptions extends ServiceOptions {
+  /** Largest request body, bytes; larger ones get 413 before they are read. */
+  maxBodyBytes?: number;
+}
+
+interface Route {
+  readonly path: string;
+  readonly method: GenericMethod;
+  readonly handler: UnaryHandler<unknown, unknown> | ServerStreamHandler<unknown, unknown>;
+  readonly middleware: Middleware[];
+  readonly report: ErrorReporter;
+  readonly maxBodyBytes: number;
+}
+
+class HttpFailure extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: ApiErrorBody,
+  ) {
+    super(body.detail);
+  }
+}
+
+function apiFailure(code: number, detail?: string): HttpFailure {
+  const message = API_ERROR_PUBLIC_MESSAGES[code] ?? detail ?? "";
+  const status = code === ApiErrorCode.UNSUPPORTED_CONTENT_TYPE ? 415 : 400;
+  return new HttpFailure(status, {
+    code,
+    detail: message,
+    ...(detail && detail !== message ? { extra: detail } : {}),
+  });
+}
+
+/** The status and body a thrown value is answered with. */
+function failureOf(path: string, error: unknown, report: ErrorReporter): HttpFailure {
+  if (error instanceof HttpFailure) return error;
+  if (error instanceof RpcError) {
+    const status = httpStatusOf(error.code);
+    if (error.apiErrorCode === undefined) return new HttpFailure(status, { detail: error.details });
+    const message = API_ERROR_PUBLIC_MESSAGES[error.apiErrorCode] ?? error.details;
+    return new HttpFailure(status, {
+      code: error.apiErrorCode,
+      detail: message,
+      ...(error.details !== message ? { extra: error.details } : {}),
+    });
+  }
+  report(path, error);
+  return new HttpFailure(500, { detail: INTERNAL_SERVER_ERROR_MESSAGE });
+}
+
+function sendJson(res: ServerResponse, status: number, body: ApiErrorBody): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const text = encodeApiError(body);
+  res.writeHead(status, {
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
+function mediaType(value: string | undefined): string {
+  return (value ?? "").split(";")[0]!.trim().toLowerCase();
+}
+
+/** Reads a request body up to `max` bytes; rejects with 413 beyond it. */
+function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
+  const declared = Number(req.headers["content-length"]);
+  if (Number.isFinite(declared) && declared > max)
+    return Promise.reject(
+      new HttpFailure(413, { detail: `Request body of ${declared} bytes exceeds ${max} bytes.` }),
+    );
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > max) {
+        reject(new HttpFailure(413, { detail: `Request body exceeds ${max} bytes.` }));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on("end", () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
+    req.on("error", reject);
+  });
+}
+
+function contextOf(path: string, req: IncomingMessage, res: ServerResponse): CallContext {
+  const controller = new AbortController();
+  // The client went away before the answer was complete.
+  res.on("close", () => {
+    if (!res.writableFinished) controller.abort();
+  });
+  return {
+    method: path,
+    protocol: "http",
+    metadata: new HeaderMetadata(req.headers),
+    peer: `${req.socket.remoteAddress ?? "?"}:${req.socket.remotePort ?? 0}`,
+    signal: controller.signal,
+    attributes: new Map(),
+    responseMetadata: new HeaderMetadata(),
+  };
+}
+
+function applyResponseHeaders(res: ServerResponse, ctx: CallContext): void {
+  const headers = ctx.responseMetadata as HeaderMetadata;
+  for (const [key, values] of headers.entries()) res.setHeader(key, values);
+}
+
+/** Routes HTTP requests to the handlers of the services added to it. */
+export class HttpRpcRouter {
+  private readonly routes = new Map<string, Route>();
+
+  /**
+   * Serves every rpc of `service` at its Flower path.
+   * @throws Error when a handler is missing or a path is taken.
+   */
+  addService<S extends GenericService>(
+    service: S,
+    handlers: ServiceHandlers<S>,
+    options: HttpServiceOptions = {},
+  ): this {
+    for (const [key, m] of Object.entries(service.methods)) {
+      const method = m as GenericMethod;
+      const handler = (handlers as Record<string, unknown>)[key];
+      if (typeof handler !== "function")
+        throw new Error(`no handler for ${methodPath(service, m)}`);
+      const httpPath = httpPathOf(service, m);
+      if (this.routes.has(httpPath)) throw new Error(`route ${httpPath} is served twice`);
+      this.routes.set(httpPath, {
+        path: methodPath(service, m),
+        method,
+        handler: handler as Route["handler"],
+        middleware: options.middleware ?? [],
+        report: options.onError ?? defaultErrorReporter,
+        maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+      });
+    }
+    return this;
+  }
+
+  /** True when `path` (without query) is one of the routes. */
+  serves(path: string): boolean {
+    return this.routes.has(path);
+  }
+
+  /** The request listener for `http.createServer` / `https.createServer`. */
+  readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const url = req.url ?? "/";
+    const q = url.indexOf("?");
+    const route = this.routes.get(q < 0 ? url : url.slice(0, q));
+    if (!route) {
+      req.resume();
+      sendJson(res, 404, { detail: "Not Found" });
+      return;
+    }
+    if (req.method !== "POST") {
+      req.resume();
+      res.setHeader("allow", "POST");
+      sendJson(res, 405, { detail: "Method Not Allowed" });
+      return;
+    }
+    void this.serve(route, req, res);
+  };
+
+  private async serve(route: Route, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const t0 = TRACE_ENABLED ? traceNow() : 0;
+    const ctx = contextOf(route.path, req, res);
+    try {
+      if (mediaType(req.headers["content-type"]) !== PROTOBUF_MEDIA_TYPE) {
+        req.resume();
+        throw apiFailure(
+          ApiErrorCode.UNSUPPORTED_CONTENT_TYPE,
+          `Unsupported Content-Type: '${req.headers["content-type"] ?? ""}'`,
+        );
+      }
+      const body = await readBody(req, route.maxBodyBytes);
+      let request: unknown;
+      try {
+        request = route.method.requestType.decode(body);
+      } catch (error) {
+        throw apiFailure(
+          ApiErrorCode.INVALID_PROTOBUF_PAYLOAD,
+          `Invalid protobuf payload: ${(error as Error).message}`,
+        );
+      }
+      for (const guard of route.middleware) await guard(request, ctx);
+      if (route.method.responseStream) {
+        await this.stream(route, request, ctx, res);
+      } else {
+        const response = await (route.handler as UnaryHandler<unknown, unknown>)(request, ctx);
+        const bytes = route.method.responseType.encode(response).finish();
+        applyResponseHeaders(res, ctx);
+        res.writeHead(200, {
+          "content-type": PROTOBUF_MEDIA_TYPE,
+          "content-length": bytes.length,
+        });
+        res.end(bytes);
+      }
+      if (TRACE_ENABLED) traceSpan("http.s", t0, { m: route.method.name });
+    } catch (error) {
+      if (TRACE_ENABLED) traceSpan("http.s", t0, { m: route.method.name, err: String(error) });
+      if (ctx.signal.aborted) return;
+      const failure = failureOf(route.path, error, route.report);
+      sendJson(res, failure.status, failure.body);
+    }
+  }
+
+  private async stream(
+    route: Route,
+    request: unknown,
+    ctx: CallContext,
+    res: ServerResponse,
+  ): Promise<void> {
+    const messages = (route.handler as ServerStreamHandler<unknown, unknown>)(request, ctx);
+    const iterator = messages[Symbol.asyncIterator]();
+    // The first message (or the first failure) decides between a stream and an error answer.
+    let next = await iterator.next();
+    applyResponseHeaders(res, ctx);
+    res.writeHead(200, { "content-type": PROTOBUF_STREAM_MEDIA_TYPE });
+    res.flushHeaders();
+    try {
+      while (!next.done) {
+        if (ctx.signal.aborted) return;
+        const frame = frameMessage(route.method.responseType.encode(next.value).finish());
+        if (!res.write(frame)) await drained(res, ctx.signal);
+        next = await iterator.next();
+      }
+      res.end();
+    } catch (error) {
+      // Headers are out: the only way to signal a failure now is to cut the stream short,
+      // which the client reads as a truncated frame sequence.
+      if (!(error instanceof RpcError)) route.report(route.path, error);
+      res.destroy();
+    } finally {
+      if (ctx.signal.aborted) await iterator.return?.();
+    }
+  }
+}
+
+function drained(res: ServerResponse, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off("drain", done);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    res.once("drain", done);
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
