@@ -122,8 +122,8 @@ describe("generated flwr.proto messages", () => {
   });
 
   it("keeps presence of proto3 optional fields (unset vs zero)", () => {
-    expect(StartRunResponse.encode({ runId: undefined }).finish()).toHaveLength(0);
-    const zero = StartRunResponse.encode({ runId: 0n }).finish();
+    expect(StartRunResponse.encode({ runId: undefined, federation: "" }).finish()).toHaveLength(0);
+    const zero = StartRunResponse.encode({ runId: 0n, federation: "" }).finish();
     expect(Buffer.from(zero).toString("hex")).toBe("0800");
     expect(StartRunResponse.decode(zero).runId).toBe(0n);
     expect(StartRunResponse.decode(new Uint8Array()).runId).toBeUndefined();

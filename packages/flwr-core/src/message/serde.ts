@@ -105,6 +105,7 @@ export function contextToProto(c: Context): pb.Context {
     nodeConfig: userConfigToProto(c.nodeConfig),
     state: recordDictToProto(c.state),
     runConfig: userConfigToProto(c.runConfig),
+    seriesId: 0n,
   };
 }
 

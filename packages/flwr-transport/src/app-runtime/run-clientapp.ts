@@ -191,6 +191,7 @@ export async function runClientApp(options: RunClientAppOptions): Promise<number
               runId,
               objectId,
               objectContent: Buffer.from(content.buffer, content.byteOffset, content.byteLength),
+              sessionId: "",
             }),
           );
           return r.stored;

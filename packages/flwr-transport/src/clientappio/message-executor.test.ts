@@ -74,6 +74,7 @@ describe("createMessageExecutor", () => {
       nodeConfig: new Map(),
       state: { items: [] },
       runConfig: new Map(),
+      seriesId: 0n,
     });
     const { ins, deflated } = received();
     const identical: boolean[] = [];
@@ -106,6 +107,7 @@ describe("createMessageExecutor", () => {
       nodeConfig: new Map(),
       state: { items: [] },
       runConfig: new Map(),
+      seriesId: 0n,
     });
     const { ins, deflated } = received();
     const copies: boolean[] = [];

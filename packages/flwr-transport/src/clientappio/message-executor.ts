@@ -131,6 +131,7 @@ export function createMessageExecutor(
         nodeConfig: userConfigToProto(env.nodeConfig),
         state: { items: [] },
         runConfig: resolveRunConfig ? userConfigToProto(runConfig) : new Map(run.overrideConfig),
+        seriesId: 0n,
       });
     }
 

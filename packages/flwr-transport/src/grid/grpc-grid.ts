@@ -136,6 +136,7 @@ export class GrpcGrid implements Grid {
           runId,
           objectId,
           objectContent: Buffer.from(content.buffer, content.byteOffset, content.byteLength),
+          sessionId: "",
         }),
       );
       return r.stored;

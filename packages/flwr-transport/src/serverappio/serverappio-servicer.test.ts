@@ -62,6 +62,7 @@ function newRun(): bigint {
     nodeConfig: new Map(),
     state: { items: [] },
     runConfig: new Map(),
+    seriesId: 0n,
   });
   return runId;
 }
@@ -165,6 +166,7 @@ describe("ServerAppIo", () => {
           runId,
           objectId: id,
           objectContent: Buffer.from(out.deflated.objects.get(id)!),
+          sessionId: "",
         },
         { metadata: md },
       );
@@ -173,7 +175,13 @@ describe("ServerAppIo", () => {
     }
     await expect(
       client.pushObject(
-        { node: { nodeId: 7n }, runId, objectId: ids[0]!, objectContent: Buffer.alloc(0) },
+        {
+          node: { nodeId: 7n },
+          runId,
+          objectId: ids[0]!,
+          objectContent: Buffer.alloc(0),
+          sessionId: "",
+        },
         { metadata: md },
       ),
     ).rejects.toMatchObject({ code: status.FAILED_PRECONDITION, details: "Unexpected node ID." });

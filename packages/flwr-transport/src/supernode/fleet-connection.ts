@@ -264,7 +264,7 @@ export class FleetConnection {
     options?: CallOptions,
   ): Promise<boolean> {
     const res = await this.client.pushObject(
-      { node: node(nodeId), runId, objectId, objectContent: Buffer.from(content) },
+      { node: node(nodeId), runId, objectId, objectContent: Buffer.from(content), sessionId: "" },
       options,
     );
     return res.stored;

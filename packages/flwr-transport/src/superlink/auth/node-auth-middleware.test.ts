@@ -170,7 +170,13 @@ describe("Fleet authentication: hostile requests", () => {
       () => client.getRun({ node: wrong, runId: 1n }),
       () => client.getFab({ node: wrong, runId: 1n, hashStr: "" }),
       () =>
-        client.pushObject({ node: wrong, runId: 1n, objectId: "", objectContent: Buffer.alloc(0) }),
+        client.pushObject({
+          node: wrong,
+          runId: 1n,
+          objectId: "",
+          objectContent: Buffer.alloc(0),
+          sessionId: "",
+        }),
       () => client.pullObject({ node: wrong, runId: 1n, objectId: "" }),
       () => client.confirmMessageReceived({ node: wrong, runId: 1n, messageObjectId: "" }),
       () => client.deactivateNode({ nodeId: bobId }),

@@ -122,7 +122,7 @@ export function createControlRunHandlers(options: ControlRunsOptions): ControlRu
       const content = request.fab?.content ?? Buffer.alloc(0);
       if (content.length > FAB_MAX_SIZE) {
         log("ERROR", `FAB size exceeds maximum allowed size of ${FAB_MAX_SIZE} bytes.`);
-        return { runId: undefined };
+        return { runId: undefined, federation: "" };
       }
       const federation = request.federation || NOOP_FEDERATION;
       if (federation !== NOOP_FEDERATION) {
@@ -159,9 +159,10 @@ export function createControlRunHandlers(options: ControlRunsOptions): ControlRu
           nodeConfig: new Map(),
           state: { items: [] },
           runConfig: new Map(),
+          seriesId: 0n,
         });
         log("INFO", `Created serverapp run ${runId}`);
-        return { runId };
+        return { runId, federation: "" };
       } catch (error) {
         if (error instanceof RpcError) throw error;
         const message = error instanceof Error ? error.message : String(error);

@@ -63,6 +63,8 @@ export function createFederationHandlers(deps: FederationHandlerDeps) {
             archived: false,
             simulation: false,
             config: undefined,
+            canInviteMembers: false,
+            canAddSupernodes: false,
           },
         ],
       };
@@ -84,6 +86,8 @@ export function createFederationHandlers(deps: FederationHandlerDeps) {
         archived: false,
         simulation: false,
         config: undefined,
+        canInviteMembers: false,
+        canAddSupernodes: false,
       };
       return { federation, now: isoTimestamp(clock()) };
     },

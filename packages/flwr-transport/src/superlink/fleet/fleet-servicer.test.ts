@@ -218,6 +218,7 @@ describe("Fleet API with --enable-supernode-auth (TLS)", () => {
           runId,
           objectId: id,
           objectContent: Buffer.from(bytes),
+          sessionId: "",
         });
         expect(r.stored).toBe(true);
       }
@@ -237,10 +238,22 @@ describe("Fleet API with --enable-supernode-auth (TLS)", () => {
       const badId = createHash("sha256").update(bad).digest("hex");
       store().preregister(runId, { objectId: badId, children: [] });
       await expect(
-        fleet.pushObject({ node: { nodeId }, runId, objectId: "c".repeat(64), objectContent: bad }),
+        fleet.pushObject({
+          node: { nodeId },
+          runId,
+          objectId: "c".repeat(64),
+          objectContent: bad,
+          sessionId: "",
+        }),
       ).resolves.toEqual({ stored: false });
       await expect(
-        fleet.pushObject({ node: { nodeId }, runId, objectId: badId, objectContent: bad }),
+        fleet.pushObject({
+          node: { nodeId },
+          runId,
+          objectId: badId,
+          objectContent: bad,
+          sessionId: "",
+        }),
       ).rejects.toMatchObject(failed(status.FAILED_PRECONDITION));
     });
 

@@ -353,6 +353,7 @@ export function createFleetHandlers(
         reconnect: { reconnect: 5n },
         results: new Map([[resultId, 0]]),
         objectsToPush: [...objectsToPush],
+        sessionId: "",
       };
       recordTraffic(
         runId,

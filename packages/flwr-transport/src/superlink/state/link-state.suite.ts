@@ -558,6 +558,7 @@ export function linkStateSuite(name: string, factory: LinkStateFactory): void {
           nodeConfig: new Map(),
           state: { items: [] },
           runConfig: new Map([["k", { scalar: { $case: "sint64" as const, value: -3n } }]]),
+          seriesId: 0n,
         };
         expect(state.getServerAppContext(runId)).toBeUndefined();
         state.setServerAppContext(runId, ctx);

@@ -250,6 +250,8 @@ export class MemoryLinkState implements LinkState {
         bytesRecv: 0n,
         clientappRuntime: 0,
         runType: input.runType,
+        seriesId: 0n,
+        accountName: "",
       },
       federationConfig: input.federationConfig ? Buffer.from(input.federationConfig) : undefined,
       logs: [],

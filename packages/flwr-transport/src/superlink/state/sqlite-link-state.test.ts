@@ -59,6 +59,7 @@ describe("SqliteLinkState persistence", () => {
       nodeConfig: new Map(),
       state: { items: [] },
       runConfig: new Map([["k", { scalar: { $case: "sint64" as const, value: -(1n << 63n) } }]]),
+      seriesId: 0n,
     };
     a.setServerAppContext(runId, context);
     a.storeTraffic(runId, { bytesSent: 2 ** 40, bytesRecv: 3 });

@@ -299,6 +299,8 @@ function runFromRow(r: RunRow): Run {
     bytesRecv: r.bytes_recv,
     clientappRuntime: r.clientapp_runtime,
     runType: r.run_type,
+    seriesId: 0n,
+    accountName: "",
   };
 }
 

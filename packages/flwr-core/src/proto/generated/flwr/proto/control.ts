@@ -20,6 +20,16 @@ export interface StartRunRequest {
   overrideFederationConfig: SimulationConfig | undefined;
   appSpec: string;
   federation: string;
+  /** flwr >= 1.31: start the run in an existing run series. */
+  seriesId?:
+    | bigint
+    | undefined;
+  /** flwr >= 1.33: connectors the run may use, by reference. */
+  connectorRefs: string[];
+  /** flwr >= 1.38: the prompt of an agent app run. */
+  userPrompt: string;
+  /** flwr >= 1.39: connectors the run may use, by id. */
+  connectorIds: bigint[];
 }
 
 export interface StartRunRequest_OverrideConfigEntry {
@@ -29,7 +39,12 @@ export interface StartRunRequest_OverrideConfigEntry {
 
 export interface StartRunResponse {
   runId?: bigint | undefined;
-  note?: string | undefined;
+  note?:
+    | string
+    | undefined;
+  /** flwr >= 1.31 / 1.32: the run's series and the federation it was started in. */
+  seriesId?: bigint | undefined;
+  federation: string;
 }
 
 /** StreamLogs */
@@ -46,7 +61,11 @@ export interface StreamLogsResponse {
 /** ListRuns */
 export interface ListRunsRequest {
   runId?: bigint | undefined;
-  limit?: bigint | undefined;
+  limit?:
+    | bigint
+    | undefined;
+  /** flwr >= 1.40: number of runs to skip before `limit` (paging). */
+  skip?: bigint | undefined;
 }
 
 export interface ListRunsResponse {
@@ -101,6 +120,9 @@ export interface PullArtifactsResponse {
 /** RegisterNode (by the node owner, with the node's public key) */
 export interface RegisterNodeRequest {
   publicKey: Buffer;
+  /** flwr >= 1.38: shown in NodeInfo.location / NodeInfo.name. */
+  location?: string | undefined;
+  name?: string | undefined;
 }
 
 export interface RegisterNodeResponse {
@@ -228,13 +250,22 @@ export interface ConfigureSimulationFederationRequest {
 }
 
 export interface ConfigureSimulationFederationResponse {
+  /** flwr >= 1.32. */
+  federationName: string;
 }
 
 /** StreamRunEvents */
 export interface StreamRunEventsRequest {
   runId: bigint;
+  /** flwr >= 1.31: resume after this task event. */
+  afterTaskEventId?: bigint | undefined;
 }
 
+/**
+ * flwr 1.29's form. flwr >= 1.31 replaced both fields with
+ * `TaskEvent task_event = 1` (task.proto, not declared here): a 1.42 peer's
+ * field 1 is a message, not a string, so this response is not 1.42-compatible.
+ */
 export interface StreamRunEventsResponse {
   event: string;
   data: string;
@@ -247,6 +278,10 @@ function createBaseStartRunRequest(): StartRunRequest {
     overrideFederationConfig: undefined,
     appSpec: "",
     federation: "",
+    seriesId: undefined,
+    connectorRefs: [],
+    userPrompt: "",
+    connectorIds: [],
   };
 }
 
@@ -266,6 +301,28 @@ export const StartRunRequest: MessageFns<StartRunRequest> = {
     }
     if (message.federation !== "") {
       writer.uint32(42).string(message.federation);
+    }
+    if (message.seriesId !== undefined) {
+      if (BigInt.asUintN(64, message.seriesId) !== message.seriesId) {
+        throw new globalThis.Error("value provided for field message.seriesId of type uint64 too large");
+      }
+      writer.uint32(48).uint64(message.seriesId);
+    }
+    for (const v of message.connectorRefs) {
+      writer.uint32(58).string(v!);
+    }
+    if (message.userPrompt !== "") {
+      writer.uint32(66).string(message.userPrompt);
+    }
+    if (message.connectorIds.length !== 0) {
+      writer.uint32(74).fork();
+      for (const v of message.connectorIds) {
+        if (BigInt.asUintN(64, v) !== v) {
+          throw new globalThis.Error("a value provided in array field connectorIds of type uint64 is too large");
+        }
+        writer.uint64(v);
+      }
+      writer.join();
     }
     return writer;
   },
@@ -326,6 +383,48 @@ export const StartRunRequest: MessageFns<StartRunRequest> = {
             message.federation = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.seriesId = reader.uint64() as bigint;
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.connectorRefs.push(reader.string());
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.userPrompt = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag === 72) {
+              message.connectorIds.push(reader.uint64() as bigint);
+
+              continue;
+            }
+
+            if (tag === 74) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.connectorIds.push(reader.uint64() as bigint);
+              }
+
+              continue;
+            }
+
+            break;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -359,6 +458,12 @@ export const StartRunRequest: MessageFns<StartRunRequest> = {
         : undefined;
     message.appSpec = object.appSpec ?? "";
     message.federation = object.federation ?? "";
+    message.seriesId = (object.seriesId !== undefined && object.seriesId !== null)
+      ? BigInt(object.seriesId)
+      : undefined;
+    message.connectorRefs = object.connectorRefs?.map((e) => e) || [];
+    message.userPrompt = object.userPrompt ?? "";
+    message.connectorIds = object.connectorIds?.map((e) => BigInt(e)) || [];
     return message;
   },
 };
@@ -433,7 +538,7 @@ export const StartRunRequest_OverrideConfigEntry: MessageFns<StartRunRequest_Ove
 };
 
 function createBaseStartRunResponse(): StartRunResponse {
-  return { runId: undefined, note: undefined };
+  return { runId: undefined, note: undefined, seriesId: undefined, federation: "" };
 }
 
 export const StartRunResponse: MessageFns<StartRunResponse> = {
@@ -446,6 +551,15 @@ export const StartRunResponse: MessageFns<StartRunResponse> = {
     }
     if (message.note !== undefined) {
       writer.uint32(18).string(message.note);
+    }
+    if (message.seriesId !== undefined) {
+      if (BigInt.asUintN(64, message.seriesId) !== message.seriesId) {
+        throw new globalThis.Error("value provided for field message.seriesId of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.seriesId);
+    }
+    if (message.federation !== "") {
+      writer.uint32(34).string(message.federation);
     }
     return writer;
   },
@@ -479,6 +593,22 @@ export const StartRunResponse: MessageFns<StartRunResponse> = {
             message.note = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.seriesId = reader.uint64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.federation = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -498,6 +628,10 @@ export const StartRunResponse: MessageFns<StartRunResponse> = {
     const message = createBaseStartRunResponse();
     message.runId = (object.runId !== undefined && object.runId !== null) ? BigInt(object.runId) : undefined;
     message.note = object.note ?? undefined;
+    message.seriesId = (object.seriesId !== undefined && object.seriesId !== null)
+      ? BigInt(object.seriesId)
+      : undefined;
+    message.federation = object.federation ?? "";
     return message;
   },
 };
@@ -640,7 +774,7 @@ export const StreamLogsResponse: MessageFns<StreamLogsResponse> = {
 };
 
 function createBaseListRunsRequest(): ListRunsRequest {
-  return { runId: undefined, limit: undefined };
+  return { runId: undefined, limit: undefined, skip: undefined };
 }
 
 export const ListRunsRequest: MessageFns<ListRunsRequest> = {
@@ -656,6 +790,12 @@ export const ListRunsRequest: MessageFns<ListRunsRequest> = {
         throw new globalThis.Error("value provided for field message.limit of type uint64 too large");
       }
       writer.uint32(16).uint64(message.limit);
+    }
+    if (message.skip !== undefined) {
+      if (BigInt.asUintN(64, message.skip) !== message.skip) {
+        throw new globalThis.Error("value provided for field message.skip of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.skip);
     }
     return writer;
   },
@@ -689,6 +829,14 @@ export const ListRunsRequest: MessageFns<ListRunsRequest> = {
             message.limit = reader.uint64() as bigint;
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.skip = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -708,6 +856,7 @@ export const ListRunsRequest: MessageFns<ListRunsRequest> = {
     const message = createBaseListRunsRequest();
     message.runId = (object.runId !== undefined && object.runId !== null) ? BigInt(object.runId) : undefined;
     message.limit = (object.limit !== undefined && object.limit !== null) ? BigInt(object.limit) : undefined;
+    message.skip = (object.skip !== undefined && object.skip !== null) ? BigInt(object.skip) : undefined;
     return message;
   },
 };
@@ -1361,13 +1510,19 @@ export const PullArtifactsResponse: MessageFns<PullArtifactsResponse> = {
 };
 
 function createBaseRegisterNodeRequest(): RegisterNodeRequest {
-  return { publicKey: Buffer.alloc(0) };
+  return { publicKey: Buffer.alloc(0), location: undefined, name: undefined };
 }
 
 export const RegisterNodeRequest: MessageFns<RegisterNodeRequest> = {
   encode(message: RegisterNodeRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.publicKey.length !== 0) {
       writer.uint32(10).bytes(message.publicKey);
+    }
+    if (message.location !== undefined) {
+      writer.uint32(18).string(message.location);
+    }
+    if (message.name !== undefined) {
+      writer.uint32(26).string(message.name);
     }
     return writer;
   },
@@ -1393,6 +1548,22 @@ export const RegisterNodeRequest: MessageFns<RegisterNodeRequest> = {
             message.publicKey = Buffer.from(reader.bytes());
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.location = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1411,6 +1582,8 @@ export const RegisterNodeRequest: MessageFns<RegisterNodeRequest> = {
   fromPartial(object: DeepPartial<RegisterNodeRequest>): RegisterNodeRequest {
     const message = createBaseRegisterNodeRequest();
     message.publicKey = object.publicKey ?? Buffer.alloc(0);
+    message.location = object.location ?? undefined;
+    message.name = object.name ?? undefined;
     return message;
   },
 };
@@ -3072,11 +3245,14 @@ export const ConfigureSimulationFederationRequest: MessageFns<ConfigureSimulatio
 };
 
 function createBaseConfigureSimulationFederationResponse(): ConfigureSimulationFederationResponse {
-  return {};
+  return { federationName: "" };
 }
 
 export const ConfigureSimulationFederationResponse: MessageFns<ConfigureSimulationFederationResponse> = {
-  encode(_: ConfigureSimulationFederationResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+  encode(message: ConfigureSimulationFederationResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.federationName !== "") {
+      writer.uint32(10).string(message.federationName);
+    }
     return writer;
   },
 
@@ -3093,6 +3269,14 @@ export const ConfigureSimulationFederationResponse: MessageFns<ConfigureSimulati
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.federationName = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3108,14 +3292,15 @@ export const ConfigureSimulationFederationResponse: MessageFns<ConfigureSimulati
   create(base?: DeepPartial<ConfigureSimulationFederationResponse>): ConfigureSimulationFederationResponse {
     return ConfigureSimulationFederationResponse.fromPartial(base ?? {});
   },
-  fromPartial(_: DeepPartial<ConfigureSimulationFederationResponse>): ConfigureSimulationFederationResponse {
+  fromPartial(object: DeepPartial<ConfigureSimulationFederationResponse>): ConfigureSimulationFederationResponse {
     const message = createBaseConfigureSimulationFederationResponse();
+    message.federationName = object.federationName ?? "";
     return message;
   },
 };
 
 function createBaseStreamRunEventsRequest(): StreamRunEventsRequest {
-  return { runId: 0n };
+  return { runId: 0n, afterTaskEventId: undefined };
 }
 
 export const StreamRunEventsRequest: MessageFns<StreamRunEventsRequest> = {
@@ -3125,6 +3310,12 @@ export const StreamRunEventsRequest: MessageFns<StreamRunEventsRequest> = {
         throw new globalThis.Error("value provided for field message.runId of type uint64 too large");
       }
       writer.uint32(8).uint64(message.runId);
+    }
+    if (message.afterTaskEventId !== undefined) {
+      if (BigInt.asUintN(64, message.afterTaskEventId) !== message.afterTaskEventId) {
+        throw new globalThis.Error("value provided for field message.afterTaskEventId of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.afterTaskEventId);
     }
     return writer;
   },
@@ -3150,6 +3341,14 @@ export const StreamRunEventsRequest: MessageFns<StreamRunEventsRequest> = {
             message.runId = reader.uint64() as bigint;
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.afterTaskEventId = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3168,6 +3367,9 @@ export const StreamRunEventsRequest: MessageFns<StreamRunEventsRequest> = {
   fromPartial(object: DeepPartial<StreamRunEventsRequest>): StreamRunEventsRequest {
     const message = createBaseStreamRunEventsRequest();
     message.runId = (object.runId !== undefined && object.runId !== null) ? BigInt(object.runId) : 0n;
+    message.afterTaskEventId = (object.afterTaskEventId !== undefined && object.afterTaskEventId !== null)
+      ? BigInt(object.afterTaskEventId)
+      : undefined;
     return message;
   },
 };

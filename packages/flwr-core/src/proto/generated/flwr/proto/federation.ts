@@ -28,7 +28,18 @@ export interface Federation {
   members: Member[];
   archived: boolean;
   simulation: boolean;
-  config: SimulationConfig | undefined;
+  config:
+    | SimulationConfig
+    | undefined;
+  /** flwr >= 1.34: what the calling account may do in this federation. */
+  canInviteMembers: boolean;
+  canAddSupernodes: boolean;
+  /** flwr >= 1.37: number of active members (`members` may be a preview). */
+  memberCount?:
+    | number
+    | undefined;
+  /** flwr >= 1.40: the federation's icon (SetFederationIcon). */
+  iconKey?: string | undefined;
 }
 
 export interface Invitation {
@@ -186,6 +197,10 @@ function createBaseFederation(): Federation {
     archived: false,
     simulation: false,
     config: undefined,
+    canInviteMembers: false,
+    canAddSupernodes: false,
+    memberCount: undefined,
+    iconKey: undefined,
   };
 }
 
@@ -214,6 +229,18 @@ export const Federation: MessageFns<Federation> = {
     }
     if (message.config !== undefined) {
       SimulationConfig.encode(message.config, writer.uint32(66).fork()).join();
+    }
+    if (message.canInviteMembers !== false) {
+      writer.uint32(72).bool(message.canInviteMembers);
+    }
+    if (message.canAddSupernodes !== false) {
+      writer.uint32(80).bool(message.canAddSupernodes);
+    }
+    if (message.memberCount !== undefined) {
+      writer.uint32(88).uint32(message.memberCount);
+    }
+    if (message.iconKey !== undefined) {
+      writer.uint32(98).string(message.iconKey);
     }
     return writer;
   },
@@ -295,6 +322,38 @@ export const Federation: MessageFns<Federation> = {
             message.config = SimulationConfig.decode(reader, reader.uint32());
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.canInviteMembers = reader.bool();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.canAddSupernodes = reader.bool();
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.memberCount = reader.uint32();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.iconKey = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -322,6 +381,10 @@ export const Federation: MessageFns<Federation> = {
     message.config = (object.config !== undefined && object.config !== null)
       ? SimulationConfig.fromPartial(object.config)
       : undefined;
+    message.canInviteMembers = object.canInviteMembers ?? false;
+    message.canAddSupernodes = object.canAddSupernodes ?? false;
+    message.memberCount = object.memberCount ?? undefined;
+    message.iconKey = object.iconKey ?? undefined;
     return message;
   },
 };

@@ -80,6 +80,11 @@ export interface PushMessagesResponse {
   reconnect: Reconnect | undefined;
   results: Map<string, number>;
   objectsToPush: string[];
+  /**
+   * flwr >= 1.33: object push session for objects_to_push; echoed in
+   * PushObjectRequest.session_id.
+   */
+  sessionId: string;
 }
 
 export interface PushMessagesResponse_ResultsEntry {
@@ -785,7 +790,7 @@ export const PushMessagesRequest: MessageFns<PushMessagesRequest> = {
 };
 
 function createBasePushMessagesResponse(): PushMessagesResponse {
-  return { reconnect: undefined, results: new Map(), objectsToPush: [] };
+  return { reconnect: undefined, results: new Map(), objectsToPush: [], sessionId: "" };
 }
 
 export const PushMessagesResponse: MessageFns<PushMessagesResponse> = {
@@ -798,6 +803,9 @@ export const PushMessagesResponse: MessageFns<PushMessagesResponse> = {
     });
     for (const v of message.objectsToPush) {
       writer.uint32(26).string(v!);
+    }
+    if (message.sessionId !== "") {
+      writer.uint32(34).string(message.sessionId);
     }
     return writer;
   },
@@ -842,6 +850,14 @@ export const PushMessagesResponse: MessageFns<PushMessagesResponse> = {
             message.objectsToPush.push(reader.string());
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.sessionId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -872,6 +888,7 @@ export const PushMessagesResponse: MessageFns<PushMessagesResponse> = {
       return m;
     })();
     message.objectsToPush = object.objectsToPush?.map((e) => e) || [];
+    message.sessionId = object.sessionId ?? "";
     return message;
   },
 };

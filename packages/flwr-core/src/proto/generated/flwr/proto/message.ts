@@ -25,6 +25,8 @@ export interface Context {
   nodeConfig: Map<string, Scalar>;
   state: RecordDict | undefined;
   runConfig: Map<string, Scalar>;
+  /** flwr >= 1.31: the run series the run belongs to (0: none). */
+  seriesId: bigint;
 }
 
 export interface Context_NodeConfigEntry {
@@ -47,6 +49,12 @@ export interface Metadata {
   ttl: number;
   messageType: string;
   createdAt: number;
+  /**
+   * flwr >= 1.30: the task that sent the message and the task it is for (a
+   * reply swaps them); unset between 1.29 peers.
+   */
+  srcTaskId?: bigint | undefined;
+  dstTaskId?: bigint | undefined;
 }
 
 export interface ObjectIDs {
@@ -65,6 +73,11 @@ export interface PushObjectRequest {
   runId: bigint;
   objectId: string;
   objectContent: Buffer;
+  /**
+   * flwr >= 1.33: the object push session PushMessages answered with; empty from
+   * older peers (a 1.42 SuperLink then finds the session by the object id).
+   */
+  sessionId: string;
 }
 
 export interface PushObjectResponse {
@@ -178,7 +191,7 @@ export const Message: MessageFns<Message> = {
 };
 
 function createBaseContext(): Context {
-  return { runId: 0n, nodeId: 0n, nodeConfig: new Map(), state: undefined, runConfig: new Map() };
+  return { runId: 0n, nodeId: 0n, nodeConfig: new Map(), state: undefined, runConfig: new Map(), seriesId: 0n };
 }
 
 export const Context: MessageFns<Context> = {
@@ -204,6 +217,12 @@ export const Context: MessageFns<Context> = {
     message.runConfig.forEach((value, key) => {
       Context_RunConfigEntry.encode({ key: key as any, value }, writer.uint32(42).fork()).join();
     });
+    if (message.seriesId !== 0n) {
+      if (BigInt.asUintN(64, message.seriesId) !== message.seriesId) {
+        throw new globalThis.Error("value provided for field message.seriesId of type uint64 too large");
+      }
+      writer.uint32(48).uint64(message.seriesId);
+    }
     return writer;
   },
 
@@ -266,6 +285,14 @@ export const Context: MessageFns<Context> = {
             }
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.seriesId = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -306,6 +333,7 @@ export const Context: MessageFns<Context> = {
       });
       return m;
     })();
+    message.seriesId = (object.seriesId !== undefined && object.seriesId !== null) ? BigInt(object.seriesId) : 0n;
     return message;
   },
 };
@@ -459,6 +487,8 @@ function createBaseMetadata(): Metadata {
     ttl: 0,
     messageType: "",
     createdAt: 0,
+    srcTaskId: undefined,
+    dstTaskId: undefined,
   };
 }
 
@@ -499,6 +529,18 @@ export const Metadata: MessageFns<Metadata> = {
     }
     if (message.createdAt !== 0) {
       writer.uint32(73).double(message.createdAt);
+    }
+    if (message.srcTaskId !== undefined) {
+      if (BigInt.asUintN(64, message.srcTaskId) !== message.srcTaskId) {
+        throw new globalThis.Error("value provided for field message.srcTaskId of type uint64 too large");
+      }
+      writer.uint32(80).uint64(message.srcTaskId);
+    }
+    if (message.dstTaskId !== undefined) {
+      if (BigInt.asUintN(64, message.dstTaskId) !== message.dstTaskId) {
+        throw new globalThis.Error("value provided for field message.dstTaskId of type uint64 too large");
+      }
+      writer.uint32(88).uint64(message.dstTaskId);
     }
     return writer;
   },
@@ -588,6 +630,22 @@ export const Metadata: MessageFns<Metadata> = {
             message.createdAt = reader.double();
             continue;
           }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.srcTaskId = reader.uint64() as bigint;
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.dstTaskId = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -614,6 +672,12 @@ export const Metadata: MessageFns<Metadata> = {
     message.ttl = object.ttl ?? 0;
     message.messageType = object.messageType ?? "";
     message.createdAt = object.createdAt ?? 0;
+    message.srcTaskId = (object.srcTaskId !== undefined && object.srcTaskId !== null)
+      ? BigInt(object.srcTaskId)
+      : undefined;
+    message.dstTaskId = (object.dstTaskId !== undefined && object.dstTaskId !== null)
+      ? BigInt(object.dstTaskId)
+      : undefined;
     return message;
   },
 };
@@ -741,7 +805,7 @@ export const ObjectTree: MessageFns<ObjectTree> = {
 };
 
 function createBasePushObjectRequest(): PushObjectRequest {
-  return { node: undefined, runId: 0n, objectId: "", objectContent: Buffer.alloc(0) };
+  return { node: undefined, runId: 0n, objectId: "", objectContent: Buffer.alloc(0), sessionId: "" };
 }
 
 export const PushObjectRequest: MessageFns<PushObjectRequest> = {
@@ -760,6 +824,9 @@ export const PushObjectRequest: MessageFns<PushObjectRequest> = {
     }
     if (message.objectContent.length !== 0) {
       writer.uint32(34).bytes(message.objectContent);
+    }
+    if (message.sessionId !== "") {
+      writer.uint32(42).string(message.sessionId);
     }
     return writer;
   },
@@ -809,6 +876,14 @@ export const PushObjectRequest: MessageFns<PushObjectRequest> = {
             message.objectContent = Buffer.from(reader.bytes());
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.sessionId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -830,6 +905,7 @@ export const PushObjectRequest: MessageFns<PushObjectRequest> = {
     message.runId = (object.runId !== undefined && object.runId !== null) ? BigInt(object.runId) : 0n;
     message.objectId = object.objectId ?? "";
     message.objectContent = object.objectContent ?? Buffer.alloc(0);
+    message.sessionId = object.sessionId ?? "";
     return message;
   },
 };

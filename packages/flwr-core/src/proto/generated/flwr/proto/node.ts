@@ -25,6 +25,9 @@ export interface NodeInfo {
   onlineUntil?: number | undefined;
   heartbeatInterval: number;
   publicKey: Buffer;
+  /** flwr >= 1.38: set with `flwr supernode register` (RegisterNodeRequest). */
+  location?: string | undefined;
+  name?: string | undefined;
 }
 
 function createBaseNode(): Node {
@@ -98,6 +101,8 @@ function createBaseNodeInfo(): NodeInfo {
     onlineUntil: undefined,
     heartbeatInterval: 0,
     publicKey: Buffer.alloc(0),
+    location: undefined,
+    name: undefined,
   };
 }
 
@@ -138,6 +143,12 @@ export const NodeInfo: MessageFns<NodeInfo> = {
     }
     if (message.publicKey.length !== 0) {
       writer.uint32(90).bytes(message.publicKey);
+    }
+    if (message.location !== undefined) {
+      writer.uint32(98).string(message.location);
+    }
+    if (message.name !== undefined) {
+      writer.uint32(106).string(message.name);
     }
     return writer;
   },
@@ -243,6 +254,22 @@ export const NodeInfo: MessageFns<NodeInfo> = {
             message.publicKey = Buffer.from(reader.bytes());
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.location = reader.string();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -271,6 +298,8 @@ export const NodeInfo: MessageFns<NodeInfo> = {
     message.onlineUntil = object.onlineUntil ?? undefined;
     message.heartbeatInterval = object.heartbeatInterval ?? 0;
     message.publicKey = object.publicKey ?? Buffer.alloc(0);
+    message.location = object.location ?? undefined;
+    message.name = object.name ?? undefined;
     return message;
   },
 };

@@ -27,7 +27,22 @@ export interface Run {
   bytesSent: bigint;
   bytesRecv: bigint;
   clientappRuntime: number;
+  /**
+   * Field 16 has two names on the wire, both a string: flwr <= 1.31 call it
+   * `run_type` ("serverapp" or "simulation"); flwr >= 1.32 call it
+   * `primary_task_type` and send the task type ("flwr-serverapp",
+   * "flwr-simulation", "flwr-agentapp", …). Same number and type, so either side
+   * reads the other's value; only the values differ.
+   */
   runType: string;
+  /** flwr >= 1.30: the id of the run's primary task (the ServerApp or simulation). */
+  primaryTaskId?:
+    | bigint
+    | undefined;
+  /** flwr >= 1.31: the run series the run belongs to (0: none). */
+  seriesId: bigint;
+  /** flwr >= 1.32: the display name of the account that started the run. */
+  accountName: string;
 }
 
 export interface Run_OverrideConfigEntry {
@@ -90,6 +105,9 @@ function createBaseRun(): Run {
     bytesRecv: 0n,
     clientappRuntime: 0,
     runType: "",
+    primaryTaskId: undefined,
+    seriesId: 0n,
+    accountName: "",
   };
 }
 
@@ -151,6 +169,21 @@ export const Run: MessageFns<Run> = {
     }
     if (message.runType !== "") {
       writer.uint32(130).string(message.runType);
+    }
+    if (message.primaryTaskId !== undefined) {
+      if (BigInt.asUintN(64, message.primaryTaskId) !== message.primaryTaskId) {
+        throw new globalThis.Error("value provided for field message.primaryTaskId of type uint64 too large");
+      }
+      writer.uint32(136).uint64(message.primaryTaskId);
+    }
+    if (message.seriesId !== 0n) {
+      if (BigInt.asUintN(64, message.seriesId) !== message.seriesId) {
+        throw new globalThis.Error("value provided for field message.seriesId of type uint64 too large");
+      }
+      writer.uint32(144).uint64(message.seriesId);
+    }
+    if (message.accountName !== "") {
+      writer.uint32(154).string(message.accountName);
     }
     return writer;
   },
@@ -299,6 +332,30 @@ export const Run: MessageFns<Run> = {
             message.runType = reader.string();
             continue;
           }
+          case 17: {
+            if (tag !== 136) {
+              break;
+            }
+
+            message.primaryTaskId = reader.uint64() as bigint;
+            continue;
+          }
+          case 18: {
+            if (tag !== 144) {
+              break;
+            }
+
+            message.seriesId = reader.uint64() as bigint;
+            continue;
+          }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.accountName = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -342,6 +399,11 @@ export const Run: MessageFns<Run> = {
     message.bytesRecv = (object.bytesRecv !== undefined && object.bytesRecv !== null) ? BigInt(object.bytesRecv) : 0n;
     message.clientappRuntime = object.clientappRuntime ?? 0;
     message.runType = object.runType ?? "";
+    message.primaryTaskId = (object.primaryTaskId !== undefined && object.primaryTaskId !== null)
+      ? BigInt(object.primaryTaskId)
+      : undefined;
+    message.seriesId = (object.seriesId !== undefined && object.seriesId !== null) ? BigInt(object.seriesId) : 0n;
+    message.accountName = object.accountName ?? "";
     return message;
   },
 };
