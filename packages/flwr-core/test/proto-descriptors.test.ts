@@ -1,10 +1,19 @@
 /**
- * Wire compatibility of `proto/flwr/proto/*.proto` with the pinned Python flwr:
- * compiles our .proto files with buf, dumps the descriptors compiled into the
- * installed flwr package (`interop/dump_descriptors.py`), normalises both to what
- * matters on the wire and for gRPC (files, packages, imports, messages, map entries,
- * oneofs, fields with number/type/label/proto3-optional, enums, services with
- * streaming flags) and requires them to be equal.
+ * Wire compatibility of `proto/flwr/proto/*.proto` with Python flwr: compiles our
+ * .proto files with buf, dumps the descriptors compiled into an installed flwr
+ * package (`interop/dump_descriptors.py`), normalises both to what matters on the
+ * wire and for gRPC (files, packages, imports, messages, map entries, oneofs, fields
+ * with number/type/label/proto3-optional, enums, services with streaming flags) and
+ * compares them:
+ *
+ * - against flwr 1.29.0 (`.venv/`): equal, except the fields newer releases added
+ *   that we declare too ({@link ADDED_AFTER_1_29}, each required to be absent in 1.29);
+ * - against flwr 1.42.0 (`.venv-1.42/`): every field we declare in a message 1.42
+ *   also has must be 1.42's field (same name, number, type, label, oneof), except the
+ *   1.29-only fields of {@link ONLY_1_29}; every message the Fleet service and our
+ *   Control methods reach in 1.42 must be declared with all its 1.42 fields, except
+ *   {@link NOT_ADOPTED_1_42}; Fleet must equal 1.42's and our Control methods must
+ *   have 1.42's signatures.
  */
 import { execFileSync } from "node:child_process";
 import { readdirSync } from "node:fs";
@@ -12,14 +21,79 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import {
+  type FlwrReference,
   pinnedFlwrVersion,
+  pythonFlwr,
   pythonFlwrAvailable,
   pythonFlwrProblem,
   repoRoot,
-  runPython,
+  runPythonFlwr,
 } from "../../../interop/python.js";
 
 const bufBin = join(repoRoot, "node_modules/@bufbuild/buf/bin/buf");
+
+/**
+ * Fields we declare that flwr 1.29 lacks: fields later releases added to messages 1.29
+ * already had (same number and type as in 1.42; 1.29 peers skip them as unknown). The
+ * release that added each is in the .proto comment.
+ */
+const ADDED_AFTER_1_29: Record<string, readonly string[]> = {
+  ".flwr.proto.Metadata": ["src_task_id", "dst_task_id"],
+  ".flwr.proto.Context": ["series_id"],
+  ".flwr.proto.PushObjectRequest": ["session_id"],
+  ".flwr.proto.PushMessagesResponse": ["session_id"],
+  ".flwr.proto.NodeInfo": ["location", "name"],
+  ".flwr.proto.Run": ["primary_task_id", "series_id", "account_name"],
+  ".flwr.proto.Federation": [
+    "can_invite_members",
+    "can_add_supernodes",
+    "member_count",
+    "icon_key",
+  ],
+  ".flwr.proto.RegisterNodeRequest": ["location", "name"],
+  ".flwr.proto.ListRunsRequest": ["skip"],
+  ".flwr.proto.StartRunRequest": ["series_id", "connector_refs", "user_prompt", "connector_ids"],
+  ".flwr.proto.StartRunResponse": ["series_id", "federation"],
+  ".flwr.proto.StreamRunEventsRequest": ["after_task_event_id"],
+  ".flwr.proto.ConfigureSimulationFederationResponse": ["federation_name"],
+};
+
+/**
+ * Fields we declare (flwr 1.29's) in messages flwr 1.42 also has, that 1.42 lacks,
+ * with what 1.42 has at that number instead.
+ */
+const ONLY_1_29: Record<string, Record<string, string>> = {
+  // Renamed in 1.32; same number and type, so the wire is unchanged (the values differ:
+  // "serverapp" vs "flwr-serverapp").
+  ".flwr.proto.Run": { run_type: "primary_task_type: #16 optional string" },
+  // Replaced in 1.31 by a TaskEvent message at field 1: not compatible with 1.42.
+  ".flwr.proto.StreamRunEventsResponse": {
+    event: "task_event: #1 optional message .flwr.proto.TaskEvent",
+    data: "(none)",
+  },
+};
+
+/**
+ * Messages of our app-process API (flwr 1.29's ServerAppIo) whose names flwr 1.42 reuses
+ * for different messages of its Runtime API (runtime.proto): not the same message, not
+ * compared.
+ */
+const HOMONYMS_1_42: readonly string[] = [
+  ".flwr.proto.GetNodesRequest",
+  ".flwr.proto.GetNodesResponse",
+  ".flwr.proto.PullAppMessagesRequest",
+  ".flwr.proto.PullAppMessagesResponse",
+  ".flwr.proto.PushAppMessagesRequest",
+  ".flwr.proto.PushAppMessagesResponse",
+];
+
+/** flwr 1.42 fields of messages we declare that we do not declare (and why). */
+const NOT_ADOPTED_1_42: Record<string, readonly string[]> = {
+  // Field 1 of 1.29's form is a string (ONLY_1_29); TaskEvent needs task.proto.
+  ".flwr.proto.StreamRunEventsResponse": ["task_event"],
+  // The 1.32 name of Run field 16, declared under its 1.29 name run_type (ONLY_1_29).
+  ".flwr.proto.Run": ["primary_task_type"],
+};
 const generatedDir = join(repoRoot, "packages/flwr-core/src/proto/generated/flwr/proto");
 
 // The subset of google.protobuf.FileDescriptorProto (JSON form) that the comparison reads.
@@ -166,14 +240,68 @@ function ourDescriptors(): FileDesc[] {
   return z.object({ file: z.array(fileSchema) }).parse(JSON.parse(json)).file;
 }
 
-/** The descriptors compiled into the pinned Python flwr package. */
-function pythonDescriptors(): { flwrVersion: string; file: FileDesc[] } {
+/** The descriptors compiled into a Python flwr reference's package. */
+function pythonDescriptors(ref: FlwrReference): { flwrVersion: string; file: FileDesc[] } {
   const script = `import runpy, sys; sys.argv = ["dump_descriptors.py"]; runpy.run_path(${JSON.stringify(
     join(repoRoot, "interop/dump_descriptors.py"),
   )}, run_name="__main__")`;
   return z
     .object({ flwrVersion: z.string(), file: z.array(fileSchema) })
-    .parse(JSON.parse(runPython(script)));
+    .parse(JSON.parse(runPythonFlwr(ref, script)));
+}
+
+/** `messages` without the listed fields of each message (and their proto3-optional oneofs). */
+function withoutFields(
+  messages: Normalized["messages"],
+  drop: Record<string, readonly string[]>,
+): Normalized["messages"] {
+  return Object.fromEntries(
+    Object.entries(messages).map(([name, m]) => {
+      const gone = new Set(drop[name] ?? []);
+      const goneOneofs = new Set(
+        Object.entries(m.fields)
+          .filter(([f, d]) => gone.has(f) && d.includes(" proto3_optional"))
+          .map(([, d]) => /oneof=(\S+)/.exec(d)?.[1]),
+      );
+      return [
+        name,
+        {
+          ...m,
+          oneofs: m.oneofs.filter((o) => !goneOneofs.has(o)),
+          fields: Object.fromEntries(Object.entries(m.fields).filter(([f]) => !gone.has(f))),
+        },
+      ];
+    }),
+  );
+}
+
+/** The type name a field description refers to (`.flwr.proto.X`), if any. */
+function fieldTypeName(description: string): string | undefined {
+  return description.split(" ").find((part) => part.startsWith("."));
+}
+
+/**
+ * The messages reachable from the given methods' input and output types, following
+ * message-typed fields (map entries included), skipping the fields in `skip`.
+ */
+function reachableMessages(
+  n: Normalized,
+  methods: string[],
+  skip: Record<string, readonly string[]>,
+): Set<string> {
+  const seen = new Set<string>();
+  const queue = methods.flatMap((m) => m.replace(/stream /g, "").split(" -> "));
+  while (queue.length > 0) {
+    const name = queue.pop()!;
+    if (seen.has(name) || n.messages[name] === undefined) continue;
+    seen.add(name);
+    const skipped = new Set(skip[name] ?? []);
+    for (const [field, description] of Object.entries(n.messages[name].fields)) {
+      const typeName = fieldTypeName(description);
+      if (!skipped.has(field) && typeName !== undefined) queue.push(typeName);
+    }
+  }
+  return seen;
 }
 
 describe("descriptor normalisation", () => {
@@ -225,7 +353,7 @@ describe.skipIf(!pythonFlwrAvailable)(
 
     beforeAll(() => {
       ours = normalize(ourDescriptors());
-      const py = pythonDescriptors();
+      const py = pythonDescriptors("1.29");
       theirVersion = py.flwrVersion;
       theirs = normalize(py.file);
     });
@@ -239,9 +367,18 @@ describe.skipIf(!pythonFlwrAvailable)(
       expect(ours.files).toEqual(theirs.files);
     });
 
-    it("has the same messages, map entries, oneofs and fields", () => {
+    it("has the same messages, map entries, oneofs and fields, plus the listed later fields", () => {
       expect(Object.keys(ours.messages).sort()).toEqual(Object.keys(theirs.messages).sort());
-      expect(ours.messages).toEqual(theirs.messages);
+      expect(withoutFields(ours.messages, ADDED_AFTER_1_29)).toEqual(theirs.messages);
+    });
+
+    it("lists only fields that we declare and 1.29 lacks as later additions", () => {
+      for (const [message, fields] of Object.entries(ADDED_AFTER_1_29)) {
+        for (const field of fields) {
+          expect(ours.messages[message]?.fields[field], `${message}.${field}`).toBeDefined();
+          expect(theirs.messages[message]?.fields[field], `${message}.${field}`).toBeUndefined();
+        }
+      }
     });
 
     it("has the same enums and values", () => {
@@ -258,6 +395,130 @@ describe.skipIf(!pythonFlwrAvailable)(
         .map((f) => `flwr/proto/${f.replace(/\.ts$/, ".proto")}`)
         .sort();
       expect(generated).toEqual(Object.keys(theirs.files).sort());
+    });
+  },
+);
+
+const flwr142 = pythonFlwr("1.42");
+
+describe.skipIf(!flwr142.available)(
+  `proto/ descriptors agree with Python flwr ${flwr142.version} where they overlap${flwr142.problem ? ` (skipped: ${flwr142.problem})` : ""}`,
+  () => {
+    let ours: Normalized;
+    let theirs: Normalized;
+    let theirVersion: string;
+
+    beforeAll(() => {
+      ours = normalize(ourDescriptors());
+      const py = pythonDescriptors("1.42");
+      theirVersion = py.flwrVersion;
+      theirs = normalize(py.file);
+    });
+
+    // Messages both declare in the same file.
+    const shared = (): string[] =>
+      Object.keys(ours.messages).filter(
+        (m) =>
+          theirs.messages[m] !== undefined && theirs.messages[m].file === ours.messages[m]!.file,
+      );
+
+    it("reuses only the listed names for messages of other files", () => {
+      const homonyms = Object.keys(ours.messages).filter(
+        (m) =>
+          theirs.messages[m] !== undefined && theirs.messages[m].file !== ours.messages[m]!.file,
+      );
+      expect(homonyms.sort()).toEqual([...HOMONYMS_1_42].sort());
+      for (const m of homonyms) expect(theirs.messages[m]!.file).toBe("flwr/proto/runtime.proto");
+    });
+
+    it("dumps flwr 1.42", () => {
+      expect(theirVersion).toBe(flwr142.version);
+      expect(Object.keys(theirs.messages)).toContain(".flwr.proto.PullMessagesRequest");
+    });
+
+    it("declares every field of a shared message as 1.42 does, or lists it as 1.29-only", () => {
+      const mismatches: string[] = [];
+      for (const name of shared()) {
+        const mine = ours.messages[name]!;
+        const other = theirs.messages[name]!;
+        expect(mine.mapEntry, name).toBe(other.mapEntry);
+        for (const [field, description] of Object.entries(mine.fields)) {
+          const only129 = ONLY_1_29[name]?.[field];
+          if (only129 !== undefined) {
+            expect(other.fields[field], `${name}.${field} is listed as 1.29-only`).toBeUndefined();
+            continue;
+          }
+          if (other.fields[field] !== description)
+            mismatches.push(`${name}.${field}: ours ${description}, 1.42 ${other.fields[field]}`);
+        }
+      }
+      expect(mismatches).toEqual([]);
+    });
+
+    it("keeps the numbers of 1.29-only fields apart from 1.42's, except the listed reuses", () => {
+      for (const [name, fields] of Object.entries(ONLY_1_29)) {
+        const numbersOf142 = new Map(
+          Object.entries(theirs.messages[name]?.fields ?? {}).map(([f, d]) => [d.split(" ")[0], f]),
+        );
+        for (const [field, replacement] of Object.entries(fields)) {
+          const number = ours.messages[name]?.fields[field]?.split(" ")[0];
+          expect(number, `${name}.${field}`).toBeDefined();
+          const reuse = numbersOf142.get(number!);
+          if (reuse === undefined) expect(replacement, `${name}.${field}`).toBe("(none)");
+          else
+            expect(
+              replacement.startsWith(`${reuse}: ${theirs.messages[name]!.fields[reuse]}`),
+            ).toBe(true);
+        }
+      }
+    });
+
+    it("declares every message and field that Fleet and our Control methods reach in 1.42", () => {
+      const fleet = theirs.services[".flwr.proto.Fleet"]!;
+      const control = theirs.services[".flwr.proto.Control"]!;
+      const ourControl = Object.keys(ours.services[".flwr.proto.Control"]!.methods);
+      const reached = reachableMessages(
+        theirs,
+        [...Object.values(fleet.methods), ...ourControl.map((m) => control.methods[m]!)],
+        NOT_ADOPTED_1_42,
+      );
+      expect(reached.size).toBeGreaterThan(40);
+      const missing: string[] = [];
+      for (const name of reached) {
+        if (ours.messages[name] === undefined) {
+          missing.push(name);
+          continue;
+        }
+        const skipped = new Set(NOT_ADOPTED_1_42[name] ?? []);
+        for (const field of Object.keys(theirs.messages[name]!.fields))
+          if (!skipped.has(field) && ours.messages[name]!.fields[field] === undefined)
+            missing.push(`${name}.${field}`);
+      }
+      expect(missing).toEqual([]);
+    });
+
+    it("lists only 1.42 fields that we do not declare as not adopted", () => {
+      for (const [name, fields] of Object.entries(NOT_ADOPTED_1_42))
+        for (const field of fields) {
+          expect(theirs.messages[name]?.fields[field], `${name}.${field}`).toBeDefined();
+          expect(ours.messages[name]?.fields[field], `${name}.${field}`).toBeUndefined();
+        }
+    });
+
+    it("has 1.42's enum values in the enums both declare", () => {
+      for (const [name, e] of Object.entries(ours.enums)) {
+        const other = theirs.enums[name];
+        if (other !== undefined) expect(e.values, name).toEqual(other.values);
+      }
+    });
+
+    it("has 1.42's Fleet service and 1.42's signatures for our Control methods", () => {
+      expect(ours.services[".flwr.proto.Fleet"]).toEqual(theirs.services[".flwr.proto.Fleet"]);
+      const control = theirs.services[".flwr.proto.Control"]!.methods;
+      for (const [method, signature] of Object.entries(
+        ours.services[".flwr.proto.Control"]!.methods,
+      ))
+        expect(control[method], method).toBe(signature);
     });
   },
 );
