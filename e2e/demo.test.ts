@@ -25,11 +25,11 @@ function portFree(port: number): Promise<boolean> {
 /** A base port p with p..p+4 free (the demo checks again and fails clearly if one is taken). */
 async function freeBasePort(): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 8_000) * 5;
-    const free = await Promise.all([0, 1, 2, 3, 4].map((i) => portFree(base + i)));
+    const base = 20_000 + Math.floor(Math.random() * 6_000) * 6;
+    const free = await Promise.all([0, 1, 2, 3, 4, 5].map((i) => portFree(base + i)));
     if (free.every(Boolean)) return base;
   }
-  throw new Error("no 5 consecutive free ports found");
+  throw new Error("no 6 consecutive free ports found");
 }
 
 function groupAlive(pgid: number): boolean {

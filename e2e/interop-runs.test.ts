@@ -286,7 +286,15 @@ async function startSuperLink(
     const procs: Record<string, RunningProcess> = {};
     const superlink = start(
       BIN.superlink[impl],
-      [...tls(s), "--enable-supernode-auth", "--isolation", "process", ...apiAddresses(s)],
+      [
+        ...tls(s),
+        "--enable-supernode-auth",
+        "--isolation",
+        "process",
+        ...apiAddresses(s),
+        // flwr-ts also serves Flower 1.40+'s HTTP API: on a free port, never 8000.
+        ...(impl === "ts" ? ["--port", "0"] : []),
+      ],
       { env: s.env },
     );
     procs[`superlink (${impl})`] = superlink;

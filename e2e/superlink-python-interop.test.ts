@@ -74,6 +74,8 @@ describe.skipIf(!pythonFlwrAvailable)(
         `127.0.0.1:${controlPort}`,
         "--serverappio-api-address",
         `127.0.0.1:${appioPort}`,
+        "--port",
+        "0",
       ]);
       await superlink.waitFor("Starting Fleet API (gRPC-rere)", 20_000);
       const startupMs = performance.now() - startedAt;

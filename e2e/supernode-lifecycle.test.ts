@@ -53,7 +53,7 @@ const KINDS: SuperLinkKind[] = [
     available: existsSync(tsSuperLink),
     why: "packages/flwr-transport/dist/cli/flower-superlink.js is not built",
     sqlite: tsSuperLinkHasSqlite(),
-    command: () => [tsSuperLink, []],
+    command: () => [tsSuperLink, ["--port", "0"]],
   },
 ];
 

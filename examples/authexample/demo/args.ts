@@ -18,7 +18,7 @@ Options:
                      0.1, which with momentum 0.9 often diverges to NaN on this small CNN)
   --datasets <dir>   where the partitions are, relative to examples/authexample
                      (default: datasets, the seed's path)
-  --base-port <p>    ports p..p+4 for ServerAppIo, Fleet, Control and the two ClientAppIo
+  --base-port <p>    ports p..p+5 for ServerAppIo, Fleet, Control, the two ClientAppIo and HTTP
                      APIs (default: 9091, the seed's ports)
   --timeout <s>      give up when the run takes longer (default: 3600)
   --keep             keep the demo state (.demo/: SuperLink database, FABs, logs)
@@ -129,7 +129,7 @@ export function parseDemoArgs(argv: readonly string[]): DemoOptions {
     localEpochs: int("local-epochs", values["local-epochs"] as string | undefined, 1, 100),
     learningRate: positive("learning-rate", values["learning-rate"] as string | undefined) ?? 0.02,
     datasets: datasetsDir(values["datasets"] as string | undefined),
-    basePort: int("base-port", values["base-port"] as string | undefined, 1024, 65531) ?? 9091,
+    basePort: int("base-port", values["base-port"] as string | undefined, 1024, 65530) ?? 9091,
     timeoutSeconds: int("timeout", values["timeout"] as string | undefined, 10, 86_400) ?? 3600,
     keep: values["keep"] === true,
     help: values["help"] === true,

@@ -133,6 +133,8 @@ export async function runDemo(options: DemoOptions, env: DemoEnvironment): Promi
     fleet: options.basePort + 1,
     control: options.basePort + 2,
     clientappio: [options.basePort + 3, options.basePort + 4],
+    /** Flower 1.40+'s HTTP API (Fleet, Control): Flower's 8000, or the next port of the range. */
+    http: options.basePort === 9091 ? 8000 : options.basePort + 5,
   };
   const childEnv: NodeJS.ProcessEnv = {
     ...process.env,
@@ -183,7 +185,13 @@ export async function runDemo(options: DemoOptions, env: DemoEnvironment): Promi
 
   try {
     // 0. Ports and state
-    for (const port of [ports.serverappio, ports.fleet, ports.control, ...ports.clientappio]) {
+    for (const port of [
+      ports.serverappio,
+      ports.fleet,
+      ports.control,
+      ...ports.clientappio,
+      ports.http,
+    ]) {
       if (!(await portFree(port))) {
         throw new DemoError(
           `port ${port} is in use (another SuperLink or SuperNode?): stop it, or run the demo on other ports with --base-port <p>`,
@@ -280,6 +288,8 @@ export async function runDemo(options: DemoOptions, env: DemoEnvironment): Promi
       ...(options.basePort === 9091
         ? []
         : [
+            "--port",
+            String(ports.http),
             "--serverappio-api-address",
             `0.0.0.0:${ports.serverappio}`,
             "--fleet-api-address",

@@ -54,6 +54,7 @@ export async function runSuperLinkCli(argv: readonly string[]): Promise<number> 
       enableSupernodeAuth: config.enableSupernodeAuth,
       log,
       serverAppIoAddress: config.serverAppIoAddress,
+      httpAddress: config.httpAddress,
       controlRunHandlers: createControlRunHandlers({ state, store, inspectFab, log }),
     });
     try {

@@ -28,6 +28,7 @@ describe("flower-superlink arguments", () => {
       fleetAddress: "0.0.0.0:9092",
       controlAddress: "0.0.0.0:9093",
       serverAppIoAddress: "0.0.0.0:9091",
+      httpAddress: "127.0.0.1:8000",
       database: ":flwr-in-memory:",
       isolation: "subprocess",
       enableSupernodeAuth: false,
@@ -75,5 +76,21 @@ describe("flower-superlink arguments", () => {
     expect(normalizeAddress("localhost:0")).toBe("localhost:0");
     expect(normalizeAddress("host:70000")).toBeUndefined();
     expect(normalizeAddress("host")).toBeUndefined();
+  });
+
+  test("Flower 1.42's --host/--port choose the HTTP API's address; --no-http-api turns it off", () => {
+    const run = (argv: string[]) => {
+      const cmd = parseSuperLinkArgs([...tls, ...argv]);
+      if (cmd.kind !== "run") throw new Error("expected run");
+      return cmd.config;
+    };
+    expect(run(["--host", "0.0.0.0", "--port", "8080"]).httpAddress).toBe("0.0.0.0:8080");
+    expect(run(["--host", "::1", "--port", "0"]).httpAddress).toBe("[::1]:0");
+    expect(run(["--no-http-api"]).httpAddress).toBeUndefined();
+    expect(exitOf([...tls, "--port", "70000"]).message).toMatch(/--port/);
+    expect(exitOf([...tls, "--port", "http"]).message).toMatch(/--port/);
+    expect(exitOf([...tls, "--port", "9092"]).message).toMatch(
+      /HTTP API \(--port 9092\) and the gRPC API of --fleet-api-address/,
+    );
   });
 });

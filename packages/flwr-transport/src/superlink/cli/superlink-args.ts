@@ -1,6 +1,14 @@
 /**
- * `flower-superlink` arguments: Flower 1.29's flags and defaults, parsed with `node:util`
- * `parseArgs` and validated with zod, then checked in Flower's order with Flower's messages.
+ * `flower-superlink` arguments: Flower 1.29's flags and defaults and Flower 1.42's
+ * (`flwr/superlink/cli/flower_superlink.py`), parsed with `node:util` `parseArgs` and validated
+ * with zod, then checked in Flower's order with Flower's messages.
+ *
+ * One process serves both Flowers: 1.29's gRPC APIs on `--fleet-api-address` (9092),
+ * `--control-api-address` (9093) and `--serverappio-api-address` (9091), and 1.42's HTTP API
+ * (Fleet and Control as protobuf over HTTP) on `--host`/`--port`, 127.0.0.1:8000 by default as
+ * in 1.42 (`--host 0.0.0.0` lets SuperNodes on other machines in). `--port 0` picks a free port;
+ * `--no-http-api` serves gRPC only. Flags 1.42 removed (`--serverappio-api-address`,
+ * `--fleet-api-address`, …) keep their 1.29 meaning here, since the gRPC servers stay.
  */
 import { existsSync, statSync } from "node:fs";
 import { homedir } from "node:os";
@@ -20,7 +28,8 @@ export const SUPERLINK_USAGE = `usage: flower-superlink [-h] [-V] [--insecure] [
                         [--storage-dir STORAGE_DIR] [--enable-supernode-auth]
                         [--serverappio-api-address SERVERAPPIO_API_ADDRESS]
                         [--fleet-api-type {grpc-rere}] [--fleet-api-address FLEET_API_ADDRESS]
-                        [--control-api-address CONTROL_API_ADDRESS] [--verbose]
+                        [--control-api-address CONTROL_API_ADDRESS] [--host HOST]
+                        [--port PORT] [--no-http-api] [--verbose]
 
 Start a Flower SuperLink (flwr-ts).
 
@@ -39,6 +48,9 @@ options:
   --serverappio-api-address  (default 0.0.0.0:9091)
   --fleet-api-address        (default 0.0.0.0:9092)
   --control-api-address      (default 0.0.0.0:9093)
+  --host                Host of the HTTP API (Flower 1.40+'s Fleet and Control). Default 127.0.0.1.
+  --port                Port of the HTTP API. Default 8000; 0 picks a free port.
+  --no-http-api         Serve only the gRPC APIs of Flower 1.29.
   --verbose             Print DEBUG log lines.
 `;
 
@@ -54,6 +66,8 @@ export interface SuperLinkConfig {
   controlAddress: string;
   /** Normalized ServerAppIo address. */
   serverAppIoAddress: string;
+  /** Normalized address of the HTTP API (`--host`:`--port`), or undefined with `--no-http-api`. */
+  httpAddress: string | undefined;
   /** `:flwr-in-memory:` or a SQLite path. */
   database: string;
   /** FAB storage directory. */
@@ -88,6 +102,14 @@ const optionsSchema = z.object({
   "fleet-api-address": z.string().optional(),
   "control-api-address": z.string().default("0.0.0.0:9093"),
   "exec-api-address": z.string().optional(),
+  host: z.string().min(1).default("127.0.0.1"),
+  port: z
+    .string()
+    .regex(/^\d{1,5}$/, "must be a port number")
+    .transform(Number)
+    .refine((p) => p <= 65535, "value must be between 1 and 65535")
+    .default(8000),
+  "no-http-api": z.boolean().default(false),
   verbose: z.boolean().default(false),
   help: z.boolean().default(false),
   version: z.boolean().default(false),
@@ -116,6 +138,16 @@ function addressOrExit(address: string): string {
       `Address (${address}) cannot be parsed.`,
     );
   return normalized;
+}
+
+function portOf(address: string): number {
+  return Number(address.slice(address.lastIndexOf(":") + 1));
+}
+
+function httpAddressOrExit(host: string, port: number): string {
+  const address =
+    host.includes(":") && !host.startsWith("[") ? `[${host}]:${port}` : `${host}:${port}`;
+  return addressOrExit(address);
 }
 
 function isFile(path: string): boolean {
@@ -159,6 +191,9 @@ export function parseSuperLinkArgs(argv: readonly string[]): SuperLinkCommand {
         "fleet-api-address": { type: "string" },
         "control-api-address": { type: "string" },
         "exec-api-address": { type: "string" },
+        host: { type: "string" },
+        port: { type: "string" },
+        "no-http-api": { type: "boolean" },
         verbose: { type: "boolean" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "V" },
@@ -247,6 +282,20 @@ export function parseSuperLinkArgs(argv: readonly string[]): SuperLinkCommand {
       `Fleet API type '${o["fleet-api-type"]}' is not supported by the flwr-ts SuperLink; use 'grpc-rere'.`,
     );
   const fleetAddress = addressOrExit(o["fleet-api-address"] ?? "0.0.0.0:9092");
+  const httpAddress = o["no-http-api"] ? undefined : httpAddressOrExit(o.host, o.port);
+  if (httpAddress !== undefined && o.port !== 0) {
+    for (const [flag, address] of [
+      ["--fleet-api-address", fleetAddress],
+      ["--control-api-address", controlAddress],
+      ["--serverappio-api-address", serverAppIoAddress],
+    ] as const) {
+      if (portOf(address) === o.port)
+        throw FlowerExit.code(
+          ExitCode.SUPERLINK_INVALID_ARGS,
+          `The HTTP API (--port ${o.port}) and the gRPC API of ${flag} (${address}) cannot share a port. Choose another \`--port\`, or pass \`--no-http-api\`.`,
+        );
+    }
+  }
 
   return {
     kind: "run",
@@ -256,6 +305,7 @@ export function parseSuperLinkArgs(argv: readonly string[]): SuperLinkCommand {
       fleetAddress,
       controlAddress,
       serverAppIoAddress,
+      httpAddress,
       database: o.database,
       storageDir: o["storage-dir"] ?? join(homedir(), ".flwr", "superlink", "ffs"),
       isolation: o.isolation,
