@@ -372,7 +372,8 @@ export function createFleetHandlers(
           apiErrorCode: ApiErrorCode.FLEET_GET_RUN_FAILED,
         });
       requireRunning(request.runId);
-      return { run };
+      // Flower 1.31+ SuperNodes keep a run's Context under its series id: one series per run.
+      return { run: run.seriesId === 0n ? { ...run, seriesId: run.runId } : run };
     },
 
     getFab: (request: GetFabRequest) => {

@@ -7,6 +7,7 @@
  * `flwr/supercore/protobuf/translation.py`): JSON `{"code", "detail"}` with the catalog's HTTP
  * status, `{"detail": "Not Found"}` for an unknown route, 415 for another content type, 400 for
  * a body that does not decode, 500 `{"detail": "Internal server error."}` for a handler crash.
+ * `GET /health` answers 200 as Flower's health router does.
  *
  * Own code on `node:http` rather than fastify or another framework: routing is one map lookup,
  * bodies are protobuf (no JSON schema to gain), and the byte-exact answers above, streaming with
@@ -37,6 +38,9 @@ import { HeaderMetadata } from "./header-metadata.js";
 import { httpStatusOf } from "./http-status.js";
 import { frameMessage, PROTOBUF_MEDIA_TYPE, PROTOBUF_STREAM_MEDIA_TYPE } from "./media-types.js";
 import { httpPathOf } from "./routes.js";
+
+/** Flower 1.42's health route: `GET`/`HEAD` answer 200 while the server runs. */
+export const HEALTH_PATH = "/health";
 
 /** Largest request body accepted by default: Flower's gRPC message limit (2 GiB − 1). */
 export const DEFAULT_MAX_BODY_BYTES = 2_147_483_647;
@@ -196,7 +200,15 @@ export class HttpRpcRouter {
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
     const url = req.url ?? "/";
     const q = url.indexOf("?");
-    const route = this.routes.get(q < 0 ? url : url.slice(0, q));
+    const path = q < 0 ? url : url.slice(0, q);
+    if (path === HEALTH_PATH && (req.method === "GET" || req.method === "HEAD")) {
+      // Flower 1.42's health route (`flwr/supercore/routers/health/router.py`): 200, no body.
+      req.resume();
+      res.writeHead(200, { "content-length": 0 });
+      res.end();
+      return;
+    }
+    const route = this.routes.get(path);
     if (!route) {
       req.resume();
       sendJson(res, 404, { detail: "Not Found" });
