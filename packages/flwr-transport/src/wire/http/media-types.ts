@@ -26,7 +26,7 @@ export function frameMessage(payload: Uint8Array): Buffer {
  * @throws Error on a frame larger than `maxFrameBytes`, or when the stream ends inside a frame.
  */
 export async function* readFrames(
-  chunks: AsyncIterable<Uint8Array>,
+  chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   maxFrameBytes = MAX_STREAM_FRAME_BYTES,
 ): AsyncIterable<Uint8Array> {
   let buffer: Buffer = Buffer.alloc(0);
