@@ -35,21 +35,18 @@ import {
   InvalidObjectIdError,
   UnexpectedObjectContentError,
 } from "../object-store/object-store.js";
-import { requestedWait, WAIT_HEADER } from "../serverappio/long-poll.js";
+import {
+  RUN_HEADER,
+  PULL_WAIT_HEADER as WAIT_HEADER,
+  WARM_TOKEN_HEADER,
+} from "../protocol/flwr-ts-headers.js";
+import { requestedWait } from "../protocol/long-poll.js";
 import type { NodeState, NodeStateEvent } from "../supernode/node-state.js";
 import type { CallContext, ServiceHandlers } from "../wire/call-context.js";
 import { Code } from "../wire/code.js";
 import { RpcError } from "../wire/rpc-error.js";
 
-export { WAIT_HEADER };
-
-/** Metadata entry naming the run a warm ClientApp process waits for. */
-export const RUN_HEADER = "flwr-ts-run-id";
-/**
- * Response header of a warm waiter's ListAppsToLaunch: the app token of its run, issued as
- * RequestToken would issue it, which saves the warm process that round trip per message.
- */
-export const WARM_TOKEN_HEADER = "flwr-ts-app-token";
+export { RUN_HEADER, WAIT_HEADER, WARM_TOKEN_HEADER };
 
 /** How long a run stays reserved for the warm process that was told about it (ms). */
 export const RESERVATION_MS = 2000;

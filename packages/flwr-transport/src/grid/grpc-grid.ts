@@ -36,8 +36,8 @@ import { traceNow, traceSpan } from "../diagnostics/trace.js";
 import { flowerChannelOptions } from "../grpc/channel-options.js";
 import { createClient, type ServiceClient } from "../grpc/client.js";
 import { InlineHandshake, inlinedIds, markInlined } from "../inline/inline-content.js";
+import { PULL_WAIT_HEADER as WAIT_HEADER } from "../protocol/flwr-ts-headers.js";
 import { APP_TOKEN_HEADER } from "../serverappio/app-token-middleware.js";
-import { WAIT_HEADER } from "../serverappio/long-poll.js";
 
 /** Node id of the ServerApp side. */
 const SUPERLINK_NODE = { nodeId: 1n };

@@ -34,12 +34,10 @@ import {
   recordDictToProto,
 } from "@flwr-ts/core";
 import type { Message as ProtoMessage, RecordDict as ProtoRecordDict } from "@flwr-ts/core/proto";
+import { INLINE_ACCEPT_HEADER, INLINED_HEADER } from "../protocol/flwr-ts-headers.js";
 import type { MutableMetadata, RequestMetadata } from "../wire/metadata.js";
 
-/** Header: "I understand inline content and accept inlined messages of up to N object bytes". */
-export const INLINE_ACCEPT_HEADER = "flwr-ts-inline-max-bytes";
-/** Header: comma-separated ids of the messages whose `content` is inline. */
-export const INLINED_HEADER = "flwr-ts-inlined";
+export { INLINE_ACCEPT_HEADER, INLINED_HEADER };
 /**
  * Default inline budget (bytes of objects) of one call: every message inlined in a PushMessages
  * request or a PullMessages response counts against it. Inline content is per message (messages

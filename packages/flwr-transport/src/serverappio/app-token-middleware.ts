@@ -6,12 +6,12 @@
  * (ListAppsToLaunch, RequestToken, GetRun) are open.
  */
 
+import { APP_TOKEN_HEADER } from "../protocol/flwr-ts-headers.js";
 import type { Middleware } from "../wire/call-context.js";
 import { Code } from "../wire/code.js";
 import { RpcError } from "../wire/rpc-error.js";
 
-/** Metadata key carrying the app token (Flower's `APP_TOKEN_HEADER`). */
-export const APP_TOKEN_HEADER = "flwr-app-token";
+export { APP_TOKEN_HEADER };
 
 /** Flower's message for any token failure. */
 export const AUTHENTICATION_FAILED_MESSAGE = "Authentication failed.";

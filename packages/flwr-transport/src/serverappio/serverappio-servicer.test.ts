@@ -25,9 +25,9 @@ import {
   receiveInlined,
 } from "../inline/inline-content.js";
 import { MemoryObjectStore } from "../object-store/memory-object-store.js";
+import { PULL_WAIT_HEADER as WAIT_HEADER } from "../protocol/flwr-ts-headers.js";
 import { MemoryLinkState } from "../superlink/state/memory-link-state.js";
 import { APP_TOKEN_HEADER } from "./app-token-middleware.js";
-import { WAIT_HEADER } from "./long-poll.js";
 import { addServerAppIoService } from "./serverappio-service.js";
 
 let server: Server;

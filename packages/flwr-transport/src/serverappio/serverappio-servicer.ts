@@ -45,6 +45,7 @@ import {
   type ObjectStore,
   UnexpectedObjectContentError,
 } from "../object-store/object-store.js";
+import { requestedWait } from "../protocol/long-poll.js";
 import type { Logger } from "../superlink/logger.js";
 import {
   type LinkState,
@@ -57,7 +58,6 @@ import { waitForChange } from "../superlink/state/wait-for-change.js";
 import type { CallContext, ServiceHandlers } from "../wire/call-context.js";
 import { Code } from "../wire/code.js";
 import { RpcError } from "../wire/rpc-error.js";
-import { requestedWait } from "./long-poll.js";
 import { abortIf, NOT_RUNNING } from "./run-gate.js";
 import { StagedInstructions } from "./staged-instructions.js";
 

@@ -19,8 +19,8 @@ import { credentials, Metadata } from "@grpc/grpc-js";
 import { appLog } from "../app-runtime/app-log.js";
 import { flowerChannelOptions } from "../grpc/channel-options.js";
 import { createClient } from "../grpc/client.js";
+import { PULL_WAIT_HEADER as WAIT_HEADER } from "../protocol/flwr-ts-headers.js";
 import { APP_TOKEN_HEADER } from "../serverappio/app-token-middleware.js";
-import { WAIT_HEADER } from "../serverappio/long-poll.js";
 
 /** The two plugin types. */
 export type PluginType = "serverapp" | "clientapp";

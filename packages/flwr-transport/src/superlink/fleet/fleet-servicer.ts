@@ -62,6 +62,7 @@ import {
   type ObjectStore,
   UnexpectedObjectContentError,
 } from "../../object-store/object-store.js";
+import { requestedWait } from "../../protocol/long-poll.js";
 import { StagedInstructions } from "../../serverappio/staged-instructions.js";
 import type { CallContext, ServiceHandlers } from "../../wire/call-context.js";
 import { Code } from "../../wire/code.js";
@@ -79,10 +80,7 @@ import {
 } from "../state/link-state.js";
 import { waitForChange } from "../state/wait-for-change.js";
 
-/** Metadata entry by which a client asks PullMessages to wait for work (milliseconds). */
-export const PULL_WAIT_HEADER = "flwr-ts-pull-wait-ms";
-/** Longest PullMessages wait granted (ms). */
-export const MAX_PULL_WAIT_MS = 30_000;
+export { MAX_PULL_WAIT_MS, PULL_WAIT_HEADER } from "../../protocol/flwr-ts-headers.js";
 
 /** Flower's messages for self-(un)registration while SuperNode authentication is enabled. */
 export const REGISTER_DISABLED_MESSAGE =
@@ -127,12 +125,6 @@ function validateHeartbeatInterval(interval: number): void {
     throw new RpcError(Code.INVALID_ARGUMENT, "Invalid heartbeat interval", {
       apiErrorCode: ApiErrorCode.FLEET_INVALID_HEARTBEAT_INTERVAL,
     });
-}
-
-function requestedWaitMs(ctx: CallContext): number {
-  const raw = ctx.metadata.get(PULL_WAIT_HEADER)[0];
-  if (typeof raw !== "string" || !/^\d{1,9}$/.test(raw)) return 0;
-  return Math.min(Number(raw), MAX_PULL_WAIT_MS);
 }
 
 /** Builds the Fleet rpc handlers. */
@@ -294,7 +286,7 @@ export function createFleetHandlers(
 
     pullMessages: async (request: PullMessagesRequest, ctx: CallContext) => {
       const nodeId = request.node?.nodeId ?? 0n;
-      const waitMs = requestedWaitMs(ctx);
+      const waitMs = requestedWait(ctx);
       const deadline = Date.now() + waitMs;
       for (;;) {
         const response = pullOnce(request, ctx);
