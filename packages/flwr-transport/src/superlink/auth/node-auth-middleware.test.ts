@@ -102,8 +102,10 @@ describe("Fleet authentication: hostile requests", () => {
   });
 
   test("a signature over another timestamp", async () => {
-    const ts = formatFlowerTimestamp(nowMicros());
-    const other = formatFlowerTimestamp(nowMicros() - 1000);
+    // One clock reading: two could be 1 ms apart and make `other` equal `ts`.
+    const now = nowMicros();
+    const ts = formatFlowerTimestamp(now);
+    const other = formatFlowerTimestamp(now - 1000);
     await expect(
       heartbeat(
         metadata({ key: alice.publicKeyPem, timestamp: ts, signature: signTs(alice, other) }),

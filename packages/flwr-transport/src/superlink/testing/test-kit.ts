@@ -3,7 +3,9 @@
  * temporary directory, SuperNode keys, signed Fleet clients and Control clients.
  */
 import { generateKeyPairSync, type KeyObject } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ControlDefinition, FleetDefinition } from "@flwr-ts/core/proto";
@@ -49,6 +51,31 @@ export function signedMetadata(signer: RequestSigner): Metadata {
   return md;
 }
 
+/** The answer of {@link TestSuperLink.httpPost}. */
+export interface HttpAnswer {
+  /** HTTP status. */
+  status: number;
+  /** Content type of the answer. */
+  contentType: string;
+  /** The body. */
+  body: Buffer;
+  /** The body parsed as JSON when it is JSON. */
+  json: unknown;
+}
+
+/**
+ * Flower 1.40+'s HTTP auth headers from `signer` (base64 of the same bytes as gRPC's `-bin`
+ * metadata), fresh per call.
+ */
+export function signedHttpHeaders(signer: RequestSigner): Record<string, string> {
+  const auth = signer.sign();
+  return {
+    "flwr-public-key": Buffer.from(auth[PUBLIC_KEY_HEADER]).toString("base64"),
+    [TIMESTAMP_HEADER]: auth[TIMESTAMP_HEADER],
+    "flwr-signature": Buffer.from(auth[SIGNATURE_HEADER]).toString("base64"),
+  };
+}
+
 /** A running SuperLink for a test file. */
 export interface TestSuperLink {
   /** The SuperLink (state and store reachable through it). */
@@ -63,6 +90,13 @@ export interface TestSuperLink {
   fleet(key?: TestNodeKey): ServiceClient<typeof FleetDefinition>;
   /** A Control client. */
   control(): ServiceClient<typeof ControlDefinition>;
+  /** The port of the HTTP API (Flower 1.40+'s Fleet and Control over HTTP). */
+  httpPort: number;
+  /**
+   * One raw POST to the HTTP API (HTTPS trusting the test CA when TLS is on): `path` like
+   * `/v1/fleet/send-node-heartbeat`, a protobuf body, headers as given.
+   */
+  httpPost(path: string, body: Uint8Array, headers?: Record<string, string>): Promise<HttpAnswer>;
   /** Stops the SuperLink, closes clients and removes the directory. */
   stop(): Promise<void>;
 }
@@ -89,11 +123,12 @@ export async function startTestSuperLink(
     store: new MemoryObjectStore(),
     fleetAddress: "127.0.0.1:0",
     controlAddress: "127.0.0.1:0",
+    httpAddress: "127.0.0.1:0",
     tls: files,
     enableSupernodeAuth: options.enableSupernodeAuth ?? tls,
     log: options.log ?? silentLogger,
   });
-  const { fleetPort, controlPort } = await superlink.start();
+  const { fleetPort, controlPort, httpPort } = await superlink.start();
   const clients: { close(): void }[] = [];
   const credentials = () =>
     channelCredentials(
@@ -118,6 +153,36 @@ export async function startTestSuperLink(
       });
       clients.push(client);
       return client;
+    },
+    httpPort,
+    httpPost(path, body, headers = {}) {
+      return new Promise((resolve, reject) => {
+        const req = (tls ? httpsRequest : httpRequest)(
+          {
+            host: "127.0.0.1",
+            port: httpPort,
+            path,
+            method: "POST",
+            servername: "localhost",
+            ...(caCertPath ? { ca: readFileSync(caCertPath) } : {}),
+            headers: { "content-type": "application/protobuf", ...headers },
+          },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on("data", (c: Buffer) => chunks.push(c));
+            res.on("error", reject);
+            res.on("end", () => {
+              const bodyBytes = Buffer.concat(chunks);
+              const contentType = String(res.headers["content-type"] ?? "");
+              let json: unknown;
+              if (contentType === "application/json") json = JSON.parse(bodyBytes.toString("utf8"));
+              resolve({ status: res.statusCode ?? 0, contentType, body: bodyBytes, json });
+            });
+          },
+        );
+        req.on("error", reject);
+        req.end(body);
+      });
     },
     async stop() {
       for (const c of clients) c.close();
