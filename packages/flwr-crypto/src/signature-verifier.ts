@@ -100,6 +100,15 @@ function fail(reason: VerificationFailureReason): VerificationResult {
   return { ok: false, reason, message: AUTH_MESSAGES[reason] };
 }
 
+/** Longest accepted SPKI PEM of a public key (a P-521 key is 268 bytes). */
+export const MAX_PUBLIC_KEY_PEM_BYTES = 1024;
+/** Longest accepted timestamp (Flower's ISO form with microseconds and offset is 32). */
+export const MAX_TIMESTAMP_LENGTH = 40;
+/** Longest accepted DER signature (P-521's is at most 139 bytes). */
+export const MAX_SIGNATURE_BYTES = 256;
+const STRICT_PUBLIC_KEY_PEM =
+  /^-----BEGIN PUBLIC KEY-----\r?\n(?:[A-Za-z0-9+/=]{1,76}\r?\n)+-----END PUBLIC KEY-----\r?\n?$/;
+
 /**
  * Verifies Flower request signatures with Flower's rules:
  * 1. all three entries present, exactly once, non-empty (else `missing`);
@@ -123,10 +132,15 @@ export class SignatureVerifier {
     return this.keys.size;
   }
 
+  /**
+   * The EC key of a strictly formed SPKI PEM (one `PUBLIC KEY` block, base64 lines, nothing
+   * before or after but one final newline, at most {@link MAX_PUBLIC_KEY_PEM_BYTES}); cached keys
+   * are only those whose signature verified ({@link remember}), so junk keys cost no memory.
+   */
   private publicKeyFor(pem: string): KeyObject | undefined {
     const cached = this.keys.get(pem);
     if (cached) return cached;
-    if (!pem.includes("-----BEGIN PUBLIC KEY-----")) return undefined;
+    if (pem.length > MAX_PUBLIC_KEY_PEM_BYTES || !STRICT_PUBLIC_KEY_PEM.test(pem)) return undefined;
     let key: KeyObject;
     try {
       key = createPublicKey({ key: pem, format: "pem" });
@@ -134,8 +148,11 @@ export class SignatureVerifier {
       return undefined;
     }
     if (key.asymmetricKeyType !== "ec") return undefined;
-    this.keys.set(pem, key);
     return key;
+  }
+
+  private remember(pem: string, key: KeyObject): void {
+    if (!this.keys.get(pem)) this.keys.set(pem, key);
   }
 
   /** The checks before the signature: the three entries present, a usable key, ASCII time. */
@@ -153,6 +170,10 @@ export class SignatureVerifier {
     const timestamp = single(metadata[TIMESTAMP_HEADER], "string") as string | undefined;
     const signature = single(metadata[SIGNATURE_HEADER], "bytes") as Buffer | undefined;
     if (!publicKey || !timestamp || !signature) return { ok: false, result: fail("missing") };
+    // Flower's timestamps are about 32 characters; a longer one is malformed, not worth parsing.
+    if (timestamp.length > MAX_TIMESTAMP_LENGTH)
+      return { ok: false, result: fail("malformed-timestamp") };
+    if (signature.length > MAX_SIGNATURE_BYTES) return { ok: false, result: fail("bad-signature") };
 
     const publicKeyPem = publicKey.toString("latin1");
     const key = this.publicKeyFor(publicKeyPem);
@@ -195,6 +216,7 @@ export class SignatureVerifier {
       valid = false;
     }
     if (!valid) return fail("bad-signature");
+    this.remember(p.publicKeyPem, p.key);
     return this.finish(p.publicKey, p.publicKeyPem, p.timestamp);
   }
 
@@ -215,7 +237,10 @@ export class SignatureVerifier {
           p.signature,
           (error, valid) => {
             if (error || !valid) resolve(fail("bad-signature"));
-            else resolve(this.finish(p.publicKey, p.publicKeyPem, p.timestamp));
+            else {
+              this.remember(p.publicKeyPem, p.key);
+              resolve(this.finish(p.publicKey, p.publicKeyPem, p.timestamp));
+            }
           },
         );
       } catch {

@@ -257,6 +257,41 @@ describe("SignatureVerifier", () => {
     expect(v.verify(signedAt(0, keys[0]!)).ok).toBe(true);
     expect(v.cachedKeyCount).toBe(2);
   });
+
+  it("caches a key only once its signature verified; junk after the PEM is refused", async () => {
+    const v = new SignatureVerifier({ clock: () => NOW_MS });
+    const good = signedAt(0);
+    const pem = Buffer.from(good[PUBLIC_KEY_HEADER]).toString("latin1");
+    // A valid key with a bogus signature: refused, not cached (an anonymous caller pins nothing).
+    for (let i = 0; i < 20; i++) {
+      const forged = { ...good, [SIGNATURE_HEADER]: Buffer.from(`not a signature ${i}`) };
+      expect(v.verify(forged)).toMatchObject({ ok: false, reason: "bad-signature" });
+      expect(await v.verifyAsync(forged)).toMatchObject({ ok: false, reason: "bad-signature" });
+    }
+    expect(v.cachedKeyCount).toBe(0);
+    // The same key plus trailing junk (which a lenient PEM parser ignores): a malformed key.
+    for (const junk of ["x".repeat(40_000), "\n-----BEGIN PUBLIC KEY-----\n", "junk"])
+      expect(v.verify({ ...good, [PUBLIC_KEY_HEADER]: Buffer.from(pem + junk) })).toMatchObject({
+        ok: false,
+        reason: "malformed-key",
+      });
+    expect(v.cachedKeyCount).toBe(0);
+    expect(v.verify(good).ok).toBe(true);
+    expect(v.cachedKeyCount).toBe(1);
+  });
+
+  it("refuses oversized timestamps and signatures before any parsing", () => {
+    const good = signedAt(0);
+    const ts = String(good[TIMESTAMP_HEADER]);
+    const long = `${ts.slice(0, 26)}${"0".repeat(10_000)}${ts.slice(26)}`;
+    expect(verifier.verify({ ...good, [TIMESTAMP_HEADER]: long })).toMatchObject({
+      ok: false,
+      reason: "malformed-timestamp",
+    });
+    expect(
+      verifier.verify({ ...good, [SIGNATURE_HEADER]: Buffer.alloc(64 * 1024, 1) }),
+    ).toMatchObject({ ok: false, reason: "bad-signature" });
+  });
 });
 
 describe("async signing and verification (libuv thread pool)", () => {

@@ -6,11 +6,14 @@ import { sign } from "node:crypto";
 import {
   formatFlowerTimestamp,
   PUBLIC_KEY_HEADER,
+  ReplayCache,
   SIGNATURE_HEADER,
+  SignatureVerifier,
   TIMESTAMP_HEADER,
 } from "@flwr-ts/crypto";
 import { Metadata, status } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import type { CallContext } from "../../wire/call-context.js";
 import { NOOP_ACCOUNT_NAME, NOOP_FLWR_AID } from "../state/link-state.js";
 import {
   newNodeKey,
@@ -19,6 +22,7 @@ import {
   type TestNodeKey,
   type TestSuperLink,
 } from "../testing/test-kit.js";
+import { createNodeAuthMiddleware } from "./node-auth-middleware.js";
 
 let link: TestSuperLink;
 let alice: TestNodeKey;
@@ -231,5 +235,56 @@ describe("Fleet authentication: hostile requests", () => {
     const md = signedMetadata(alice.signer);
     md.add(TIMESTAMP_HEADER, formatFlowerTimestamp(nowMicros()));
     await expect(heartbeat(md)).rejects.toMatchObject({ code: status.UNAUTHENTICATED });
+  });
+});
+
+describe("Fleet authentication: nothing kept for anonymous callers", () => {
+  test("calls signed with self-made keys leave the replay cache empty", async () => {
+    const replayCache = new ReplayCache();
+    const verifier = new SignatureVerifier();
+    const registered = newNodeKey();
+    const state = {
+      getNodeIdByPublicKey: (key: Uint8Array) =>
+        Buffer.compare(Buffer.from(key), registered.publicKeyPem) === 0 ? 7n : undefined,
+    };
+    const guard = createNodeAuthMiddleware({ state, verifier, replayCache });
+    const ctx = (method: string, md: Metadata): CallContext => ({
+      method,
+      protocol: "grpc",
+      metadata: md,
+      peer: "test",
+      signal: new AbortController().signal,
+      attributes: new Map(),
+      responseMetadata: new Metadata(),
+    });
+    for (let i = 0; i < 50; i++) {
+      const stranger = newNodeKey();
+      await expect(
+        guard(
+          { node: { nodeId: 7n }, heartbeatInterval: 30 },
+          ctx("/flwr.proto.Fleet/SendNodeHeartbeat", signedMetadata(stranger.signer)),
+        ),
+      ).rejects.toMatchObject(unauthenticated("Invalid node ID"));
+      await expect(
+        guard(
+          { publicKey: stranger.publicKeyPem, heartbeatInterval: 30 },
+          ctx("/flwr.proto.Fleet/ActivateNode", signedMetadata(stranger.signer)),
+        ),
+      ).resolves.toBeUndefined(); // refused by the handler: no node has that key
+    }
+    expect(replayCache.size).toBe(0);
+    // The registered node's calls are remembered (and a replay refused).
+    const md = signedMetadata(registered.signer);
+    await guard(
+      { node: { nodeId: 7n }, heartbeatInterval: 30 },
+      ctx("/flwr.proto.Fleet/SendNodeHeartbeat", md.clone()),
+    );
+    expect(replayCache.size).toBe(1);
+    await expect(
+      guard(
+        { node: { nodeId: 7n }, heartbeatInterval: 30 },
+        ctx("/flwr.proto.Fleet/SendNodeHeartbeat", md.clone()),
+      ),
+    ).rejects.toMatchObject(unauthenticated("Replayed request"));
   });
 });

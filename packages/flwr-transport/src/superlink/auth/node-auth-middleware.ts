@@ -7,13 +7,17 @@
  * 2. the signature over the timestamp verifies — else "Invalid signature" (a malformed PEM
  *    gives "Invalid public key", still UNAUTHENTICATED: never INTERNAL);
  * 3. −5 s < now − timestamp < 305 s — else "Invalid timestamp" (also for a malformed timestamp);
- * 4. flwr-ts addition: the (key, timestamp) pair was not seen before — else "Replayed request";
- * 5. for every rpc except RegisterNode/ActivateNode: the node registered with exactly these key
+ * 4. for every rpc except RegisterNode/ActivateNode: the node registered with exactly these key
  *    bytes is the node the request names (`node.node_id`, or `node_id` for Deactivate/Unregister)
  *    — else "Invalid node ID";
- * 6. flwr-ts addition: RegisterNode/ActivateNode must carry the signing key itself in
+ * 5. flwr-ts addition: RegisterNode/ActivateNode must carry the signing key itself in
  *    `public_key` — else "Invalid public key". Python SuperNodes always do; this is what lets an
  *    ActivateNode prove possession of the node's key (the fast-restart rule, see fleet-servicer).
+ *    Flower 1.42's HTTP middleware has the same rule;
+ * 6. flwr-ts addition: the (key, timestamp) pair was not seen before — else "Replayed request".
+ *    Checked last and only for registered keys, so the replay cache holds entries of registered
+ *    nodes alone: an anonymous caller signing with a key of its own makes the SuperLink keep
+ *    nothing (the verifier caches a parsed key only once its signature verified, too).
  *
  * On success the handler finds the verified key bytes in `ctx.attributes` under
  * {@link AUTH_PUBLIC_KEY_ATTRIBUTE}.
@@ -66,21 +70,26 @@ export function createNodeAuthMiddleware(options: NodeAuthOptions): Middleware {
     // Verified on libuv's thread pool: the event loop serves other calls meanwhile.
     const result = await verifier.verifyAsync(readNodeAuthHeaders(ctx));
     if (!result.ok) throw new RpcError(Code.UNAUTHENTICATED, result.message);
-    if (
-      replay &&
-      !replay.checkAndRemember(result.publicKey, result.timestamp, result.timestampMicros)
-    )
-      throw new RpcError(Code.UNAUTHENTICATED, REPLAYED_REQUEST_MESSAGE);
+    let registered: boolean;
     if (KEY_IN_BODY.has(ctx.method)) {
       const bodyKey = (request as { publicKey?: unknown } | null)?.publicKey;
       if (!sameBytes(bodyKey, result.publicKey))
         throw new RpcError(Code.UNAUTHENTICATED, KEY_MISMATCH_MESSAGE);
+      registered = state.getNodeIdByPublicKey(result.publicKey) !== undefined;
     } else {
       const claimed = requestedNodeId(request);
       const actual = state.getNodeIdByPublicKey(result.publicKey);
       if (claimed === undefined || actual === undefined || claimed !== actual)
         throw new RpcError(Code.UNAUTHENTICATED, INVALID_NODE_ID_MESSAGE);
+      registered = true;
     }
+    // Only calls of registered keys are remembered: a caller with a self-made key pins nothing.
+    if (
+      registered &&
+      replay &&
+      !replay.checkAndRemember(result.publicKey, result.timestamp, result.timestampMicros)
+    )
+      throw new RpcError(Code.UNAUTHENTICATED, REPLAYED_REQUEST_MESSAGE);
     ctx.attributes.set(AUTH_PUBLIC_KEY_ATTRIBUTE, result.publicKey);
   };
 }
