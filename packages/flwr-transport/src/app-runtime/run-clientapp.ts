@@ -29,6 +29,7 @@ import { InlineHandshake, inlinedIds, markInlined } from "../inline/inline-conte
 import { PULL_WAIT_HEADER as WAIT_HEADER } from "../protocol/flwr-ts-headers.js";
 import { APP_TOKEN_HEADER } from "../serverappio/app-token-middleware.js";
 import { ObjectCache } from "../supernode/object-cache.js";
+import type { RequestMetadata } from "../wire/metadata.js";
 import { AppLoadError, loadComponent, registerAppLoader } from "./app-loader.js";
 import { appLog } from "./app-log.js";
 import { withAppIoRetry } from "./appio-errors.js";
@@ -105,7 +106,9 @@ export async function runClientApp(options: RunClientAppOptions): Promise<number
         // A warm process knows its run: inputs and message are fetched together.
         const known = warmRunId;
         let inlined = new Set<string>();
-        const onPulled = { onResponseMetadata: (md: Metadata) => (inlined = inlinedIds(md)) };
+        const onPulled = {
+          onResponseMetadata: (md: RequestMetadata) => (inlined = inlinedIds(md)),
+        };
         const [inputs, early] = await Promise.all([
           withAppIoRetry(() => client.pullAppInputs({ token: current })),
           known === undefined

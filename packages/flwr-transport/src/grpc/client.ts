@@ -4,51 +4,20 @@
 import {
   type ChannelCredentials,
   type ChannelOptions,
-  type Client,
   Metadata,
   makeGenericClientConstructor,
 } from "@grpc/grpc-js";
 import { TRACE_ENABLED, traceNow, traceSpan } from "../diagnostics/trace.js";
+import type { MutableMetadata, RequestMetadata } from "../wire/metadata.js";
 import {
-  type GenericService,
-  methodPath,
-  type RequestOf,
-  type ResponseOf,
-  toGrpcServiceDefinition,
-} from "./service-definition.js";
+  type CallOptions,
+  type MetadataProvider,
+  metadataEntries,
+  type ServiceClient,
+} from "../wire/service-client.js";
+import { type GenericService, methodPath, toGrpcServiceDefinition } from "./service-definition.js";
 
-/** Per-call options. */
-export interface CallOptions {
-  /** Timeout in milliseconds from now. */
-  timeoutMs?: number;
-  /** Extra metadata for this call. */
-  metadata?: Metadata;
-  /** Cancels the call when aborted. */
-  signal?: AbortSignal;
-  /** Receives the server's response headers (initial metadata) of a unary call. */
-  onResponseMetadata?: (metadata: Metadata) => void;
-}
-
-/** A typed client: one async method per rpc, plus `close()`. */
-export type ServiceClient<S extends GenericService> = {
-  [K in keyof S["methods"]]: S["methods"][K] extends { responseStream: true }
-    ? (
-        request: RequestOf<S["methods"][K]>,
-        options?: CallOptions,
-      ) => AsyncIterable<ResponseOf<S["methods"][K]>>
-    : (
-        request: RequestOf<S["methods"][K]>,
-        options?: CallOptions,
-      ) => Promise<ResponseOf<S["methods"][K]>>;
-} & {
-  /** Closes the underlying channel. */
-  close(): void;
-  /** The underlying grpc-js client. */
-  readonly raw: Client;
-};
-
-/** Adds metadata to every call, e.g. Flower's SuperNode signature. */
-export type MetadataProvider = (method: string) => Metadata | Promise<Metadata>;
+export type { CallOptions, MetadataProvider, ServiceClient } from "../wire/service-client.js";
 
 /** Options of {@link createClient}. */
 export interface ClientOptions {
@@ -57,7 +26,7 @@ export interface ClientOptions {
   /** Metadata added to every call (merged before per-call metadata). */
   metadata?: MetadataProvider;
   /** Receives the response headers of every unary call (before its per-call listener). */
-  onResponseMetadata?: (metadata: Metadata) => void;
+  onResponseMetadata?: (metadata: RequestMetadata) => void;
 }
 
 /**
@@ -74,14 +43,13 @@ export function createClient<S extends GenericService>(
   const raw = new Ctor(address, credentials, options.channelOptions ?? {});
   const client: Record<string, unknown> = {
     close: () => raw.close(),
-    raw,
   };
   for (const [key, m] of Object.entries(service.methods)) {
     const path = methodPath(service, m);
     const fn = (raw as unknown as Record<string, (...args: unknown[]) => unknown>)[key]!.bind(raw);
     const prepare = async (callOptions: CallOptions = {}) => {
-      const md = options.metadata ? await options.metadata(path) : new Metadata();
-      if (callOptions.metadata) md.merge(callOptions.metadata);
+      const md = options.metadata ? toGrpcMetadata(await options.metadata(path)) : new Metadata();
+      if (callOptions.metadata) md.merge(toGrpcMetadata(callOptions.metadata));
       const grpcOptions =
         callOptions.timeoutMs === undefined ? {} : { deadline: Date.now() + callOptions.timeoutMs };
       return { md, grpcOptions };
@@ -122,6 +90,17 @@ export function createClient<S extends GenericService>(
     }
   }
   return client as ServiceClient<S>;
+}
+
+/**
+ * `metadata` as grpc-js `Metadata`: itself when it is one, else a copy of every value (a `-bin`
+ * key needs a Buffer value, as grpc-js requires).
+ */
+export function toGrpcMetadata(metadata: MutableMetadata): Metadata {
+  if (metadata instanceof Metadata) return metadata;
+  const md = new Metadata();
+  for (const [key, values] of metadataEntries(metadata)) for (const v of values) md.add(key, v);
+  return md;
 }
 
 async function* streamCall(

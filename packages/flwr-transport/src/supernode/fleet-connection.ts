@@ -19,7 +19,12 @@ import {
 } from "@flwr-ts/crypto";
 import { type ChannelCredentials, Metadata } from "@grpc/grpc-js";
 import { flowerChannelOptions } from "../grpc/channel-options.js";
-import { type CallOptions, createClient, type ServiceClient } from "../grpc/client.js";
+import {
+  type CallOptions,
+  createClient,
+  type ServiceClient,
+  toGrpcMetadata,
+} from "../grpc/client.js";
 import { InlineHandshake, inlinedIds, markInlined } from "../inline/inline-content.js";
 import { PULL_WAIT_HEADER } from "../superlink/fleet/fleet-servicer.js";
 
@@ -193,7 +198,7 @@ export class FleetConnection {
     if (waitMs !== undefined && waitMs > 0) {
       const md = new Metadata();
       md.set(PULL_WAIT_HEADER, String(Math.floor(waitMs)));
-      if (call.metadata) md.merge(call.metadata);
+      if (call.metadata) md.merge(toGrpcMetadata(call.metadata));
       call.metadata = md;
       call.timeoutMs ??= waitMs + PULL_DEADLINE_MARGIN_MS;
     }
