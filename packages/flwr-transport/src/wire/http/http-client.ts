@@ -21,7 +21,9 @@
  *   handshake gives UNAVAILABLE with the TLS error in `details` (which `supernode/rpc-retry.ts`
  *   classifies as fatal, not retried); a timeout gives DEADLINE_EXCEEDED and an aborted signal
  *   CANCELLED.
- * - A peer that answers HTTP/2 frames (a gRPC server) throws a {@link WireMismatchError}.
+ * - A peer that answers HTTP/2 frames or accepts only ALPN `h2` (a gRPC server) throws a
+ *   {@link WireMismatchError}; other wrong guesses (a TLS gRPC server that just drops the
+ *   connection) are for `../wire-probe.ts`'s `withWireCheck`.
  *
  * Timeouts: `CallOptions.timeoutMs` bounds the whole call. Without it, a unary call fails when
  * the server sends nothing for {@link HttpClientOptions.readTimeoutMs} (30 s, httpx's read
@@ -41,6 +43,7 @@ import {
   type OutgoingHttpHeaders,
 } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import { isIP } from "node:net";
 import { Code } from "../code.js";
 import type { MutableMetadata, RequestMetadata } from "../metadata.js";
 import { RpcError } from "../rpc-error.js";
@@ -51,6 +54,7 @@ import {
   type ServiceClient,
 } from "../service-client.js";
 import { type GenericMethod, type GenericService, methodPath } from "../service-definition.js";
+import { looksLikeHttp2Frame, WireMismatchError } from "../wire-probe.js";
 import { decodeApiError } from "./api-errors.js";
 import { HeaderMetadata } from "./header-metadata.js";
 import { codeOfHttpStatus } from "./http-status.js";
@@ -94,31 +98,7 @@ export interface HttpClientOptions {
   readonly maxSockets?: number;
 }
 
-/** The wire a peer turned out to speak, when it is not the one a client used. */
-export type PeerWire = "grpc" | "http";
-
-/**
- * The peer speaks the other wire: an HTTP client got HTTP/2 frames (a gRPC server), or a gRPC
- * client reached Flower's HTTP API. Its code is UNIMPLEMENTED, so nobody retries it.
- */
-export class WireMismatchError extends RpcError {
-  /** What the peer speaks. */
-  readonly peerWire: PeerWire;
-  /** The address that was called. */
-  readonly address: string;
-
-  constructor(address: string, peerWire: PeerWire, evidence: string) {
-    super(
-      Code.UNIMPLEMENTED,
-      peerWire === "grpc"
-        ? `The server at ${address} speaks gRPC (HTTP/2), not Flower's protobuf-over-HTTP API (${evidence})`
-        : `The server at ${address} speaks Flower's protobuf-over-HTTP API (HTTP/1.1), not gRPC (${evidence})`,
-    );
-    this.name = "WireMismatchError";
-    this.peerWire = peerWire;
-    this.address = address;
-  }
-}
+export { WireMismatchError } from "../wire-probe.js";
 
 /** What one call needs, resolved once per client. */
 interface Endpoint {
@@ -163,14 +143,6 @@ export function metadataToHeaders(
 /** The `type/subtype` part of a content-type header, lower case. */
 function mediaTypeOf(header: string | undefined): string | undefined {
   return header?.split(";")[0]?.trim().toLowerCase() || undefined;
-}
-
-/** True when `bytes` begin with an HTTP/2 frame on stream 0 (a server's SETTINGS or GOAWAY). */
-export function looksLikeHttp2Frame(bytes: Uint8Array | undefined): boolean {
-  if (!bytes || bytes.length < 9) return false;
-  const type = bytes[3]!;
-  const stream = ((bytes[5]! & 0x7f) << 24) | (bytes[6]! << 16) | (bytes[7]! << 8) | bytes[8]!;
-  return (type === 0x04 || type === 0x07) && stream === 0;
 }
 
 const CONNECTION_CODES = new Set([
@@ -398,6 +370,7 @@ export function createHttpClient<S extends GenericService>(
     : new HttpAgent(agentOptions);
   const endpoint: Endpoint = { url, secure, agent, label: url.origin };
   const prefix = url.pathname.replace(/\/+$/, "");
+  const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
   const readTimeoutMs = options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS;
   const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const send = secure ? httpsRequest : httpRequest;
@@ -454,10 +427,13 @@ export function createHttpClient<S extends GenericService>(
           agent,
           method: "POST",
           protocol: url.protocol,
-          hostname: url.hostname.replace(/^\[(.*)\]$/, "$1"),
+          hostname: host,
           port: url.port || (secure ? 443 : 80),
           path: `${prefix}${path}`,
           headers,
+          // No SNI for an IP address (RFC 6066; Node warns): the certificate is still checked
+          // against the address.
+          ...(secure && !options.servername && isIP(host) ? { servername: "" } : {}),
         });
         const current = req;
         current.once("response", (res) => {
