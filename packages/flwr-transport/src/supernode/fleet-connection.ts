@@ -1,7 +1,16 @@
 /**
  * A typed Fleet API client for the SuperNode: one method per rpc it uses, Flower's signed
  * authentication metadata (`flwr-public-key-bin`, `flwr-timestamp`, `flwr-signature-bin`) on
- * every call, and Flower's channel options. No retries here; see `rpc-retry.ts`.
+ * every call. No retries here; see `rpc-retry.ts`.
+ *
+ * Wire-independent: the calls go over gRPC (Flower ≤ 1.39, `grpc/client.ts`, Flower's channel
+ * options) or Flower 1.40+'s protobuf over HTTP (`wire/http/http-client.ts`), chosen by
+ * {@link FleetWireOptions}. Both get the same metadata: the HTTP client sends the `-bin` entries
+ * base64 under Flower's HTTP names (`flwr-public-key`, `flwr-signature`), and the flwr-ts
+ * extensions (presigned signatures, the `flwr-ts-pull-wait-ms` long poll, inline content) work the
+ * same on both, answered by a flwr-ts SuperLink and ignored by Python's. Either client is wrapped
+ * by `wire/wire-probe.ts`'s `withWireCheck`, so a SuperLink speaking the other wire (or the other
+ * TLS mode) ends in a `WireMismatchError` or a TLS error instead of endless reconnection.
  */
 import type { KeyObject } from "node:crypto";
 import type { ObjectTree } from "@flwr-ts/core";
@@ -19,14 +28,12 @@ import {
 } from "@flwr-ts/crypto";
 import { type ChannelCredentials, Metadata } from "@grpc/grpc-js";
 import { flowerChannelOptions } from "../grpc/channel-options.js";
-import {
-  type CallOptions,
-  createClient,
-  type ServiceClient,
-  toGrpcMetadata,
-} from "../grpc/client.js";
+import { createClient, toGrpcMetadata } from "../grpc/client.js";
 import { InlineHandshake, inlinedIds, markInlined } from "../inline/inline-content.js";
-import { PULL_WAIT_HEADER } from "../superlink/fleet/fleet-servicer.js";
+import { PULL_WAIT_HEADER } from "../protocol/flwr-ts-headers.js";
+import { createHttpClient } from "../wire/http/http-client.js";
+import type { CallOptions, MetadataProvider, ServiceClient } from "../wire/service-client.js";
+import { withWireCheck } from "../wire/wire-probe.js";
 
 /** A message pulled from the SuperLink: metadata (content is delivered as objects) and its tree. */
 export interface PulledMessage {
@@ -51,12 +58,33 @@ export interface PulledObject {
   readonly content: Uint8Array;
 }
 
+/** The Fleet API's wire: Flower's two. */
+export type FleetWire = "grpc" | "http";
+
+/**
+ * How the Fleet API is reached: gRPC with channel credentials (the default), or Flower 1.40+'s
+ * protobuf over HTTP (`https://`, or `http://` when `insecure`).
+ */
+export type FleetWireOptions =
+  | {
+      /** gRPC (Flower ≤ 1.39 SuperLinks, flwr-ts's Fleet port). */
+      readonly wire?: "grpc" | undefined;
+      /** TLS or insecure channel credentials. */
+      readonly credentials: ChannelCredentials;
+    }
+  | {
+      /** Flower 1.40+'s protobuf over HTTP (`POST /v1/fleet/...`). */
+      readonly wire: "http";
+      /** Plain HTTP instead of HTTPS. */
+      readonly insecure: boolean;
+      /** CA certificate(s) for HTTPS: PEM bytes or a PEM file path; default the system's. */
+      readonly rootCertificates?: Buffer | string | undefined;
+    };
+
 /** Options of {@link FleetConnection}. */
-export interface FleetConnectionOptions {
-  /** SuperLink Fleet API address, `host:port`. */
+export type FleetConnectionOptions = FleetWireOptions & {
+  /** SuperLink Fleet API address, `host:port` / `[v6]:port`. */
   readonly address: string;
-  /** TLS or insecure channel credentials. */
-  readonly credentials: ChannelCredentials;
   /** The SuperNode's EC private key; every call is signed with it. */
   readonly privateKey: KeyObject;
   /**
@@ -65,6 +93,20 @@ export interface FleetConnectionOptions {
    * or 1 MiB.
    */
   readonly inlineMaxBytes?: number;
+};
+
+/** `host` and `port` of `host:port` / `[v6]:port`; undefined when it has no numeric port. */
+function hostPort(address: string): { host: string; port: number } | undefined {
+  const i = address.lastIndexOf(":");
+  const port = Number(address.slice(i + 1));
+  if (i <= 0 || !Number.isInteger(port) || port <= 0 || port > 65535) return undefined;
+  return { host: address.slice(0, i).replace(/^\[(.*)\]$/, "$1"), port };
+}
+
+/** True when grpc-js channel credentials use TLS. */
+function isSecure(credentials: ChannelCredentials): boolean {
+  const probe = (credentials as unknown as { _isSecure?: () => boolean })._isSecure;
+  return typeof probe === "function" ? probe.call(credentials) : true;
 }
 
 /**
@@ -92,12 +134,14 @@ const PRESIGNED_MAX_AGE_MS = 2000;
 const PULL_DEADLINE_MARGIN_MS = 15_000;
 
 /**
- * The Fleet rpcs a SuperNode makes, each signed. Methods throw grpc-js `ServiceError`s
- * (with `code` and `details`) unchanged.
+ * The Fleet rpcs a SuperNode makes, each signed. Methods throw the wire's errors (grpc-js
+ * `ServiceError`s or `RpcError`s, each with `code` and `details`) unchanged.
  */
 export class FleetConnection {
   /** The SuperLink address. */
   readonly address: string;
+  /** The wire the calls go over. */
+  readonly wire: FleetWire;
   /** The SPKI PEM bytes of the node's public key (what ActivateNode and the metadata carry). */
   readonly publicKeyPem: Buffer;
   private readonly client: ServiceClient<typeof FleetDefinition>;
@@ -112,11 +156,33 @@ export class FleetConnection {
     this.inline = inline;
     this.address = options.address;
     this.publicKeyPem = signer.publicKeyBytes;
-    this.client = createClient(FleetDefinition, options.address, options.credentials, {
-      channelOptions: flowerChannelOptions,
-      metadata: async () => inline.announce(await this.nextSignature(signer)),
-      onResponseMetadata: inline.learn,
-    });
+    const metadata: MetadataProvider = async () =>
+      inline.announce(await this.nextSignature(signer));
+    let client: ServiceClient<typeof FleetDefinition>;
+    let tls: boolean;
+    if (options.wire === "http") {
+      tls = !options.insecure;
+      client = createHttpClient(FleetDefinition, `${tls ? "https" : "http"}://${options.address}`, {
+        metadata,
+        onResponseMetadata: inline.learn,
+        ...(tls && options.rootCertificates !== undefined
+          ? { rootCertificates: options.rootCertificates }
+          : {}),
+      });
+      this.wire = "http";
+    } else {
+      tls = isSecure(options.credentials);
+      client = createClient(FleetDefinition, options.address, options.credentials, {
+        channelOptions: flowerChannelOptions,
+        metadata,
+        onResponseMetadata: inline.learn,
+      });
+      this.wire = "grpc";
+    }
+    const target = hostPort(options.address);
+    this.client = target
+      ? withWireCheck(client, { wire: this.wire, tls, ...target, label: options.address })
+      : client;
   }
 
   /**
@@ -221,8 +287,9 @@ export class FleetConnection {
   /**
    * Pushes one reply (content removed, or inline when `inlined`: see {@link serverInlineMax})
    * with its object tree.
-   * @returns the object ids the SuperLink still needs (push them with {@link pushObject}), and the
-   *   per-message results map.
+   * @returns the object ids the SuperLink still needs (push them with {@link pushObject}), the
+   *   per-message results map, and the push session (Flower 1.42; empty before) the objects
+   *   belong to.
    */
   async pushMessage(
     nodeId: bigint,
@@ -230,7 +297,7 @@ export class FleetConnection {
     tree: ObjectTree,
     clientappRuntime: number,
     options: CallOptions & { inlined?: boolean } = {},
-  ): Promise<{ objectsToPush: string[]; results: Map<string, number> }> {
+  ): Promise<{ objectsToPush: string[]; results: Map<string, number>; sessionId: string }> {
     const { inlined, ...call } = options;
     if (inlined) call.metadata = markInlined(call.metadata ?? new Metadata(), [tree.objectId]);
     const res = await this.client.pushMessages(
@@ -242,7 +309,7 @@ export class FleetConnection {
       },
       call,
     );
-    return { objectsToPush: res.objectsToPush, results: res.results };
+    return { objectsToPush: res.objectsToPush, results: res.results, sessionId: res.sessionId };
   }
 
   /** Pulls one object of a run. */
@@ -260,17 +327,22 @@ export class FleetConnection {
     };
   }
 
-  /** Pushes one object of a run; returns the SuperLink's `stored`. */
+  /**
+   * Pushes one object of a run; returns the SuperLink's `stored`.
+   * @param options.sessionId - the push session {@link pushMessage} returned (Flower 1.42 stores
+   *   only objects pending in it; empty lets it find the session).
+   */
   async pushObject(
     nodeId: bigint,
     runId: bigint,
     objectId: string,
     content: Uint8Array,
-    options?: CallOptions,
+    options: CallOptions & { sessionId?: string } = {},
   ): Promise<boolean> {
+    const { sessionId = "", ...call } = options;
     const res = await this.client.pushObject(
-      { node: node(nodeId), runId, objectId, objectContent: Buffer.from(content), sessionId: "" },
-      options,
+      { node: node(nodeId), runId, objectId, objectContent: Buffer.from(content), sessionId },
+      call,
     );
     return res.stored;
   }
@@ -305,7 +377,7 @@ export class FleetConnection {
     return res.fab;
   }
 
-  /** Closes the channel. */
+  /** Closes the channel (gRPC) or the connection pool (HTTP). */
   close(): void {
     this.client.close();
   }

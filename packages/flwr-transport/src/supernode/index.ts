@@ -10,6 +10,8 @@ export { NOT_REGISTERED_MESSAGE, SuperNodeFatalError } from "./errors.js";
 export {
   FleetConnection,
   type FleetConnectionOptions,
+  type FleetWire,
+  type FleetWireOptions,
   type PulledMessage,
   type PulledObject,
   signedMetadata as signedFleetMetadata,
@@ -34,10 +36,11 @@ export {
 export {
   callWithRetry,
   classifyRpcError,
+  isFatalTransportFailure,
   RetriesExhaustedError,
   type RetryOptions,
   type RpcFailureKind,
   rpcErrorDetails,
   ShutdownError,
 } from "./rpc-retry.js";
-export { SuperNode, type SuperNodeOptions } from "./supernode.js";
+export { SuperNode, type SuperNodeCommonOptions, type SuperNodeOptions } from "./supernode.js";

@@ -1,10 +1,13 @@
 /**
  * Retrying Fleet calls the way Python Flower's `RetryInvoker` does for a SuperNode: UNAVAILABLE
- * (the SuperLink is down or restarting) is retried with backoff; TLS handshake failures and
- * every other status are not (they will not heal by waiting).
+ * (the SuperLink is down or restarting) is retried with backoff; TLS handshake failures, a
+ * SuperLink speaking the other wire, and every other status are not (they will not heal by
+ * waiting). The same classification serves both wires (gRPC statuses; the HTTP client maps HTTP
+ * statuses and socket errors onto them).
  */
 import { status } from "@grpc/grpc-js";
 import { isServiceError } from "../grpc/rpc-error.js";
+import { WireMismatchError } from "../wire/wire-probe.js";
 import { abortableSleep } from "./abortable-sleep.js";
 import type { Backoff } from "./backoff.js";
 
@@ -14,6 +17,8 @@ export type RpcFailureKind =
   | "unavailable"
   /** The TLS handshake failed (wrong or missing root certificate, wrong host name): fatal. */
   | "tls"
+  /** The SuperLink speaks the other wire (gRPC vs HTTP; `wire/wire-probe.ts`): fatal. */
+  | "wire-mismatch"
   /** DEADLINE_EXCEEDED. */
   | "deadline"
   /** PERMISSION_DENIED: the run is not running (Flower's `RunNotRunningException`); drop the work. */
@@ -28,8 +33,9 @@ export type RpcFailureKind =
 const TLS_FAILURE =
   /handshake|certificate|self[- ]signed|SSL|TLS|wrong version number|ERR_TLS|CERT_|alert/i;
 
-/** Classifies an error thrown by a grpc-js call. */
+/** Classifies an error thrown by a gRPC or HTTP client call. */
 export function classifyRpcError(error: unknown): RpcFailureKind {
+  if (error instanceof WireMismatchError) return "wire-mismatch";
   if (!isServiceError(error)) return "other";
   switch (error.code) {
     case status.UNAVAILABLE:
@@ -45,6 +51,11 @@ export function classifyRpcError(error: unknown): RpcFailureKind {
     default:
       return "other";
   }
+}
+
+/** True for the failures that end a SuperNode at once: TLS, the wrong wire. */
+export function isFatalTransportFailure(kind: RpcFailureKind): boolean {
+  return kind === "tls" || kind === "wire-mismatch";
 }
 
 /** The details string of a gRPC error (or the message of another error). */

@@ -52,78 +52,92 @@ async function until<T>(probe: () => T | undefined, timeoutMs = 10_000): Promise
 }
 
 describe("SuperNode against a flwr-ts SuperLink (TLS + auth)", () => {
-  test("activates, answers an instruction with Flower's error reply, deactivates on stop", async () => {
-    const key = newKey();
-    const reg = await link
-      .control()
-      .registerNode({ publicKey: Buffer.from(publicKeyToPem(key), "ascii") });
-    const registeredId = reg.nodeId!;
-    const node = new SuperNode({
-      superlink: `127.0.0.1:${link.superlink.ports.fleetPort}`,
-      credentials: link.credentials(),
-      privateKey: key,
-      logger,
-      polling: { longPollWaitMs: 2000 },
-    });
-    const running = node.run();
-    await until(() => node.nodeId);
-    expect(node.nodeId).toBe(registeredId);
-    expect(nodeStatus(registeredId)).toBe("online");
+  test.each(["grpc", "http"] as const)(
+    "activates, answers an instruction with Flower's error reply, deactivates on stop (%s)",
+    async (wire) => {
+      const key = newKey();
+      const reg = await link
+        .control()
+        .registerNode({ publicKey: Buffer.from(publicKeyToPem(key), "ascii") });
+      const registeredId = reg.nodeId!;
+      lines.length = 0;
+      const node = new SuperNode({
+        ...(wire === "grpc"
+          ? {
+              superlink: `127.0.0.1:${link.superlink.ports.fleetPort}`,
+              credentials: link.credentials(),
+            }
+          : {
+              superlink: `127.0.0.1:${link.httpPort}`,
+              wire: "http",
+              insecure: false,
+              rootCertificates: link.caCertPath,
+            }),
+        privateKey: key,
+        logger,
+        polling: { longPollWaitMs: 2000 },
+      });
+      const running = node.run();
+      await until(() => node.nodeId);
+      expect(node.nodeId).toBe(registeredId);
+      expect(nodeStatus(registeredId)).toBe("online");
 
-    // A running run with one instruction for the node; its content travels as objects.
-    const { state, store } = link.superlink;
-    const runId = state.createRun({
-      fabId: "",
-      fabVersion: "",
-      fabHash: "",
-      overrideConfig: new Map(),
-      federation: NOOP_FEDERATION,
-      flwrAid: "<id:none>",
-      runType: "serverapp",
-    });
-    for (const status of [RunStatusValue.STARTING, RunStatusValue.RUNNING]) {
-      expect(state.updateRunStatus(runId, { status, subStatus: "", details: "" })).toBe(true);
-    }
-    const ins = new Message(
-      new RecordDict({ config: new ConfigRecord({ "server-round": 1n }) }),
-      registeredId,
-      "train",
-      { groupId: "1" },
-    );
-    ins.metadata.runId = runId;
-    ins.metadata.srcNodeId = 1n;
-    const deflated = deflateMessage(ins);
-    ins.metadata.messageId = deflated.messageId;
-    for (const id of store.preregister(runId, deflated.tree)) {
-      expect(store.put(id, deflated.objects.get(id)!)).toBe(true);
-    }
-    const proto = messageToProto(new Message(ins.metadata, new RecordDict()));
-    expect(state.storeMessageIns(proto)).toMatchObject({ ok: true });
+      // A running run with one instruction for the node; its content travels as objects.
+      const { state, store } = link.superlink;
+      const runId = state.createRun({
+        fabId: "",
+        fabVersion: "",
+        fabHash: "",
+        overrideConfig: new Map(),
+        federation: NOOP_FEDERATION,
+        flwrAid: "<id:none>",
+        runType: "serverapp",
+      });
+      for (const status of [RunStatusValue.STARTING, RunStatusValue.RUNNING]) {
+        expect(state.updateRunStatus(runId, { status, subStatus: "", details: "" })).toBe(true);
+      }
+      const ins = new Message(
+        new RecordDict({ config: new ConfigRecord({ "server-round": 1n }) }),
+        registeredId,
+        "train",
+        { groupId: "1" },
+      );
+      ins.metadata.runId = runId;
+      ins.metadata.srcNodeId = 1n;
+      const deflated = deflateMessage(ins);
+      ins.metadata.messageId = deflated.messageId;
+      for (const id of store.preregister(runId, deflated.tree)) {
+        expect(store.put(id, deflated.objects.get(id)!)).toBe(true);
+      }
+      const proto = messageToProto(new Message(ins.metadata, new RecordDict()));
+      expect(state.storeMessageIns(proto)).toMatchObject({ ok: true });
 
-    const [reply] = await until(() => {
-      const r = state.getMessageRes([deflated.messageId]);
-      return r.length > 0 ? r : undefined;
-    });
-    const md = reply!.metadata!;
-    expect(md.srcNodeId).toBe(registeredId);
-    expect(md.dstNodeId).toBe(1n);
-    expect(md.runId).toBe(runId);
-    expect(md.groupId).toBe("1");
-    expect(md.messageType).toBe("train");
-    expect(md.replyToMessageId).toBe(deflated.messageId);
-    expect(reply!.error).toEqual({
-      code: ErrorCode.LOAD_CLIENT_APP_EXCEPTION,
-      reason: EXECUTION_UNAVAILABLE_REASON,
-    });
-    // The SuperLink hands the reply over once its objects are stored: pullable at once.
-    expect(store.get(md.messageId).available).toBe(true);
-    await until(() => (lines.includes("INFO Sent successfully") ? true : undefined));
-    expect(lines).toContain("INFO Received successfully");
+      const [reply] = await until(() => {
+        const r = state.getMessageRes([deflated.messageId]);
+        return r.length > 0 ? r : undefined;
+      });
+      const md = reply!.metadata!;
+      expect(md.srcNodeId).toBe(registeredId);
+      expect(md.dstNodeId).toBe(1n);
+      expect(md.runId).toBe(runId);
+      expect(md.groupId).toBe("1");
+      expect(md.messageType).toBe("train");
+      expect(md.replyToMessageId).toBe(deflated.messageId);
+      expect(reply!.error).toEqual({
+        code: ErrorCode.LOAD_CLIENT_APP_EXCEPTION,
+        reason: EXECUTION_UNAVAILABLE_REASON,
+      });
+      // The SuperLink hands the reply over once its objects are stored: pullable at once.
+      expect(store.get(md.messageId).available).toBe(true);
+      await until(() => (lines.includes("INFO Sent successfully") ? true : undefined));
+      expect(lines).toContain("INFO Received successfully");
 
-    await node.stop();
-    await running;
-    expect(nodeStatus(registeredId)).toBe("offline");
-  }, 30_000);
+      await node.stop();
+      await running;
+      expect(nodeStatus(registeredId)).toBe("offline");
+    },
+    30_000,
+  );
 
   test("an unregistered key ends run() with the register hint", async () => {
     const node = new SuperNode({
@@ -146,5 +160,30 @@ describe("SuperNode against a flwr-ts SuperLink (TLS + auth)", () => {
     const err = await node.run().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SuperNodeFatalError);
     expect((err as Error).message).toMatch(/refused self-registration .* flwr supernode register/);
+  });
+
+  test("a SuperLink port of the other wire ends run() with the flag to use", async () => {
+    const grpcToHttp = new SuperNode({
+      superlink: `127.0.0.1:${link.httpPort}`,
+      credentials: link.credentials(),
+      privateKey: newKey(),
+      logger,
+    });
+    const a = await grpcToHttp.run().catch((e: unknown) => e);
+    expect(a).toBeInstanceOf(SuperNodeFatalError);
+    expect((a as Error).message).toMatch(/speaks Flower's protobuf-over-HTTP API/);
+    expect((a as Error).message).toMatch(/--fleet-api-type http/);
+    const httpToGrpc = new SuperNode({
+      superlink: `127.0.0.1:${link.superlink.ports.fleetPort}`,
+      wire: "http",
+      insecure: false,
+      rootCertificates: link.caCertPath,
+      privateKey: newKey(),
+      logger,
+    });
+    const b = await httpToGrpc.run().catch((e: unknown) => e);
+    expect(b).toBeInstanceOf(SuperNodeFatalError);
+    expect((b as Error).message).toMatch(/speaks gRPC/);
+    expect((b as Error).message).toMatch(/--fleet-api-type grpc-rere/);
   });
 });

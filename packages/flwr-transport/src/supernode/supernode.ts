@@ -23,7 +23,11 @@
  * - The SuperLink no longer recognizing the node (UNAUTHENTICATED, heartbeat `success=false`,
  *   e.g. after an in-memory SuperLink restarted) → activate again.
  * - PERMISSION_DENIED while handling a message → the run is not running: drop the message.
- * - Unknown key, rejected signature, TLS handshake failure → {@link SuperNodeFatalError}.
+ * - Unknown key, rejected signature, TLS handshake failure, a SuperLink speaking the other wire
+ *   (gRPC vs HTTP, `wire/wire-probe.ts`) → {@link SuperNodeFatalError}.
+ *
+ * Wire: gRPC (Flower ≤ 1.39, the default) or Flower 1.40+'s protobuf over HTTP
+ * ({@link FleetWireOptions}); everything above is the same on both (`fleet-connection.ts`).
  *
  * Polling rule: every PullMessages asks the SuperLink to hold the call open for up to 20 s until a
  * message arrives (flwr-ts SuperLink's opt-in long poll, metadata `flwr-ts-pull-wait-ms`); when an
@@ -43,7 +47,6 @@ import {
   objectTreeIds,
   type UserConfig,
 } from "@flwr-ts/core";
-import type { ChannelCredentials } from "@grpc/grpc-js";
 import type { MessageExecutor, ReceivedObjects } from "../clientappio/message-executor.js";
 import { trace, traceNow, traceSpan } from "../diagnostics/trace.js";
 import { inlineFromObjects, receiveInlined, withInlineContent } from "../inline/inline-content.js";
@@ -52,7 +55,7 @@ import { Backoff } from "./backoff.js";
 import { forEachBounded } from "./bounded.js";
 import { buildErrorReply, type PreparedReply } from "./error-reply.js";
 import { NOT_REGISTERED_MESSAGE, SuperNodeFatalError } from "./errors.js";
-import { FleetConnection, type PulledMessage } from "./fleet-connection.js";
+import { FleetConnection, type FleetWireOptions, type PulledMessage } from "./fleet-connection.js";
 import { HEARTBEAT_INTERVAL_SECONDS, type HeartbeatLost, HeartbeatSender } from "./heartbeat.js";
 import { consoleLogger, type Logger } from "./log.js";
 import { DEFAULT_OBJECT_CACHE_BYTES, ObjectCache } from "./object-cache.js";
@@ -60,17 +63,22 @@ import { pullObjects } from "./pull-objects.js";
 import {
   callWithRetry,
   classifyRpcError,
+  isFatalTransportFailure,
   RetriesExhaustedError,
   rpcErrorDetails,
   ShutdownError,
 } from "./rpc-retry.js";
 
-/** Options of {@link SuperNode}. */
-export interface SuperNodeOptions {
+/**
+ * Options of {@link SuperNode}: the Fleet wire ({@link FleetWireOptions}: gRPC `credentials`, or
+ * `wire: "http"` with `insecure` and `rootCertificates`) and {@link SuperNodeCommonOptions}.
+ */
+export type SuperNodeOptions = SuperNodeCommonOptions & FleetWireOptions;
+
+/** Options of {@link SuperNode} besides its wire. */
+export interface SuperNodeCommonOptions {
   /** Fleet API address, `host:port`. */
   readonly superlink: string;
-  /** TLS (`channelCredentials({ rootCertificatesFile })`) or insecure credentials. */
-  readonly credentials: ChannelCredentials;
   /** The node's private key; when absent an ephemeral key is generated and self-registered. */
   readonly privateKey?: KeyObject | undefined;
   /** `--node-config`, for the ClientApp's `context.nodeConfig`. */
@@ -153,9 +161,17 @@ export class SuperNode {
     this.objectCache = cacheBytes > 0 ? new ObjectCache(cacheBytes) : undefined;
     const privateKey =
       options.privateKey ?? generateKeyPairSync("ec", { namedCurve: "secp384r1" }).privateKey;
+    const wire: FleetWireOptions =
+      options.wire === "http"
+        ? {
+            wire: "http",
+            insecure: options.insecure,
+            rootCertificates: options.rootCertificates,
+          }
+        : { credentials: options.credentials };
     this.conn = new FleetConnection({
+      ...wire,
       address: options.superlink,
-      credentials: options.credentials,
       privateKey,
       ...(options.inlineMaxBytes === undefined ? {} : { inlineMaxBytes: options.inlineMaxBytes }),
     });
@@ -241,6 +257,17 @@ export class SuperNode {
     if (error instanceof SuperNodeFatalError) return error;
     if (error instanceof RetriesExhaustedError) return new SuperNodeFatalError(error.message);
     const kind = classifyRpcError(error);
+    if (kind === "wire-mismatch") {
+      const where = this.options.superlink;
+      return new SuperNodeFatalError(
+        `${rpcErrorDetails(error)}. ` +
+          (this.conn.wire === "grpc"
+            ? "Flower 1.40+ SuperLinks serve the Fleet API over HTTP: start the SuperNode with " +
+              `--fleet-api-type http (or --superlink http://${where} / https://${where}).`
+            : "Flower ≤ 1.39 SuperLinks and flwr-ts's Fleet port serve gRPC: start the SuperNode " +
+              `with --fleet-api-type grpc-rere (or --superlink grpc://${where}).`),
+      );
+    }
     if (kind === "tls") {
       return new SuperNodeFatalError(
         `TLS handshake with the SuperLink at ${this.options.superlink} failed (${rpcErrorDetails(error)}). ` +
@@ -395,7 +422,7 @@ export class SuperNode {
           this.markLost(new NodeLostError({ reason: "pull", error }));
           continue;
         }
-        if (kind === "tls" || error instanceof RetriesExhaustedError) throw error;
+        if (isFatalTransportFailure(kind) || error instanceof RetriesExhaustedError) throw error;
         if (kind === "deadline") continue; // a long poll outlived its deadline: pull again
         this.log.log("ERROR", `PullMessages failed: ${rpcErrorDetails(error)}`);
         const delay = idle.next() ?? 3000;
@@ -520,7 +547,8 @@ export class SuperNode {
       );
       return;
     }
-    if (error instanceof RetriesExhaustedError || classifyRpcError(error) === "tls") throw error;
+    if (error instanceof RetriesExhaustedError || isFatalTransportFailure(classifyRpcError(error)))
+      throw error;
     this.log.log("ERROR", `Failed to receive message ${messageId}: ${rpcErrorDetails(error)}`);
   }
 
@@ -547,7 +575,7 @@ export class SuperNode {
         this.conn.serverInlineMax,
       );
       const proto = messageToProto(message);
-      const { objectsToPush } = await this.retry(
+      const { objectsToPush, sessionId } = await this.retry(
         (s) =>
           this.conn.pushMessage(
             nodeId,
@@ -567,7 +595,8 @@ export class SuperNode {
           const content = deflated.objects.get(objectId);
           if (!content) throw new Error(`reply object ${objectId} is missing`);
           await this.retry(
-            (s) => this.conn.pushObject(nodeId, md.runId, objectId, content, { signal: s }),
+            (s) =>
+              this.conn.pushObject(nodeId, md.runId, objectId, content, { signal: s, sessionId }),
             signal,
           );
         },
@@ -583,7 +612,11 @@ export class SuperNode {
         );
         return;
       }
-      if (error instanceof RetriesExhaustedError || classifyRpcError(error) === "tls") throw error;
+      if (
+        error instanceof RetriesExhaustedError ||
+        isFatalTransportFailure(classifyRpcError(error))
+      )
+        throw error;
       this.log.log("ERROR", `Failed to send message ${md.messageId}: ${rpcErrorDetails(error)}`);
     }
   }
@@ -624,7 +657,11 @@ export class SuperNode {
         );
         return undefined;
       }
-      if (error instanceof RetriesExhaustedError || classifyRpcError(error) === "tls") throw error;
+      if (
+        error instanceof RetriesExhaustedError ||
+        isFatalTransportFailure(classifyRpcError(error))
+      )
+        throw error;
       const reason = `The SuperNode could not run the ClientApp: ${rpcErrorDetails(error)}`;
       this.log.log("ERROR", reason);
       return buildErrorReply(instruction, ErrorCode.UNKNOWN, reason);
