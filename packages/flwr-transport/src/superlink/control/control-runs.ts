@@ -24,6 +24,7 @@ import type {
 import type { ObjectStore } from "../../object-store/object-store.js";
 import type { CallContext } from "../../wire/call-context.js";
 import { Code } from "../../wire/code.js";
+import { ApiErrorCode } from "../../wire/http/api-errors.js";
 import { RpcError } from "../../wire/rpc-error.js";
 import type { Logger } from "../logger.js";
 import {
@@ -101,7 +102,10 @@ export function createControlRunHandlers(options: ControlRunsOptions): ControlRu
 
   const runOrNotFound = (runId: bigint) => {
     const run = state.getRunInfo({ runIds: [runId] })[0];
-    if (!run) throw new RpcError(Code.NOT_FOUND, RUN_ID_NOT_FOUND_MESSAGE);
+    if (!run)
+      throw new RpcError(Code.NOT_FOUND, RUN_ID_NOT_FOUND_MESSAGE, {
+        apiErrorCode: ApiErrorCode.RUN_ID_NOT_FOUND,
+      });
     return run;
   };
 
@@ -199,7 +203,13 @@ export function createControlRunHandlers(options: ControlRunsOptions): ControlRu
       const run = runOrNotFound(request.runId);
       checkMembership(ctx, run.federation);
       if (run.status?.status === RunStatusValue.FINISHED)
-        throw new RpcError(Code.FAILED_PRECONDITION, `Run ID ${request.runId} is already finished`);
+        throw new RpcError(
+          Code.FAILED_PRECONDITION,
+          `Run ID ${request.runId} is already finished`,
+          {
+            apiErrorCode: ApiErrorCode.RUN_ALREADY_FINISHED,
+          },
+        );
       const success = state.updateRunStatus(request.runId, {
         status: RunStatusValue.FINISHED,
         subStatus: RunSubStatus.STOPPED,

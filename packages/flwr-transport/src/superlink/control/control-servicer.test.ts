@@ -1,4 +1,5 @@
-/** The Control API's SuperNode and federation rpcs over real TLS gRPC. */
+/** The Control API's SuperNode and federation rpcs over real TLS gRPC, and its HTTP error bodies. */
+import { ControlDefinition } from "@flwr-ts/core/proto";
 import { status } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { NOOP_FEDERATION, NOOP_FLWR_AID, NodeStatus } from "../state/link-state.js";
@@ -55,6 +56,35 @@ describe("Control API: SuperNodes", () => {
         code: status.FAILED_PRECONDITION,
         details: "The provided public key is not valid",
       });
+  });
+});
+
+describe("Control API over HTTP: Flower 1.42's error bodies", () => {
+  const C = ControlDefinition.methods;
+  const post = async (path: string, body: Uint8Array) => {
+    const a = await link.httpPost(path, body);
+    return [a.status, a.json];
+  };
+
+  test("duplicate key 412 {23}, invalid key 412 {22}, unknown node 404 {24}, no extra", async () => {
+    const key = newNodeKey();
+    const register = C.registerNode.requestType.encode({ publicKey: key.publicKeyPem }).finish();
+    const [ok] = await post("/v1/control/register-node", register);
+    expect(ok).toBe(200);
+    expect(await post("/v1/control/register-node", register)).toEqual([
+      412,
+      { code: 23, detail: "Public key already in use." },
+    ]);
+    const bad = C.registerNode.requestType.encode({ publicKey: Buffer.from("x") }).finish();
+    expect(await post("/v1/control/register-node", bad)).toEqual([
+      412,
+      { code: 22, detail: "The provided public key is not valid." },
+    ]);
+    const unknown = C.unregisterNode.requestType.encode({ nodeId: 12345n }).finish();
+    expect(await post("/v1/control/unregister-node", unknown)).toEqual([
+      404,
+      { code: 24, detail: "Node ID not found for account." },
+    ]);
   });
 });
 

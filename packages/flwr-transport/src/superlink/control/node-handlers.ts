@@ -1,7 +1,9 @@
 /**
  * Control API SuperNode rpcs (`flwr supernode register|unregister|list`), as Flower 1.29's
  * ControlServicer: keys are PEM SubjectPublicKeyInfo on a NIST curve, unique forever; nodes are
- * owned by the caller's account, which alone may list and unregister them.
+ * owned by the caller's account, which alone may list and unregister them. Failures carry Flower
+ * 1.42's API error codes for the HTTP wire (22, 23, 24: `flwr/supercore/error/catalog.py`); gRPC
+ * callers see 1.29's status and message only.
  */
 import { createPublicKey } from "node:crypto";
 import type {
@@ -14,6 +16,7 @@ import type {
 import { nistCurveOf } from "@flwr-ts/crypto";
 import type { CallContext } from "../../wire/call-context.js";
 import { Code } from "../../wire/code.js";
+import { ApiErrorCode } from "../../wire/http/api-errors.js";
 import { RpcError } from "../../wire/rpc-error.js";
 import {
   HEARTBEAT_DEFAULT_INTERVAL,
@@ -59,7 +62,9 @@ export function createNodeHandlers(deps: NodeHandlerDeps) {
   return {
     registerNode: (request: RegisterNodeRequest, ctx: CallContext): RegisterNodeResponse => {
       if (!isValidNodePublicKey(request.publicKey))
-        throw new RpcError(Code.FAILED_PRECONDITION, PUBLIC_KEY_NOT_VALID);
+        throw new RpcError(Code.FAILED_PRECONDITION, PUBLIC_KEY_NOT_VALID, {
+          apiErrorCode: ApiErrorCode.PUBLIC_KEY_NOT_VALID,
+        });
       const { flwrAid, accountName } = account(ctx);
       try {
         const nodeId = state.createNode(
@@ -71,7 +76,9 @@ export function createNodeHandlers(deps: NodeHandlerDeps) {
         return { nodeId };
       } catch (error) {
         if (error instanceof PublicKeyInUseError)
-          throw new RpcError(Code.FAILED_PRECONDITION, PUBLIC_KEY_ALREADY_IN_USE_MESSAGE);
+          throw new RpcError(Code.FAILED_PRECONDITION, PUBLIC_KEY_ALREADY_IN_USE_MESSAGE, {
+            apiErrorCode: ApiErrorCode.PUBLIC_KEY_ALREADY_IN_USE,
+          });
         throw error;
       }
     },
@@ -81,7 +88,9 @@ export function createNodeHandlers(deps: NodeHandlerDeps) {
         state.deleteNode(account(ctx).flwrAid, request.nodeId);
       } catch (error) {
         if (error instanceof NodeNotFoundError)
-          throw new RpcError(Code.NOT_FOUND, NODE_NOT_FOUND_MESSAGE);
+          throw new RpcError(Code.NOT_FOUND, NODE_NOT_FOUND_MESSAGE, {
+            apiErrorCode: ApiErrorCode.NODE_NOT_FOUND,
+          });
         throw error;
       }
       return {};

@@ -79,6 +79,15 @@ function apiFailure(code: number, detail?: string): HttpFailure {
   });
 }
 
+/**
+ * True when a handler's details only restate the catalog message (1.29's wording lacks the final
+ * period: "Public key already in use" vs "Public key already in use."): no `extra` then, as
+ * Flower 1.42 sends none for those codes.
+ */
+function restates(details: string, message: string): boolean {
+  return details === message || `${details}.` === message;
+}
+
 /** The status and body a thrown value is answered with. */
 function failureOf(path: string, error: unknown, report: ErrorReporter): HttpFailure {
   if (error instanceof HttpFailure) return error;
@@ -89,7 +98,7 @@ function failureOf(path: string, error: unknown, report: ErrorReporter): HttpFai
     return new HttpFailure(status, {
       code: error.apiErrorCode,
       detail: message,
-      ...(error.details !== message ? { extra: error.details } : {}),
+      ...(restates(error.details, message) ? {} : { extra: error.details }),
     });
   }
   report(path, error);
