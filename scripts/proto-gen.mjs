@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * Regenerates the TypeScript protobuf code of @flwr-ts/core from `proto/flwr/proto/*.proto`
- * with buf and the workspace's ts-proto plugin (`proto/buf.gen.yaml`).
+ * and `proto/runtime-1.42/flwr/proto/*.proto` (flwr 1.42's Runtime API, generated in a second
+ * buf run) with buf and the workspace's ts-proto plugin (`proto/buf.gen.yaml`).
  *
  *   node scripts/proto-gen.mjs           clean `packages/flwr-core/src/proto/generated`, regenerate
  *   node scripts/proto-gen.mjs --check   regenerate into a temporary directory and fail (exit 1)
@@ -21,6 +22,13 @@ const templatePath = join(protoDir, "buf.gen.yaml");
 const generatedDir = join(root, "packages/flwr-core/src/proto/generated");
 const bufBin = join(root, "node_modules/@bufbuild/buf/bin/buf");
 const pluginBin = join(root, "node_modules/.bin/protoc-gen-ts_proto");
+/** flwr 1.42's Runtime API files: a module of their own (proto/buf.yaml). */
+const runtimeModuleFiles = "proto/runtime-1.42/flwr";
+/** One `buf generate` per module: the 1.29 files, then the 1.42 Runtime API files. */
+const MODULE_SELECTIONS = [
+  ["--exclude-path", runtimeModuleFiles],
+  ["--path", runtimeModuleFiles],
+];
 
 const args = process.argv.slice(2);
 const unknown = args.filter((a) => a !== "--check");
@@ -70,15 +78,21 @@ function generate(outDir) {
         .replace(outLine, (_m, p) => `${p}${JSON.stringify(outDir)}`)
         .replace(localLine, (_m, p) => `${p}${JSON.stringify(pluginBin)}`),
     );
-    const res = spawnSync(bufBin, ["generate", protoDir, "--template", tmpTemplate], {
-      cwd: root,
-      encoding: "utf8",
-    });
-    if (res.error) fail(`could not run buf: ${res.error.message}`);
-    if (res.status !== 0) {
-      fail(`buf generate failed (exit ${res.status}):\n${res.stderr}${res.stdout}`);
+    // The two modules of proto/buf.yaml never compile together (runtime.proto reuses
+    // names of serverappio.proto messages): one run each, into the same directory (the
+    // runtime files import message.ts & co. of the first run).
+    for (const select of MODULE_SELECTIONS) {
+      const res = spawnSync(
+        bufBin,
+        ["generate", protoDir, "--template", tmpTemplate, ...select],
+        { cwd: root, encoding: "utf8" },
+      );
+      if (res.error) fail(`could not run buf: ${res.error.message}`);
+      if (res.status !== 0) {
+        fail(`buf generate ${select.join(" ")} failed (exit ${res.status}):\n${res.stderr}${res.stdout}`);
+      }
+      if (res.stderr.trim()) process.stderr.write(res.stderr);
     }
-    if (res.stderr.trim()) process.stderr.write(res.stderr);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

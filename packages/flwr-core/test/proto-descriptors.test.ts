@@ -8,7 +8,9 @@
  *
  * - against flwr 1.29.0 (`.venv/`): equal, except the fields newer releases added
  *   that we declare too ({@link ADDED_AFTER_1_29}, each required to be absent in 1.29);
- * - against flwr 1.42.0 (`.venv-1.42/`): every field we declare in a message 1.42
+ * - against flwr 1.42.0 (`.venv-1.42/`): the Runtime API files (`proto/runtime-1.42/`:
+ *   runtime.proto, task.proto, runseries.proto, compiled apart) equal 1.42's; every field we
+ *   declare in a message 1.42
  *   also has must be 1.42's field (same name, number, type, label, oneof), except the
  *   1.29-only fields of {@link ONLY_1_29}; every message the Fleet service and our
  *   Control methods reach in 1.42 must be declared with all its 1.42 fields, except
@@ -230,11 +232,26 @@ function normalize(files: FileDesc[]): Normalized {
   return out;
 }
 
-/** Compiles proto/ with buf into FileDescriptorProtos (JSON form). */
-function ourDescriptors(): FileDesc[] {
+/** flwr 1.42's Runtime API files: a buf module of their own (proto/buf.yaml). */
+const RUNTIME_MODULE_FILES = "proto/runtime-1.42/flwr";
+/** The files of that module, as flwr 1.42 names them. */
+const RUNTIME_1_42_FILES: readonly string[] = [
+  "flwr/proto/runseries.proto",
+  "flwr/proto/runtime.proto",
+  "flwr/proto/task.proto",
+];
+
+/**
+ * Compiles one module of proto/ with buf into FileDescriptorProtos (JSON form): the 1.29
+ * files (`"1.29"`) or flwr 1.42's Runtime API files with what they import (`"runtime"`). The
+ * two never compile together: runtime.proto reuses names of serverappio.proto messages.
+ */
+function ourDescriptors(module: "1.29" | "runtime" = "1.29"): FileDesc[] {
+  const select =
+    module === "1.29" ? ["--exclude-path", RUNTIME_MODULE_FILES] : ["--path", RUNTIME_MODULE_FILES];
   const json = execFileSync(
     bufBin,
-    ["build", "proto", "--exclude-source-info", "-o", "-#format=json"],
+    ["build", "proto", ...select, "--exclude-source-info", "-o", "-#format=json"],
     { cwd: repoRoot, encoding: "utf8", maxBuffer: 1 << 26 },
   );
   return z.object({ file: z.array(fileSchema) }).parse(JSON.parse(json)).file;
@@ -394,7 +411,7 @@ describe.skipIf(!pythonFlwrAvailable)(
         .filter((f) => f.endsWith(".ts"))
         .map((f) => `flwr/proto/${f.replace(/\.ts$/, ".proto")}`)
         .sort();
-      expect(generated).toEqual(Object.keys(theirs.files).sort());
+      expect(generated).toEqual([...Object.keys(theirs.files), ...RUNTIME_1_42_FILES].sort());
     });
   },
 );
@@ -510,6 +527,33 @@ describe.skipIf(!flwr142.available)(
         const other = theirs.enums[name];
         if (other !== undefined) expect(e.values, name).toEqual(other.values);
       }
+    });
+
+    it("declares flwr 1.42's Runtime API files (runtime, task, runseries) exactly as 1.42", () => {
+      const runtime = normalize(ourDescriptors("runtime"));
+      for (const file of RUNTIME_1_42_FILES) {
+        expect(runtime.files[file], file).toEqual(theirs.files[file]);
+        const inFile = (n: Normalized) =>
+          Object.fromEntries(Object.entries(n.messages).filter(([, m]) => m.file === file));
+        const mine = inFile(runtime);
+        expect(Object.keys(mine).length, file).toBeGreaterThan(1);
+        expect(mine, file).toEqual(inFile(theirs));
+        expect(
+          Object.values(runtime.services).filter((s) => s.file === file),
+          `${file} declares no service, as 1.42`,
+        ).toEqual(Object.values(theirs.services).filter((s) => s.file === file));
+      }
+      // What the Runtime API messages reach in the 1.29 files is declared as 1.42 has it
+      // (checked field by field above, for shared messages).
+      const reached = reachableMessages(
+        theirs,
+        Object.keys(theirs.messages)
+          .filter((m) => theirs.messages[m]!.file === "flwr/proto/runtime.proto")
+          .map((m) => `${m} -> ${m}`),
+        NOT_ADOPTED_1_42,
+      );
+      const missing = [...reached].filter((m) => runtime.messages[m] === undefined);
+      expect(missing).toEqual([]);
     });
 
     it("has 1.42's Fleet service and 1.42's signatures for our Control methods", () => {
