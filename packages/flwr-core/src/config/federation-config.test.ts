@@ -23,8 +23,11 @@ describe("resolveFederation", () => {
       federation: {
         name: "my-federation",
         address: "127.0.0.1:9093",
+        transport: "grpc",
         rootCertificates: "/apps/auth/certificates/ca.crt",
         insecure: false,
+        source: "package.json",
+        file: "/apps/auth/package.json",
       },
     });
   });
@@ -95,9 +98,65 @@ describe("resolveFederation", () => {
     [{ address: "h:1", "root-certificates": "" }, "'root-certificates' must not be empty"],
     [{ address: "h:1", "root-certificate": "ca.crt" }, "unknown key(s) 'root-certificate'"],
     ["h:1", "Federation 'f'"],
+    [{ address: "h:1", transport: "https" }, `'transport' must be "grpc" or "http"`],
+    [{ address: "h:1", transport: 1 }, `'transport' must be "grpc" or "http"`],
+    [{ address: "" }, "'address' must not be empty"],
+    [{ address: "https://h:8000", transport: "grpc" }, `'transport' is "grpc" but 'address'`],
+    [{ address: "http://h:8000", "root-certificates": "ca.crt" }, "is plaintext HTTP but"],
+    [{ address: "http://h:8000", insecure: false }, "'insecure' is false but"],
+    [{ address: "https://h:8000", insecure: true }, "'insecure' is true but"],
+    [{ address: "https://h:8000/v1" }, "only http:// and https:// URLs without a path"],
+    [{ address: "grpc://h:9093" }, "only http:// and https:// URLs"],
+    [{ address: "https://h:0" }, "port must be 1-65535"],
+    [{ address: "h", transport: "grpc" }, "gRPC needs the port"],
+    [
+      { address: "h:1", protocol: "http" },
+      "allowed keys are 'address', 'root-certificates', 'insecure' and 'transport'",
+    ],
   ])("invalid entry %j", (entry, message) => {
     const e = error(resolveFederation(app({ f: entry }), "/a", "f"));
     expect(e.code).toBe("invalid");
     expect(e.message).toContain(message);
+  });
+
+  test.each([
+    // [entry, transport, address, insecure]
+    [{ address: "127.0.0.1:9093" }, "grpc", "127.0.0.1:9093", false],
+    [
+      { address: "127.0.0.1:9093", transport: "grpc", insecure: true },
+      "grpc",
+      "127.0.0.1:9093",
+      true,
+    ],
+    [{ address: "https://127.0.0.1:8000" }, "http", "127.0.0.1:8000", false],
+    [{ address: "HTTPS://127.0.0.1:8000/" }, "http", "127.0.0.1:8000", false],
+    [{ address: "http://[::1]:8000" }, "http", "[::1]:8000", true],
+    [{ address: "http://h:8000", insecure: true }, "http", "h:8000", true],
+    [{ address: "https://superlink.example.org" }, "http", "superlink.example.org:443", false],
+    [{ address: "http://superlink" }, "http", "superlink:80", true],
+    [{ address: "127.0.0.1:8000", transport: "http" }, "http", "127.0.0.1:8000", false],
+    [
+      { address: "127.0.0.1:8000", transport: "http", insecure: true },
+      "http",
+      "127.0.0.1:8000",
+      true,
+    ],
+    [{ address: "h", transport: "http" }, "http", "h:443", false],
+  ])("Control wire of %j", (entry, transport, address, insecure) => {
+    const r = resolveFederation(app({ f: entry }), "/a", "f");
+    expect(r.ok && r.federation).toMatchObject({ transport, address, insecure });
+  });
+
+  test("https:// with root certificates keeps them", () => {
+    const r = resolveFederation(
+      app({ f: { address: "https://127.0.0.1:8000", "root-certificates": "c/ca.crt" } }),
+      "/a",
+      "f",
+    );
+    expect(r.ok && r.federation).toMatchObject({
+      transport: "http",
+      insecure: false,
+      rootCertificates: "/a/c/ca.crt",
+    });
   });
 });

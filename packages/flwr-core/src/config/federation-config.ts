@@ -6,26 +6,52 @@
  * { "flwr": { "app": { … },
  *   "federations": {
  *     "default": "my-federation",
- *     "my-federation": { "address": "127.0.0.1:9093", "root-certificates": "certificates/ca.crt" }
+ *     "my-federation": { "address": "127.0.0.1:9093", "root-certificates": "certificates/ca.crt" },
+ *     "flower-1.42": { "address": "https://127.0.0.1:8000", "root-certificates": "certificates/ca.crt" }
  * } } }
  * ```
+ *
+ * Keys: `address` (required), `root-certificates`, `insecure`, and `transport` (`"grpc"` or
+ * `"http"`). A bare `host:port` is gRPC Control (Flower 1.29, the seed's form); an
+ * `https://host:port` / `http://host:port` address or `"transport": "http"` is Flower 1.37+'s
+ * HTTP Control API (`control-endpoint.ts` has the rules).
  *
  * Pure: the caller reads and JSON-parses the file; this module validates the value and
  * resolves paths against the app directory.
  */
 import { isAbsolute, join } from "node:path";
 import { z } from "zod";
+import {
+  CONTROL_TRANSPORTS,
+  type ControlTransport,
+  resolveControlEndpoint,
+} from "./control-endpoint.js";
 
-/** One federation: how the `flwr` CLI reaches the SuperLink's Control API. */
+/**
+ * One federation: how the `flwr` CLI reaches the SuperLink's Control API. Read from an app's
+ * `package.json` ({@link resolveFederation}) or from a `$FLWR_HOME/config.toml` SuperLink
+ * connection (`resolveSuperLinkConnection`).
+ */
 export interface FederationConfig {
-  /** The federation's name (its key in `flwr.federations`). */
+  /** The federation's name (its key in `flwr.federations`, or the connection's name). */
   readonly name: string;
-  /** Control API address, `host:port`. */
+  /** Control API address, `host:port` (any `http(s)://` scheme removed, a default port filled in). */
   readonly address: string;
+  /** The wire the SuperLink's Control API speaks. */
+  readonly transport: ControlTransport;
   /** CA certificate file trusted for TLS, resolved against the app directory; undefined = system trust store. */
   readonly rootCertificates: string | undefined;
-  /** Plaintext gRPC (no TLS). */
+  /** Plaintext (no TLS). */
   readonly insecure: boolean;
+  /** Where the entry was read from: an app's `package.json` or `$FLWR_HOME/config.toml`. */
+  readonly source: "package.json" | "config.toml";
+  /** The file it was read from (absolute when the caller passed absolute paths). */
+  readonly file: string;
+  /**
+   * Flower's federation to start runs in (`StartRunRequest.federation`): a connection's
+   * `federation` key; undefined for package.json federations (the SuperLink's default).
+   */
+  readonly flowerFederation?: string | undefined;
 }
 
 /** What is wrong with a federation configuration. */
@@ -60,30 +86,35 @@ export type FederationResult =
   | { readonly ok: true; readonly federation: FederationConfig }
   | { readonly ok: false; readonly error: FederationConfigError };
 
-const ADDRESS = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/;
+/** Schema of `transport`: `"grpc"` or `"http"`. */
+export const controlTransportSchema = z.enum(
+  CONTROL_TRANSPORTS as [ControlTransport, ...ControlTransport[]],
+  {
+    error: (i) =>
+      `must be "grpc" or "http" (the wire of the SuperLink's Control API), got ${JSON.stringify(i.input)}`,
+  },
+);
+
+/** The message of both `root-certificates` and `insecure = true`. */
+export const BOTH_TLS_CHOICES_MESSAGE =
+  "sets both 'root-certificates' and 'insecure = true'; remove one " +
+  "('insecure' disables TLS, 'root-certificates' configures it)";
 
 /** Schema of one federation entry (unknown keys are rejected so that typos surface). */
 export const federationEntrySchema = z
   .strictObject({
     address: z
       .string({ error: (i) => (i.input === undefined ? "is required" : "must be a string") })
-      .regex(ADDRESS, { error: "must be host:port, e.g. 127.0.0.1:9093 or [::1]:9093" })
-      .refine((a) => Number(a.slice(a.lastIndexOf(":") + 1)) <= 65535, {
-        error: "port must be 1-65535",
-      })
-      .refine((a) => Number(a.slice(a.lastIndexOf(":") + 1)) >= 1, {
-        error: "port must be 1-65535",
-      }),
+      .min(1, { error: "must not be empty" }),
     "root-certificates": z
       .string({ error: "must be a path to a PEM file" })
       .min(1, { error: "must not be empty" })
       .optional(),
     insecure: z.boolean({ error: "must be true or false" }).optional(),
+    transport: controlTransportSchema.optional(),
   })
   .refine((f) => !(f.insecure === true && f["root-certificates"] !== undefined), {
-    error:
-      "sets both 'root-certificates' and 'insecure = true'; remove one " +
-      "('insecure' disables TLS, 'root-certificates' configures it)",
+    error: BOTH_TLS_CHOICES_MESSAGE,
   });
 
 /** A validated federation entry, as written in `package.json`. */
@@ -95,14 +126,15 @@ const sectionSchema = z.object({
   }),
 });
 
-function describeIssue(where: string, error: z.ZodError): string {
+/** One line for the first issue of a failed parse. */
+export function describeIssue(where: string, error: z.ZodError): string {
   const issue = error.issues[0];
   if (!issue) return `${where} is invalid`;
   const path = issue.path.map(String).join(".");
   if (issue.code === "unrecognized_keys") {
     return (
       `${where} has unknown key(s) ${issue.keys.map((k) => `'${k}'`).join(", ")}; ` +
-      "allowed keys are 'address', 'root-certificates' and 'insecure'"
+      "allowed keys are 'address', 'root-certificates', 'insecure' and 'transport'"
     );
   }
   return path ? `${where}: '${path}' ${issue.message}` : `${where} ${issue.message}`;
@@ -158,13 +190,28 @@ export function resolveFederation(
     return fail("invalid", describeIssue(`Federation '${name}'`, entry.error));
   }
   const rc = entry.data["root-certificates"];
+  const endpoint = resolveControlEndpoint(
+    {
+      address: entry.data.address,
+      transport: entry.data.transport,
+      insecure: entry.data.insecure,
+      hasRootCertificates: rc !== undefined,
+    },
+    "grpc",
+  );
+  if (!endpoint.ok) {
+    return fail("invalid", `Federation '${name}': '${endpoint.key}' ${endpoint.message}`);
+  }
   return {
     ok: true,
     federation: {
       name,
-      address: entry.data.address,
+      address: endpoint.endpoint.address,
+      transport: endpoint.endpoint.transport,
       rootCertificates: rc === undefined ? undefined : isAbsolute(rc) ? rc : join(appDir, rc),
-      insecure: entry.data.insecure ?? false,
+      insecure: endpoint.endpoint.insecure,
+      source: "package.json",
+      file: join(appDir, "package.json"),
     },
   };
 }

@@ -1,5 +1,19 @@
-/** Configuration: app federations (`package.json` `flwr.federations`) and `key=value` config strings. */
+/**
+ * Configuration: app federations (`package.json` `flwr.federations`), SuperLink connections
+ * (`$FLWR_HOME/config.toml`), their Control endpoints, and `key=value` config strings.
+ */
 export {
+  ADDRESS_FORMS,
+  CONTROL_TRANSPORTS,
+  type ControlEndpoint,
+  type ControlEndpointInput,
+  type ControlEndpointResult,
+  type ControlTransport,
+  controlEndpointLabel,
+  resolveControlEndpoint,
+} from "./control-endpoint.js";
+export {
+  controlTransportSchema,
   type FederationConfig,
   FederationConfigError,
   type FederationConfigErrorCode,
@@ -9,3 +23,8 @@ export {
   resolveFederation,
 } from "./federation-config.js";
 export { ConfigArgsError, flattenConfig, parseConfigArgs } from "./parse-config-args.js";
+export {
+  LOCAL_SUPERLINK_ADDRESS,
+  resolveSuperLinkConnection,
+  superLinkConnectionSchema,
+} from "./superlink-connection.js";
