@@ -58,7 +58,8 @@ export interface RunClientAppOptions {
   readonly heartbeatIntervalMs?: number;
 }
 
-interface LoadedApp {
+/** A ClientApp loaded from a FAB, or why it could not be (also used by the Runtime API path). */
+export interface LoadedApp {
   readonly hash: string;
   readonly app: ClientApp | AppLoadError;
   readonly config: ReturnType<typeof readInstalledAppConfig> | undefined;
@@ -225,7 +226,8 @@ export async function runClientApp(options: RunClientAppOptions): Promise<number
   }
 }
 
-async function loadApp(fab: {
+/** Installs `fab` and loads its ClientApp component; a failure is returned, not thrown. */
+export async function loadApp(fab: {
   hashStr: string;
   content: Buffer;
   verifications: Map<string, string>;

@@ -3,6 +3,9 @@
  * `flower-superexec --insecure --appio-api-address ADDR --plugin-type serverapp|clientapp
  * [--parent-pid PID] [--superexec-auth-secret-file FILE]`: launches app processes for the runs of
  * a SuperLink (serverapp) or SuperNode (clientapp). Exits when its parent dies.
+ * `flower-superexec --runtime-api-address ADDR (--insecure | --root-certificates CA)
+ * [--superexec-auth-secret-file FILE]` serves ClientApp tasks of a Flower 1.35+ Runtime API
+ * (a 1.42 SuperNode in `--isolation process`), as does an `--appio-api-address` that answers HTTP/1.1.
  */
 import { runSuperExecCli } from "../superexec/superexec-cli.js";
 import { formatCliError, toCliError } from "./cli-error.js";

@@ -3,10 +3,13 @@
  * `flwr-clientapp --insecure --clientappio-api-address ADDR --token T [--parent-pid PID]`: runs the
  * ClientApp for one message (launched by a SuperExec); with `--flwr-ts-reuse-idle-ms N` it then
  * waits up to N ms for the run's next message (warm reuse). Without `--token` it acts as a
- * SuperExec for ClientApps (deprecated in Flower as well).
+ * SuperExec for ClientApps (deprecated in Flower as well). With `--runtime-api-address ADDR --token T
+ * (--insecure | --root-certificates CA)` it runs one ClientApp task of a Flower 1.35+ Runtime API
+ * (`app-runtime/runtime-api/`).
  */
 import { startParentMonitor } from "../app-runtime/parent-monitor.js";
 import { runClientApp } from "../app-runtime/run-clientapp.js";
+import { namesRuntimeApi, runClientAppRuntimeCli } from "../app-runtime/runtime-api/runtime-cli.js";
 import { parseAppProcessArgs } from "../superexec/app-args.js";
 import { runSuperExecCli } from "../superexec/superexec-cli.js";
 import { formatCliError, toCliError } from "./cli-error.js";
@@ -17,6 +20,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(appProcessUsage("flwr-clientapp"));
     return 0;
   }
+  // Flower 1.35+: launched by a Runtime API SuperExec (ours or 1.42's) for a Runtime API.
+  if (namesRuntimeApi(argv)) return runClientAppRuntimeCli(argv);
   const args = parseAppProcessArgs(argv, "clientappio-api-address", "127.0.0.1:9094");
   if (!args.insecure) {
     process.stderr.write("ERROR : `flwr-clientapp` does not support TLS yet. (Exit Code: 602)\n");

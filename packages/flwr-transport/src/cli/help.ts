@@ -14,6 +14,14 @@ export const SUPEREXEC_USAGE = `usage: flower-superexec --insecure --appio-api-a
 Start a Flower SuperExec: launches flwr-serverapp / flwr-clientapp processes for the runs of a
 SuperLink (--plugin-type serverapp, AppIo address of its ServerAppIo API) or a SuperNode
 (--plugin-type clientapp, its ClientAppIo API). Exits when --parent-pid dies.
+
+       flower-superexec --runtime-api-address ADDR (--insecure | --root-certificates CA)
+                        [--plugin-type clientapp] [--superexec-auth-secret-file FILE]
+                        [--parent-pid PID]
+
+Serve the ClientApp tasks of a Flower 1.35+ Runtime API (a Python 1.42 SuperNode started with
+--isolation process), launching flwr-clientapp --runtime-api-address ADDR --token T per task.
+An --appio-api-address that answers as such an HTTP API is treated the same way.
 `;
 
 /** Usage of `flwr-serverapp` / `flwr-clientapp`. */

@@ -7,6 +7,11 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { appLog } from "../app-runtime/app-log.js";
 import { startParentMonitor } from "../app-runtime/parent-monitor.js";
+import {
+  namesRuntimeApi,
+  runRuntimeSuperExecCli,
+  speaksRuntimeApi,
+} from "../app-runtime/runtime-api/runtime-cli.js";
 import { parseAddress } from "../cli/address.js";
 import { UsageError } from "../cli/cli-error.js";
 import { type AppCommand, type PluginType, runSuperExec } from "./superexec.js";
@@ -23,8 +28,22 @@ export function appCommand(pluginType: PluginType): AppCommand {
     : { command: process.execPath, args: [script] };
 }
 
-/** Runs `flower-superexec` with `argv`; resolves with the exit status. */
+/**
+ * Runs `flower-superexec` with `argv`; resolves with the exit status. `--runtime-api-address`,
+ * or an `--appio-api-address` that answers as an HTTP/1.1 API, selects the Flower 1.35+ Runtime
+ * API SuperExec (`app-runtime/runtime-api/runtime-cli.ts`); otherwise the 1.29 AppIo one below.
+ */
 export async function runSuperExecCli(argv: string[]): Promise<number> {
+  if (namesRuntimeApi(argv)) return runRuntimeSuperExecCli(argv);
+  const appioIndex = argv.indexOf("--appio-api-address");
+  const appio =
+    appioIndex >= 0
+      ? argv[appioIndex + 1]
+      : argv
+          .find((a) => a.startsWith("--appio-api-address="))
+          ?.slice("--appio-api-address=".length);
+  if (appio !== undefined && parseAddress(appio) && (await speaksRuntimeApi(appio)))
+    return runRuntimeSuperExecCli(argv);
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({

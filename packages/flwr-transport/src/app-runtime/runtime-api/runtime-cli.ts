@@ -1,0 +1,163 @@
+/**
+ * The Runtime API forms of `flower-superexec` and `flwr-clientapp` (Flower 1.42's flags):
+ *
+ * - `flower-superexec --runtime-api-address ADDR (--insecure | [--root-certificates CA])
+ *   [--plugin-type clientapp] [--superexec-auth-secret-file FILE] [--parent-pid PID]`, or
+ *   `--appio-api-address ADDR` (1.42's deprecated name) when ADDR answers as an HTTP/1.1 API
+ *   ({@link speaksRuntimeApi}); a gRPC (HTTP/2) AppIo API keeps the 1.29 ClientAppIo/ServerAppIo
+ *   SuperExec.
+ * - `flwr-clientapp --runtime-api-address ADDR --token T (--insecure | [--root-certificates CA])
+ *   [--parent-pid PID]`, as that SuperExec (and 1.42's) launches it.
+ *
+ * Only ClientApp tasks are acquired: a TypeScript ServerApp over the Runtime API is not
+ * implemented yet (`--plugin-type serverapp` is refused with that reason). 1.42 ignores
+ * `--plugin-type` (its SuperExec takes every task type); flwr-ts acquires `flwr-clientapp` tasks
+ * only, so a Python SuperExec may serve the others of the same SuperNode.
+ */
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { parseAddress } from "../../cli/address.js";
+import { UsageError } from "../../cli/cli-error.js";
+import { probeWire } from "../../wire/wire-probe.js";
+import { appLog } from "../app-log.js";
+import { startParentMonitor } from "../parent-monitor.js";
+import { runClientAppRuntime } from "./run-clientapp-runtime.js";
+import { TaskType } from "./runtime-definition.js";
+import { runRuntimeSuperExec } from "./runtime-superexec.js";
+import { loadSuperExecAuthSecret } from "./superexec-auth.js";
+
+/** True when `argv` names a Runtime API explicitly (`--runtime-api-address`). */
+export function namesRuntimeApi(argv: readonly string[]): boolean {
+  return argv.some((a) => a === "--runtime-api-address" || a.startsWith("--runtime-api-address="));
+}
+
+/**
+ * True when `address` answers as Flower's protobuf-over-HTTP API (HTTP/1.1, plain or TLS) — a
+ * 1.35+ Runtime API — rather than gRPC (HTTP/2, 1.29's AppIo APIs). Nothing answering: false.
+ */
+export async function speaksRuntimeApi(address: string): Promise<boolean> {
+  const parsed = parseAddress(address);
+  if (!parsed) return false;
+  const probe = await probeWire(parsed.host, parsed.port, { timeoutMs: 2000 });
+  return probe?.http === "http1";
+}
+
+/** This installation's `flwr-clientapp`, run with the same Node.js. */
+function clientAppCommand(): { command: string; args: string[] } {
+  const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
+  const script = fileURLToPath(new URL(`../../cli/flwr-clientapp${ext}`, import.meta.url));
+  return ext === ".ts"
+    ? { command: process.execPath, args: ["--import", "tsx", script] }
+    : { command: process.execPath, args: [script] };
+}
+
+function parse(
+  argv: string[],
+  extra: Record<string, { type: "string" | "boolean" }>,
+): Record<string, string | boolean | undefined> {
+  try {
+    return parseArgs({
+      args: argv,
+      options: {
+        "runtime-api-address": { type: "string" },
+        "appio-api-address": { type: "string" },
+        insecure: { type: "boolean", default: false },
+        "root-certificates": { type: "string" },
+        "parent-pid": { type: "string" },
+        "allow-runtime-dependency-installation": { type: "boolean", default: false },
+        ...extra,
+      },
+      strict: true,
+    }).values;
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+function common(values: Record<string, string | boolean | undefined>) {
+  const address = (values["runtime-api-address"] ?? values["appio-api-address"]) as
+    | string
+    | undefined;
+  if (!address) throw new UsageError("--runtime-api-address is required");
+  if (!parseAddress(address))
+    throw new UsageError(`--runtime-api-address: '${address}' is not a host:port address`);
+  const pidText = values["parent-pid"] as string | undefined;
+  if (pidText !== undefined && !/^\d+$/.test(pidText))
+    throw new UsageError(`--parent-pid must be a process id, got '${pidText}'`);
+  const insecure = Boolean(values["insecure"]);
+  const rootCertificates = values["root-certificates"] as string | undefined;
+  if (insecure && rootCertificates !== undefined)
+    throw new UsageError("--insecure and --root-certificates cannot be used together");
+  if (values["allow-runtime-dependency-installation"])
+    appLog("WARNING", "flwr-ts installs no app dependencies at runtime; the flag is ignored.");
+  return {
+    address,
+    insecure,
+    rootCertificates,
+    parentPid: pidText === undefined ? undefined : Number(pidText),
+  };
+}
+
+/** `flower-superexec` against a Runtime API; resolves with the exit status. */
+export async function runRuntimeSuperExecCli(argv: string[]): Promise<number> {
+  const values = parse(argv, {
+    "plugin-type": { type: "string" },
+    "superexec-auth-secret-file": { type: "string" },
+    "health-server-address": { type: "string" },
+    executor: { type: "string" },
+  });
+  const c = common(values);
+  const pluginType = values["plugin-type"] as string | undefined;
+  if (pluginType === "serverapp")
+    throw new UsageError(
+      "flwr-ts does not run ServerApps over a Flower 1.35+ Runtime API yet; use Python's flower-superexec for the SuperLink",
+    );
+  if (pluginType !== undefined && pluginType !== "clientapp")
+    throw new UsageError(`--plugin-type must be 'clientapp', got '${pluginType}'`);
+  if (values["executor"] !== undefined && values["executor"] !== "subprocess")
+    throw new UsageError(`--executor: only 'subprocess' is supported, got '${values["executor"]}'`);
+  const secretFile = values["superexec-auth-secret-file"] as string | undefined;
+  let authSecret: Buffer | undefined;
+  if (secretFile !== undefined) {
+    try {
+      authSecret = loadSuperExecAuthSecret(secretFile);
+    } catch (error) {
+      process.stderr.write(
+        `ERROR : Failed to load SuperExec authentication secret: ${(error as Error).message}\n`,
+      );
+      return 1;
+    }
+  }
+  const stop = new AbortController();
+  if (c.parentPid !== undefined) startParentMonitor(c.parentPid, () => stop.abort());
+  for (const sig of ["SIGINT", "SIGTERM"] as const) process.once(sig, () => stop.abort());
+  appLog("INFO", "Starting Flower SuperExec");
+  appLog("DEBUG", `SuperExec: Runtime API at ${c.address} (Flower 1.35+ HTTP)`);
+  await runRuntimeSuperExec({
+    address: c.address,
+    insecure: c.insecure,
+    rootCertificates: c.rootCertificates,
+    rootCertificatesPath: c.rootCertificates,
+    taskTypes: [TaskType.CLIENT_APP],
+    app: clientAppCommand(),
+    authSecret,
+    signal: stop.signal,
+  });
+  appLog("INFO", "SuperExec terminated gracefully.");
+  return 0;
+}
+
+/** `flwr-clientapp` against a Runtime API; resolves with the exit status. */
+export async function runClientAppRuntimeCli(argv: string[]): Promise<number> {
+  const values = parse(argv, { token: { type: "string" } });
+  const c = common(values);
+  const token = values["token"] as string | undefined;
+  if (!token) throw new UsageError("--token is required with --runtime-api-address");
+  if (c.parentPid !== undefined) startParentMonitor(c.parentPid);
+  return runClientAppRuntime({
+    address: c.address,
+    insecure: c.insecure,
+    rootCertificates: c.rootCertificates,
+    token,
+  });
+}

@@ -1,0 +1,134 @@
+/**
+ * The SuperExec against a Flower 1.42 Runtime API (1.42's
+ * `flwr/supercore/superexec/run_superexec.py` with the subprocess executor): every poll interval
+ * it calls `AcquireTask{supported_task_types}` — signed with SuperExec auth when a secret is
+ * given (`superexec-auth.ts`; a SuperNode without `--superexec-auth-secret-file` checks
+ * nothing) — and, when the answer carries a task and a token, launches the app process as 1.42's
+ * `SubprocessExecutor.launch` does: `<app> --runtime-api-address ADDR --token T
+ * [--insecure | --root-certificates PATH] --parent-pid <own pid>`.
+ *
+ * The poll interval is 1.42's: `FLWR_SUPEREXEC_TASK_POLL_INTERVAL` seconds (0.01-60, default 1).
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { AcquireTaskRequest } from "@flwr-ts/core/proto/runtime";
+import { Metadata } from "@grpc/grpc-js";
+import { appLog } from "../app-log.js";
+import { createRuntimeClient, type RuntimeConnection } from "./runtime-client.js";
+import { deriveAuthSecret, superExecAuthHeaders } from "./superexec-auth.js";
+
+/** How an app process is started. */
+export interface RuntimeAppCommand {
+  readonly command: string;
+  readonly args: readonly string[];
+}
+
+/** Options of {@link runRuntimeSuperExec}. */
+export interface RuntimeSuperExecOptions extends RuntimeConnection {
+  /** Path of the CA file passed on to app processes (`--root-certificates`). */
+  readonly rootCertificatesPath?: string | undefined;
+  /** Task types to acquire (e.g. `["flwr-clientapp"]`). */
+  readonly taskTypes: readonly string[];
+  /** The app executable for those tasks. */
+  readonly app: RuntimeAppCommand;
+  /** Master secret of SuperExec auth (the secret file's bytes), if the server requires it. */
+  readonly authSecret?: Uint8Array | undefined;
+  /** Poll interval (ms); default from `FLWR_SUPEREXEC_TASK_POLL_INTERVAL`, else 1000. */
+  readonly pollIntervalMs?: number;
+  /** Stops the loop. */
+  readonly signal?: AbortSignal;
+  /** Called after each launch (tests). */
+  readonly onLaunch?: (taskId: bigint, runId: bigint, child: ChildProcess) => void;
+}
+
+const ACQUIRE_TASK = "/flwr.proto.Runtime/AcquireTask";
+
+/**
+ * 1.42's poll interval (`_get_task_poll_interval`), in ms.
+ * @throws Error for a value that is not a number of seconds in [0.01, 60].
+ */
+export function taskPollIntervalMs(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env["FLWR_SUPEREXEC_TASK_POLL_INTERVAL"];
+  if (raw === undefined) return 1000;
+  const seconds = Number(raw);
+  if (raw.trim() === "" || !Number.isFinite(seconds) || seconds < 0.01 || seconds > 60)
+    throw new Error(
+      `Environment variable FLWR_SUPEREXEC_TASK_POLL_INTERVAL must be a finite number of seconds between 0.01 and 60.0, got '${raw}'.`,
+    );
+  return seconds * 1000;
+}
+
+/** Runs until `signal` aborts. */
+export async function runRuntimeSuperExec(options: RuntimeSuperExecOptions): Promise<void> {
+  const client = createRuntimeClient(options);
+  const authSecret = options.authSecret ? deriveAuthSecret(options.authSecret) : undefined;
+  const signal = options.signal ?? new AbortController().signal;
+  const interval = options.pollIntervalMs ?? taskPollIntervalMs();
+  try {
+    while (!signal.aborted) {
+      try {
+        const request: AcquireTaskRequest = {
+          supportedTaskTypes: [...options.taskTypes],
+          agentappFabHashes: [],
+        };
+        let metadata: Metadata | undefined;
+        if (authSecret) {
+          metadata = new Metadata();
+          const body = AcquireTaskRequest.encode(request).finish();
+          for (const [k, v] of Object.entries(superExecAuthHeaders(authSecret, ACQUIRE_TASK, body)))
+            metadata.set(k, v);
+        }
+        const res = await client.acquireTask(request, {
+          signal,
+          ...(metadata ? { metadata } : {}),
+        });
+        if (res.task && res.token) {
+          const child = launch(options, res.token);
+          appLog(
+            "DEBUG",
+            `Launched ${res.task.type} for task ${res.task.taskId} of run ${res.task.runId}`,
+          );
+          options.onLaunch?.(res.task.taskId, res.task.runId, child);
+        }
+      } catch (error) {
+        if (signal.aborted) break;
+        appLog("WARNING", `SuperExec: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      await sleep(interval, signal);
+    }
+  } finally {
+    client.close();
+  }
+}
+
+function launch(options: RuntimeSuperExecOptions, token: string): ChildProcess {
+  const args = [
+    ...options.app.args,
+    "--runtime-api-address",
+    options.address,
+    "--token",
+    token,
+    ...(options.insecure
+      ? ["--insecure"]
+      : options.rootCertificatesPath
+        ? ["--root-certificates", options.rootCertificatesPath]
+        : []),
+    "--parent-pid",
+    String(process.pid),
+  ];
+  // Like 1.42: a ClientApp's output stays visible (AutoExecPlugin.visible_output_task_types).
+  const child = spawn(options.app.command, args, { stdio: "inherit" });
+  child.on("error", (e) => appLog("ERROR", `SuperExec: could not launch the app: ${e.message}`));
+  return child;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
