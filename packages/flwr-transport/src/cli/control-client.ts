@@ -1,80 +1,138 @@
 /**
- * What every `flwr` command that talks to a SuperLink needs: the federation from the app's
- * `package.json`, a Control API client for it, and the translation of gRPC failures into one
- * clear line (as Python Flower's `flwr_cli_grpc_exc_handler` does).
+ * What every `flwr` command that talks to a SuperLink needs: a Control API client on the wire
+ * the federation names — gRPC (`createClient`, Flower 1.29–1.36 and flwr-ts's
+ * `--control-api-address`) or protobuf over HTTP (`createHttpClient`, Flower 1.37+ and flwr-ts's
+ * `--port`) — and the translation of failures into one clear line (as Python Flower's
+ * `flwr_cli_grpc_exc_handler` does). Both clients are wrapped in `withWireCheck`, so a wrong
+ * guess (a gRPC call answered by an HTTP/1.1 server, an HTTP call answered by gRPC, TLS against
+ * plaintext) fails at once with a line naming the key to change, never a hang or a trace.
+ *
+ * Where the federation comes from (`package.json` or `$FLWR_HOME/config.toml`) is
+ * `control-target.ts`.
  */
-import { readFileSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { type FederationConfig, resolveFederation } from "@flwr-ts/core";
+import { readFileSync } from "node:fs";
+import { controlEndpointLabel, type FederationConfig } from "@flwr-ts/core";
 import { ControlDefinition } from "@flwr-ts/core/proto";
-import { status } from "@grpc/grpc-js";
 import { flowerChannelOptions } from "../grpc/channel-options.js";
-import { createClient, type ServiceClient } from "../grpc/client.js";
-import { isServiceError } from "../grpc/rpc-error.js";
+import { createClient } from "../grpc/client.js";
 import { CredentialFileError, channelCredentials } from "../grpc/tls.js";
 import { classifyRpcError, rpcErrorDetails } from "../supernode/rpc-retry.js";
+import { Code } from "../wire/code.js";
+import { createHttpClient } from "../wire/http/http-client.js";
+import { isServiceError } from "../wire/rpc-error.js";
+import type { ServiceClient } from "../wire/service-client.js";
+import { WireMismatchError, withWireCheck } from "../wire/wire-probe.js";
 import { CliError } from "./cli-error.js";
 
-/** A typed Control API client. */
+export { loadFederation } from "./control-target.js";
+
+/** A typed Control API client (either wire). */
 export type ControlClient = ServiceClient<typeof ControlDefinition>;
 
 /** Deadline of one Control call, ms (a SuperLink that accepts but never answers). */
 export const CONTROL_CALL_TIMEOUT_MS = 30_000;
 
-/**
- * Reads `<appDir>/package.json` and picks the federation.
- * @param federationName - undefined: `flwr.federations.default`.
- * @throws CliError with what to fix.
- */
-export function loadFederation(appDir: string, federationName?: string): FederationConfig {
-  const dir = resolve(appDir);
-  let isDir = false;
+/** Flower's API error codes the CLI words itself (`flwr/supercore/error/catalog.py`). */
+const PUBLIC_KEY_NOT_VALID = 22;
+const PUBLIC_KEY_ALREADY_IN_USE = 23;
+const NODE_NOT_FOUND = 24;
+
+/** How messages name the entry: `federation 'x' in /app/package.json` or `connection 'x' in …`. */
+export function entryName(federation: FederationConfig): string {
+  return federation.source === "config.toml"
+    ? `SuperLink connection '${federation.name}' in ${federation.file}`
+    : `federation '${federation.name}' in ${federation.file}`;
+}
+
+/** The SuperLink's address as the user wrote it for its wire (`host:port` or a URL). */
+export function federationLabel(federation: FederationConfig): string {
+  return controlEndpointLabel(federation);
+}
+
+function splitAddress(address: string): { host: string; port: number } {
+  const i = address.lastIndexOf(":");
+  return { host: address.slice(0, i), port: Number(address.slice(i + 1)) };
+}
+
+function readRootCertificatesFile(path: string, federation: FederationConfig): Buffer {
+  let bytes: Buffer;
   try {
-    isDir = statSync(dir).isDirectory();
-  } catch {
-    // reported below
+    bytes = readFileSync(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason =
+      code === "ENOENT" ? "does not exist" : `cannot be read (${code ?? String(error)})`;
+    throw new CliError(
+      `Root certificates file '${path}' ${reason}. Check "root-certificates" of ${entryName(federation)}.`,
+    );
   }
-  if (!isDir) throw new CliError(`App directory '${appDir}' does not exist.`);
-  const file = join(dir, "package.json");
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch {
-    throw new CliError(`'${appDir}' is not a flwr-ts app: ${file} does not exist.`);
+  if (!bytes.toString("latin1").includes("-----BEGIN ")) {
+    throw new CliError(
+      `Root certificates file '${path}' is not a PEM file. Check "root-certificates" of ${entryName(federation)}.`,
+    );
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new CliError(`${file} is not valid JSON: ${(err as Error).message}`);
-  }
-  const result = resolveFederation(json, dir, federationName);
-  if (!result.ok) throw new CliError(result.error.message);
-  return result.federation;
+  return bytes;
 }
 
 /**
- * Opens a Control API client for the federation (TLS with its root certificates, or insecure).
+ * Opens a Control API client for the federation on its wire (TLS with its root certificates,
+ * or plaintext when `insecure`).
  * @throws CliError when the certificate file cannot be used.
  */
 export function connectControl(federation: FederationConfig): ControlClient {
-  let credentials: ReturnType<typeof channelCredentials>;
-  try {
-    credentials = channelCredentials({
-      insecure: federation.insecure,
-      rootCertificatesFile: federation.rootCertificates,
-    });
-  } catch (err) {
-    if (err instanceof CredentialFileError) {
-      throw new CliError(
-        `${err.message} Check "root-certificates" of federation '${federation.name}'.`,
-      );
+  const { host, port } = splitAddress(federation.address);
+  const label = federationLabel(federation);
+  let client: ControlClient;
+  if (federation.transport === "http") {
+    const rootCertificates =
+      federation.insecure || federation.rootCertificates === undefined
+        ? undefined
+        : readRootCertificatesFile(federation.rootCertificates, federation);
+    client = createHttpClient(ControlDefinition, label, { rootCertificates });
+  } else {
+    let credentials: ReturnType<typeof channelCredentials>;
+    try {
+      credentials = channelCredentials({
+        insecure: federation.insecure,
+        rootCertificatesFile: federation.rootCertificates,
+      });
+    } catch (err) {
+      if (err instanceof CredentialFileError) {
+        throw new CliError(`${err.message} Check "root-certificates" of ${entryName(federation)}.`);
+      }
+      throw err;
     }
-    throw err;
+    client = createClient(ControlDefinition, federation.address, credentials, {
+      channelOptions: flowerChannelOptions,
+    });
   }
-  return createClient(ControlDefinition, federation.address, credentials, {
-    channelOptions: flowerChannelOptions,
+  return withWireCheck<typeof ControlDefinition>(client, {
+    wire: federation.transport,
+    tls: !federation.insecure,
+    host,
+    port,
+    label,
   });
+}
+
+/** The fix for a SuperLink that speaks the other wire than the entry says. */
+function wireFix(federation: FederationConfig, peerWire: "grpc" | "http"): string {
+  const where = entryName(federation);
+  const url = `${federation.insecure ? "http" : "https"}://${federation.address}`;
+  if (peerWire === "http") {
+    return federation.source === "config.toml"
+      ? `remove transport = "grpc" from ${where}`
+      : `set "address": "${url}" (or add "transport": "http") in ${where}`;
+  }
+  return federation.source === "config.toml"
+    ? `add transport = "grpc" to ${where}, or point its address at the SuperLink's HTTP port`
+    : `set "address": "${federation.address}" (host:port, no scheme, no "transport": "http") in ${where}, ` +
+        "or point it at the SuperLink's HTTP port";
+}
+
+/** A detail without Flower's trailing period (1.42 ends catalog messages with one, 1.29 does not). */
+function bare(details: string): string {
+  return details.replace(/\.$/, "");
 }
 
 /** Converts a failed Control call into the one line the user sees. */
@@ -82,18 +140,52 @@ export function controlErrorToCliError(error: unknown, federation: FederationCon
   if (!isServiceError(error)) {
     return new CliError(error instanceof Error ? error.message : String(error));
   }
-  const details = rpcErrorDetails(error);
-  const where = `the SuperLink at ${federation.address}`;
+  const label = federationLabel(federation);
+  const where = `the SuperLink at ${label}`;
+  if (error instanceof WireMismatchError) {
+    return error.peerWire === "http"
+      ? new CliError(
+          `${where} speaks Flower's HTTP Control API (Flower 1.37+, flwr-ts --port), not gRPC: ` +
+            `${wireFix(federation, "http")}.`,
+        )
+      : new CliError(
+          `${where} speaks gRPC Control (Flower 1.29-1.36, flwr-ts --control-api-address), ` +
+            `not HTTP: ${wireFix(federation, "grpc")}.`,
+        );
+  }
+  const details = rpcErrorDetails(error)
+    .replace(/^Cannot reach \S+: /, "")
+    .replace(/^TLS handshake with \S+ failed: /, "");
+  const apiCode = (error as { apiErrorCode?: number }).apiErrorCode;
+  // TLS-mode mismatches found by the wire probe (`withWireCheck`).
+  if (error.code === Code.UNAVAILABLE && /does not use TLS/.test(details)) {
+    return new CliError(
+      `${where} does not use TLS (was it started with --insecure?): ` +
+        (federation.transport === "http"
+          ? `use "http://${federation.address}" as the address`
+          : 'set "insecure": true') +
+        ` in ${entryName(federation)}.`,
+    );
+  }
+  if (error.code === Code.UNAVAILABLE && /requires TLS/.test(details)) {
+    return new CliError(
+      `${where} uses TLS, but ${entryName(federation)} sets no TLS: ` +
+        (federation.transport === "http"
+          ? `use "https://${federation.address}" as the address`
+          : 'remove "insecure": true') +
+        ' and set "root-certificates".',
+    );
+  }
   switch (classifyRpcError(error)) {
     case "tls":
       return new CliError(
-        `TLS handshake with ${where} failed (${details}). Set "root-certificates" of federation ` +
-          `'${federation.name}' in package.json to the CA certificate that signed the SuperLink's certificate.`,
+        `TLS handshake with ${where} failed (${details}). Set "root-certificates" of ` +
+          `${entryName(federation)} to the CA certificate that signed the SuperLink's certificate.`,
       );
     case "unavailable":
       return new CliError(
         `Cannot connect to ${where} (${details}). Check that the SuperLink is running and the ` +
-          `'address' of federation '${federation.name}' in package.json.`,
+          `'address' of ${entryName(federation)}.`,
       );
     case "deadline":
       return new CliError(`${where} did not answer within ${CONTROL_CALL_TIMEOUT_MS / 1000} s.`);
@@ -106,28 +198,35 @@ export function controlErrorToCliError(error: unknown, federation: FederationCon
     default:
       break;
   }
-  if (error.code === status.NOT_FOUND && details === "Node ID not found for account") {
+  const text = bare(details);
+  if (
+    apiCode === NODE_NOT_FOUND ||
+    (error.code === Code.NOT_FOUND && text === "Node ID not found for account")
+  ) {
     return new CliError("Node ID not found for this account.");
   }
-  if (error.code === status.FAILED_PRECONDITION && details === "Public key already in use") {
+  if (
+    apiCode === PUBLIC_KEY_ALREADY_IN_USE ||
+    (error.code === Code.FAILED_PRECONDITION && text === "Public key already in use")
+  ) {
     return new CliError("The provided public key is already in use by another SuperNode.");
   }
   if (
-    error.code === status.FAILED_PRECONDITION &&
-    details === "The provided public key is not valid"
+    apiCode === PUBLIC_KEY_NOT_VALID ||
+    (error.code === Code.FAILED_PRECONDITION && text === "The provided public key is not valid")
   ) {
     return new CliError(
       "The provided public key is invalid. Please provide a valid NIST EC public key.",
     );
   }
-  if (error.code === status.UNIMPLEMENTED) {
+  if (error.code === Code.UNIMPLEMENTED) {
     return new CliError(`${where} does not support this command (${details}).`);
   }
   return new CliError(details);
 }
 
 /**
- * Runs `fn` with a Control client for the federation, closing it afterwards; gRPC failures
+ * Runs `fn` with a Control client for the federation, closing it afterwards; call failures
  * become one-line {@link CliError}s.
  */
 export async function withControl<T>(

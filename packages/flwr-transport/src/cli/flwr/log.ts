@@ -1,16 +1,19 @@
 /**
- * `flwr log <run-id> [app-dir] [federation] [--stream | --show]`: prints a run's ServerApp logs
+ * `flwr log <run-id> [app-dir] [federation] [--stream | --show]` (or Flower 1.42's
+ * `flwr log <run-id> [connection]`): prints a run's ServerApp logs
  * (Python Flower's `flwr log`). `--stream` (default) follows them until the run finishes,
  * reconnecting every 60 s from the last timestamp; `--show` prints what exists and returns.
  */
 import { parseArgs } from "node:util";
-import { status } from "@grpc/grpc-js";
-import { isServiceError } from "../../grpc/rpc-error.js";
+import { Code } from "../../wire/code.js";
+import { isServiceError } from "../../wire/rpc-error.js";
 import { UsageError } from "../cli-error.js";
 import type { CliCommand, CliIo } from "../command.js";
-import { type ControlClient, loadFederation, withControl } from "../control-client.js";
+import { type ControlClient, withControl } from "../control-client.js";
+import { loadTarget, TARGET_HELP } from "../control-target.js";
 
 const USAGE = `Usage: flwr log <run-id> [app-dir] [federation] [--stream | --show]
+       flwr log <run-id> [connection] [--stream | --show]
 
 Get logs from a run.
 
@@ -18,10 +21,13 @@ Arguments:
   run-id       The run ID
   app-dir      App directory whose package.json defines the federation (default: .)
   federation   Federation name (default: its "default")
+  connection   Connection name in $FLWR_HOME/config.toml (default: [superlink].default)
 
 Options:
   --stream     Follow the logs until the run finishes (default)
-  --show       Print the logs once and exit`;
+  --show       Print the logs once and exit
+
+${TARGET_HELP}`;
 
 /** Each StreamLogs connection lasts at most this long before reconnecting (Flower: 60 s). */
 export const CONN_REFRESH_PERIOD_MS = 60_000;
@@ -47,8 +53,8 @@ export async function streamRunLogs(
       }
       return true;
     } catch (error) {
-      if (isServiceError(error) && error.code === status.DEADLINE_EXCEEDED) continue;
-      if (isServiceError(error) && error.code === status.NOT_FOUND) {
+      if (isServiceError(error) && error.code === Code.DEADLINE_EXCEEDED) continue;
+      if (isServiceError(error) && error.code === Code.NOT_FOUND) {
         io.err(`ERROR : Invalid run_id \`${runId}\`, exiting\n`);
         return false;
       }
@@ -80,12 +86,12 @@ export const command: CliCommand = {
     } catch (err) {
       throw new UsageError((err as Error).message.split("\n")[0]!);
     }
-    const [runIdText, appDir = ".", federationName, extra] = parsed.positionals;
+    const [runIdText, first, second, extra] = parsed.positionals;
     if (extra !== undefined) throw new UsageError(`Got unexpected extra argument '${extra}'.`);
     const runId = parseRunId(runIdText);
     if (parsed.values["stream"] && parsed.values["show"])
       throw new UsageError("Use either --stream or --show, not both.");
-    const federation = loadFederation(appDir, federationName);
+    const federation = loadTarget(first, second);
     return withControl(federation, async (client) => {
       if (parsed.values["show"]) {
         try {
@@ -97,11 +103,11 @@ export const command: CliCommand = {
             break;
           }
         } catch (error) {
-          if (isServiceError(error) && error.code === status.NOT_FOUND) {
+          if (isServiceError(error) && error.code === Code.NOT_FOUND) {
             io.err(`ERROR : Invalid run_id \`${runId}\`, exiting\n`);
             return 1;
           }
-          if (!(isServiceError(error) && error.code === status.DEADLINE_EXCEEDED)) throw error;
+          if (!(isServiceError(error) && error.code === Code.DEADLINE_EXCEEDED)) throw error;
         }
         return 0;
       }

@@ -1,5 +1,6 @@
 /**
- * `flwr ls [app-dir] [federation] [--run-id ID] [--limit N] [--format json]` (also `flwr list`):
+ * `flwr ls [app-dir] [federation] [--run-id ID] [--limit N] [--format json]` (also `flwr list`;
+ * or Flower 1.42's `flwr ls [connection]`):
  * the runs on the federation's SuperLink, newest first, as Python Flower's `flwr ls` shows them
  * (table columns Run ID | Federation | App | Status | Elapsed | Status Changed @).
  */
@@ -8,18 +9,27 @@ import type { Run } from "@flwr-ts/core/proto";
 import { renderBoxTable } from "../box-table.js";
 import { UsageError } from "../cli-error.js";
 import type { CliCommand } from "../command.js";
-import { loadFederation, withControl } from "../control-client.js";
+import { withControl } from "../control-client.js";
+import { loadTarget, TARGET_HELP } from "../control-target.js";
 import { CommandOutput, parseOutputFormat } from "../output-format.js";
 import { parseRunId } from "./log.js";
 
 const USAGE = `Usage: flwr ls [app-dir] [federation] [--run-id ID] [--limit N] [--format default|json]
+       flwr ls [connection] [--run-id ID] [--limit N] [--format default|json]
 
 List runs, or show one run.
+
+Arguments:
+  app-dir      App directory whose package.json defines the federation (default: .)
+  federation   Federation name in package.json "flwr.federations" (default: its "default")
+  connection   Connection name in $FLWR_HOME/config.toml (default: [superlink].default)
 
 Options:
   --run-id ID   Show only this run
   --limit N     At most N runs (newest first)
-  --format      default (table) or json`;
+  --format      default (table) or json
+
+${TARGET_HELP}`;
 
 /** A run as `flwr ls` shows it. */
 export interface RunRow {
@@ -152,7 +162,7 @@ export const command: CliCommand = {
     } catch (err) {
       throw new UsageError((err as Error).message.split("\n")[0]!);
     }
-    const [appDir = ".", federationName, extra] = parsed.positionals;
+    const [first, second, extra] = parsed.positionals;
     if (extra !== undefined) throw new UsageError(`Got unexpected extra argument '${extra}'.`);
     const runIdText = parsed.values["run-id"] as string | undefined;
     const limitText = parsed.values["limit"] as string | undefined;
@@ -166,7 +176,7 @@ export const command: CliCommand = {
       parseOutputFormat(parsed.values["format"] as string | undefined),
     );
     return out.guard(async () => {
-      const federation = loadFederation(appDir, federationName);
+      const federation = loadTarget(first, second);
       out.line(
         runId === undefined
           ? "📄 Listing all runs..."

@@ -8,22 +8,30 @@ import { parseArgs } from "node:util";
 import { buildFab, parseConfigArgs, userConfigToProto } from "@flwr-ts/core";
 import { CliError, UsageError } from "../cli-error.js";
 import type { CliCommand } from "../command.js";
-import { loadFederation, withControl } from "../control-client.js";
+import { withControl } from "../control-client.js";
+import { loadRunTarget, TARGET_HELP } from "../control-target.js";
 import { CommandOutput, parseOutputFormat } from "../output-format.js";
 import { streamRunLogs } from "./log.js";
 
-const USAGE = `Usage: flwr run [app-dir] [federation] [--stream] [--run-config CONFIG]... [--format default|json]
+const USAGE = `Usage: flwr run [app-dir] [federation|connection] [--stream] [--run-config CONFIG]... [--format default|json]
 
 Run a Flower App on a federation.
 
 Arguments:
   app-dir      App directory with a package.json "flwr" section (default: .)
   federation   Federation name in package.json "flwr.federations" (default: its "default")
+  connection   Or (Flower 1.42) a connection name in $FLWR_HOME/config.toml, used when the
+               app defines no federation of that name (default: [superlink].default when the
+               app has no default federation)
 
 Options:
   --stream              Stream the run's logs until it finishes
   -c, --run-config TEXT Override run config values: 'key=value key2="text"' (TOML values), repeatable
-  --format              default or json`;
+  --federation NAME     Flower federation to run in (default: the connection's "federation", else
+                        the SuperLink's default)
+  --format              default or json
+
+${TARGET_HELP}`;
 
 /** The `flwr run` command. */
 export const command: CliCommand = {
@@ -52,7 +60,7 @@ export const command: CliCommand = {
       parseOutputFormat(parsed.values["format"] as string | undefined),
     );
     return out.guard(async () => {
-      const federation = loadFederation(appDir, federationName);
+      const federation = loadRunTarget(appDir, federationName);
       let overrides: ReturnType<typeof parseConfigArgs>;
       try {
         overrides = parseConfigArgs((parsed.values["run-config"] as string[] | undefined) ?? []);
@@ -72,7 +80,10 @@ export const command: CliCommand = {
             overrideConfig: userConfigToProto(overrides),
             overrideFederationConfig: undefined,
             appSpec: "",
-            federation: (parsed.values["federation"] as string | undefined) ?? "",
+            federation:
+              (parsed.values["federation"] as string | undefined) ??
+              federation.flowerFederation ??
+              "",
             connectorRefs: [],
             userPrompt: "",
             connectorIds: [],

@@ -1,21 +1,29 @@
-/** `flwr supernode list [app-dir] [federation] [--format json] [--verbose]` (alias `ls`). */
+/**
+ * `flwr supernode list [app-dir] [federation] [--format json] [--verbose]` (alias `ls`), or
+ * Flower 1.42's `flwr supernode list [connection]`.
+ */
 import type { CliCommand } from "../command.js";
-import { loadFederation, withControl } from "../control-client.js";
+import { withControl } from "../control-client.js";
+import { loadTarget, TARGET_HELP, targetLines } from "../control-target.js";
 import { CommandOutput } from "../output-format.js";
 import { parseSupernodeArgs } from "./supernode-args.js";
 import { formatNodes, nodesToJson, renderNodeTable } from "./supernode-list-format.js";
 
 const USAGE = `Usage: flwr supernode list [app-dir] [federation] [--format default|json] [--verbose]
+       flwr supernode list [connection] [--format default|json] [--verbose]
 
 List the SuperNodes of a federation with their status.
 
 Arguments:
   app-dir      App directory whose package.json defines the federation (default: .)
   federation   Federation name in package.json "flwr.federations" (default: its "default")
+  connection   Connection name in $FLWR_HOME/config.toml (default: [superlink].default)
 
 Options:
   --format     default (table) or json
-  -v, --verbose  Also show unregistered SuperNodes`;
+  -v, --verbose  Also show unregistered SuperNodes
+
+${TARGET_HELP}`;
 
 /** The `flwr supernode list` command. */
 export const command: CliCommand = {
@@ -25,12 +33,11 @@ export const command: CliCommand = {
       verbose: true,
       required: 0,
     });
-    const [appDir = ".", federationName] = args.positionals as [string?, string?];
+    const [first, second] = args.positionals as [string?, string?];
     const out = new CommandOutput(io, args.format);
     return out.guard(async () => {
-      out.line("Loading project configuration... ");
-      const federation = loadFederation(appDir, federationName);
-      out.line("Success");
+      const federation = loadTarget(first, second);
+      for (const line of targetLines(federation)) out.line(line);
       out.line("📄 Listing all nodes...");
       const res = await withControl(federation, (client, timeoutMs) =>
         client.listNodes({}, { timeoutMs }),

@@ -1,13 +1,18 @@
-/** `flwr supernode register <public-key> [app-dir] [federation] [--format json]`. */
+/**
+ * `flwr supernode register <public-key> [app-dir] [federation] [--format json]`, or Flower
+ * 1.42's `flwr supernode register <public-key> [connection]`.
+ */
 import { CryptoError, loadPublicKey, publicKeyToPem } from "@flwr-ts/crypto";
 import { CliError } from "../cli-error.js";
 import type { CliCommand } from "../command.js";
-import { loadFederation, withControl } from "../control-client.js";
+import { withControl } from "../control-client.js";
+import { loadTarget, TARGET_HELP, targetLines } from "../control-target.js";
 import { ExitCode } from "../exit-codes.js";
 import { CommandOutput } from "../output-format.js";
 import { parseSupernodeArgs } from "./supernode-args.js";
 
 const USAGE = `Usage: flwr supernode register <public-key> [app-dir] [federation] [--format default|json]
+       flwr supernode register <public-key> [connection] [--format default|json]
 
 Register a SuperNode's public key with the SuperLink of a federation.
 
@@ -15,7 +20,10 @@ Arguments:
   public-key   OpenSSH public key file of the SuperNode (e.g. keys/client_credentials_1.pub),
                ECDSA on a NIST curve (P-384 recommended)
   app-dir      App directory whose package.json defines the federation (default: .)
-  federation   Federation name in package.json "flwr.federations" (default: its "default")`;
+  federation   Federation name in package.json "flwr.federations" (default: its "default")
+  connection   Connection name in $FLWR_HOME/config.toml (default: [superlink].default)
+
+${TARGET_HELP}`;
 
 /** Reads a SuperNode public key file as the PEM bytes the SuperLink stores. */
 export function readPublicKeyPem(path: string): Buffer {
@@ -36,13 +44,12 @@ export const command: CliCommand = {
   usage: USAGE,
   async run(argv, io) {
     const args = parseSupernodeArgs(argv, ["public-key", "app-dir", "federation"]);
-    const [keyFile, appDir = ".", federationName] = args.positionals as [string, string?, string?];
+    const [keyFile, first, second] = args.positionals as [string, string?, string?];
     const out = new CommandOutput(io, args.format);
     return out.guard(async () => {
       const publicKey = readPublicKeyPem(keyFile);
-      out.line("Loading project configuration... ");
-      const federation = loadFederation(appDir, federationName);
-      out.line("Success");
+      const federation = loadTarget(first, second);
+      for (const line of targetLines(federation)) out.line(line);
       const nodeId = await withControl(federation, async (client, timeoutMs) => {
         const res = await client.registerNode({ publicKey }, { timeoutMs });
         return res.nodeId;
