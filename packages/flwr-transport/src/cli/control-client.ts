@@ -143,13 +143,14 @@ export function controlErrorToCliError(error: unknown, federation: FederationCon
   const label = federationLabel(federation);
   const where = `the SuperLink at ${label}`;
   if (error instanceof WireMismatchError) {
+    const subject = `The SuperLink at ${label}`;
     return error.peerWire === "http"
       ? new CliError(
-          `${where} speaks Flower's HTTP Control API (Flower 1.37+, flwr-ts --port), not gRPC: ` +
+          `${subject} speaks Flower's HTTP Control API (Flower 1.37+, flwr-ts --port), not gRPC: ` +
             `${wireFix(federation, "http")}.`,
         )
       : new CliError(
-          `${where} speaks gRPC Control (Flower 1.29-1.36, flwr-ts --control-api-address), ` +
+          `${subject} speaks gRPC Control (Flower 1.29-1.36, flwr-ts --control-api-address), ` +
             `not HTTP: ${wireFix(federation, "grpc")}.`,
         );
   }
@@ -158,21 +159,27 @@ export function controlErrorToCliError(error: unknown, federation: FederationCon
     .replace(/^TLS handshake with \S+ failed: /, "");
   const apiCode = (error as { apiErrorCode?: number }).apiErrorCode;
   // TLS-mode mismatches found by the wire probe (`withWireCheck`).
+  const toml = federation.source === "config.toml";
+  const url = federation.transport === "http" && !toml;
   if (error.code === Code.UNAVAILABLE && /does not use TLS/.test(details)) {
     return new CliError(
-      `${where} does not use TLS (was it started with --insecure?): ` +
-        (federation.transport === "http"
+      `The SuperLink at ${label} does not use TLS (was it started with --insecure?): ` +
+        (url
           ? `use "http://${federation.address}" as the address`
-          : 'set "insecure": true') +
+          : toml
+            ? "set insecure = true (and no root-certificates)"
+            : 'set "insecure": true (and no "root-certificates")') +
         ` in ${entryName(federation)}.`,
     );
   }
   if (error.code === Code.UNAVAILABLE && /requires TLS/.test(details)) {
     return new CliError(
-      `${where} uses TLS, but ${entryName(federation)} sets no TLS: ` +
-        (federation.transport === "http"
+      `The SuperLink at ${label} uses TLS, but ${entryName(federation)} sets no TLS: ` +
+        (url
           ? `use "https://${federation.address}" as the address`
-          : 'remove "insecure": true') +
+          : toml
+            ? "remove insecure = true"
+            : 'remove "insecure": true') +
         ' and set "root-certificates".',
     );
   }

@@ -67,6 +67,9 @@ beforeAll(async () => {
       `address = "127.0.0.1:${grpcPort}"`,
       'transport = "grpc"',
       `root-certificates = "${ca}"`,
+      "[superlink.conn-plain]",
+      `address = "127.0.0.1:${httpPort}"`,
+      "insecure = true",
       "[superlink.conn-on-grpc]",
       `address = "127.0.0.1:${grpcPort}"`,
       `root-certificates = "${ca}"`,
@@ -211,6 +214,10 @@ describe("flwr over gRPC and HTTP Control", () => {
         /uses TLS, but federation 'plain-grpc-on-tls' .* sets no TLS: remove "insecure": true/,
       ],
       [
+        ["supernode", "list", "conn-plain"],
+        /uses TLS, but SuperLink connection 'conn-plain' .* sets no TLS: remove insecure = true and set "root-certificates"\.$/,
+      ],
+      [
         ["supernode", "list", appDir, "http-down"],
         /^❌ Cannot connect to the SuperLink at http:\/\/127\.0\.0\.1:1 \(connect ECONNREFUSED/,
       ],
@@ -220,7 +227,7 @@ describe("flwr over gRPC and HTTP Control", () => {
       ],
       [
         ["supernode", "list", "nope"],
-        /^❌ SuperLink connection 'nope' is not defined in .*config\.toml; defined: 'conn', 'old', 'conn-on-grpc'/,
+        /^❌ SuperLink connection 'nope' is not defined in .*config\.toml; defined: 'conn', 'old', 'conn-plain', 'conn-on-grpc'/,
       ],
     ];
     for (const [argv, pattern] of cases) {
