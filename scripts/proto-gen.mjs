@@ -82,14 +82,15 @@ function generate(outDir) {
     // names of serverappio.proto messages): one run each, into the same directory (the
     // runtime files import message.ts & co. of the first run).
     for (const select of MODULE_SELECTIONS) {
-      const res = spawnSync(
-        bufBin,
-        ["generate", protoDir, "--template", tmpTemplate, ...select],
-        { cwd: root, encoding: "utf8" },
-      );
+      const res = spawnSync(bufBin, ["generate", protoDir, "--template", tmpTemplate, ...select], {
+        cwd: root,
+        encoding: "utf8",
+      });
       if (res.error) fail(`could not run buf: ${res.error.message}`);
       if (res.status !== 0) {
-        fail(`buf generate ${select.join(" ")} failed (exit ${res.status}):\n${res.stderr}${res.stdout}`);
+        fail(
+          `buf generate ${select.join(" ")} failed (exit ${res.status}):\n${res.stderr}${res.stdout}`,
+        );
       }
       if (res.stderr.trim()) process.stderr.write(res.stderr);
     }
