@@ -135,6 +135,31 @@ function bare(details: string): string {
   return details.replace(/\.$/, "");
 }
 
+/**
+ * Flower 1.37+'s gRPC servers (1.42's internal gRPC Control, `FLWR_INTERNAL_GRPC_CONTROL_API=1`)
+ * put a `FlowerError` as JSON in the status details:
+ * `{"code": 23, "public_message": "Public key already in use.", "public_details": null}`.
+ * @returns its API error code and text, or undefined for plain details.
+ */
+export function parseGrpcFlowerError(
+  details: string | undefined,
+): { code: number; details: string } | undefined {
+  if (!details?.startsWith("{")) return undefined;
+  try {
+    const v = JSON.parse(details) as {
+      code?: unknown;
+      public_message?: unknown;
+      public_details?: unknown;
+    };
+    if (typeof v.code !== "number" || typeof v.public_message !== "string") return undefined;
+    const extra =
+      typeof v.public_details === "string" && v.public_details ? ` ${v.public_details}` : "";
+    return { code: v.code, details: `${v.public_message}${extra}` };
+  } catch {
+    return undefined;
+  }
+}
+
 /** Converts a failed Control call into the one line the user sees. */
 export function controlErrorToCliError(error: unknown, federation: FederationConfig): CliError {
   if (!isServiceError(error)) {
@@ -154,10 +179,13 @@ export function controlErrorToCliError(error: unknown, federation: FederationCon
             `not HTTP: ${wireFix(federation, "grpc")}.`,
         );
   }
-  const details = rpcErrorDetails(error)
-    .replace(/^Cannot reach \S+: /, "")
-    .replace(/^TLS handshake with \S+ failed: /, "");
-  const apiCode = (error as { apiErrorCode?: number }).apiErrorCode;
+  const flowerError = parseGrpcFlowerError(error.details);
+  const details = flowerError
+    ? flowerError.details
+    : rpcErrorDetails(error)
+        .replace(/^Cannot reach \S+: /, "")
+        .replace(/^TLS handshake with \S+ failed: /, "");
+  const apiCode = flowerError?.code ?? (error as { apiErrorCode?: number }).apiErrorCode;
   // TLS-mode mismatches found by the wire probe (`withWireCheck`).
   const toml = federation.source === "config.toml";
   const url = federation.transport === "http" && !toml;
