@@ -1,36 +1,60 @@
 /**
- * Round latency of a real deployment: a flwr-ts SuperLink and two SuperNodes (separate
- * processes, TLS + SuperNode authentication, subprocess isolation), a no-op ClientApp, FedAvg for
- * N rounds. Each round's wall time is taken from timestamps the ServerApp logs (streamed back
- * with `flwr run --stream`); the first round (cold ClientApp processes) is reported apart.
+ * Round latency of real deployments, side by side in one run. Each row is a SuperLink and two
+ * SuperNodes (separate processes, TLS + SuperNode authentication, subprocess isolation), a no-op
+ * ClientApp and FedAvg (train + evaluate on both nodes) for N rounds. Each round's wall time is
+ * taken from timestamps the ServerApp logs (streamed back with `flwr run --stream`); the first
+ * round (cold ClientApp processes) is reported apart. The rows (`--rows`, default all four):
  *
- * Then, in the same run, the same measurement on Python Flower (the pinned flwr in `.venv`):
- * Python SuperLink + two Python SuperNodes with the same certificates, key curve, TLS, SuperNode
- * auth and subprocess isolation (`e2e/fixtures/python-deployment.ts`), and the no-op NumPy app
- * `bench/python/noop-app` started with Python `flwr run --stream`. Both are printed side by side.
+ * | row       | deployment                                                                       |
+ * | --------- | -------------------------------------------------------------------------------- |
+ * | `ts-grpc` | flwr-ts SuperLink + SuperNodes, Fleet over gRPC (`e2e/fixtures/deployment.ts`)   |
+ * | `ts-http` | the same, the SuperNodes on the SuperLink's HTTP Fleet API (Flower 1.42's wire; the `flwr` CLI stays on gRPC Control) |
+ * | `py-1.29` | Python flwr 1.29 (`.venv`), gRPC everywhere (`e2e/fixtures/python-deployment.ts`) |
+ * | `py-1.42` | Python flwr 1.42 (`.venv-1.42`), Fleet, Control and Runtime over HTTP on one port (`e2e/fixtures/python-1.42-deployment.ts`) |
+ *
+ * Same certificates generator, key curve, TLS, SuperNode auth and isolation mode everywhere; the
+ * flwr-ts rows run the TypeScript no-op app written below, the Python rows the NumPy no-op app
+ * `bench/python/noop-app` (unchanged for 1.42; copied before 1.42's `flwr run`, which may rewrite
+ * a pyproject) started with Python `flwr run --stream`. The table's ratio column is each row's
+ * warm median over the first flwr-ts row's; with both flwr-ts rows it also prints flwr-ts's
+ * HTTP/gRPC ratio (the goal: HTTP Fleet not more than 20 % slower than gRPC).
  *
  *   npx tsx bench/round-latency.ts [rounds=30] [--trace] [--curve P-256|P-384|P-521]
  *                                  [--python-rounds 3] [--no-python]
+ *                                  [--rows ts-grpc,ts-http,py-1.29,py-1.42]
  *
- * `--curve` picks the SuperNode keys' curve (default P-384, as the seed's `ssh-keygen -b 384`):
- * every Fleet call is signed by the SuperNode and verified by the SuperLink, and a P-384
- * signature costs about 25× a P-256 one in Node's OpenSSL.
+ * `rounds` applies to the flwr-ts rows. `--curve` picks the SuperNode keys' curve (default P-384,
+ * as the seed's `ssh-keygen -b 384`): every Fleet call is signed by the SuperNode and verified by
+ * the SuperLink, and a P-384 signature costs about 25× a P-256 one in Node's OpenSSL. `--trace`
+ * runs the flwr-ts rows with FLWR_TS_TRACE and prints the hop timeline of each one's median warm
+ * round.
  *
- * `--python-rounds` (default 3) sets the Python run's rounds: Python Flower polls (Grid every 3 s,
- * SuperNode every 3 s, SuperExec every 1 s), so each of its rounds takes seconds. `--no-python`
- * skips it (as does a missing or wrong Python flwr; the bench then prints the polling floor).
+ * `--python-rounds` (default 3) sets the Python rows' rounds: Python Flower polls (Grid every
+ * 3 s, SuperNode every 3 s, SuperExec every 1 s, in 1.29 and 1.42 alike), so each of its rounds
+ * takes seconds. `--no-python` drops both Python rows (so does a missing or wrong Python flwr, per
+ * release; the bench then prints the polling floor). `ts-http` is skipped with a note when the
+ * built `flower-supernode` has no HTTP Fleet option.
  *
  * Requires `pnpm build`.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { startDeployment } from "../e2e/fixtures/deployment.js";
+import { startPython142Deployment } from "../e2e/fixtures/python-1.42-deployment.js";
 import { startPythonDeployment } from "../e2e/fixtures/python-deployment.js";
-import { stopAll } from "../e2e/support/processes.js";
-import { pythonFlwrAvailable, pythonFlwrProblem } from "../interop/python.js";
+import { cliPath, stopAll } from "../e2e/support/processes.js";
+import { pythonFlwr, pythonFlwrAvailable, pythonFlwrProblem } from "../interop/python.js";
 
-const valued = new Set(["--curve", "--python-rounds"]);
+/** The rows the bench can measure, in the order they run and are printed. */
+const ROW_IDS = ["ts-grpc", "ts-http", "py-1.29", "py-1.42"] as const;
+type RowId = (typeof ROW_IDS)[number];
+const isRowId = (s: string): s is RowId => (ROW_IDS as readonly string[]).includes(s);
+
+const valued = new Set(["--curve", "--python-rounds", "--rows"]);
+const flagValue = (name: string): string | undefined =>
+  process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined;
 const positional = process.argv
   .slice(2)
   .filter((a, i, all) => !a.startsWith("--") && !valued.has(all[i - 1] ?? ""));
@@ -41,27 +65,67 @@ if (!Number.isInteger(rounds) || rounds < 2) {
 }
 /** `--trace`: run with FLWR_TS_TRACE and print the hop timeline of the median warm round. */
 const withTrace = process.argv.includes("--trace");
-const curveArg = process.argv.includes("--curve")
-  ? process.argv[process.argv.indexOf("--curve") + 1]
-  : "P-384";
+const curveArg = flagValue("--curve") ?? "P-384";
 if (curveArg !== "P-256" && curveArg !== "P-384" && curveArg !== "P-521") {
   console.error("--curve must be P-256, P-384 or P-521");
   process.exit(2);
 }
 const curve: "P-256" | "P-384" | "P-521" = curveArg;
-const pythonRounds = process.argv.includes("--python-rounds")
-  ? Number(process.argv[process.argv.indexOf("--python-rounds") + 1])
-  : 3;
+const pythonRounds = Number(flagValue("--python-rounds") ?? 3);
 if (!Number.isInteger(pythonRounds) || pythonRounds < 2) {
   console.error("--python-rounds must be an integer >= 2 (the first round is reported apart)");
   process.exit(2);
 }
-/** Why the Python measurement is skipped, or undefined when it runs. */
-const pythonSkip = process.argv.includes("--no-python")
-  ? "--no-python"
-  : pythonFlwrAvailable
+const rowsArg = flagValue("--rows");
+const requested = rowsArg === undefined ? [...ROW_IDS] : rowsArg.split(",").map((r) => r.trim());
+const unknownRows = requested.filter((r) => !isRowId(r));
+if (unknownRows.length > 0 || requested.length === 0) {
+  console.error(`--rows takes a comma-separated list of ${ROW_IDS.join(", ")}`);
+  process.exit(2);
+}
+/** The rows to run, in {@link ROW_IDS} order. */
+const selectedRows = ROW_IDS.filter((id) => requested.includes(id));
+
+/**
+ * Why the `ts-http` row cannot run (the built `flower-supernode` has no HTTP Fleet option), or
+ * undefined when it can.
+ */
+function supernodeHttpProblem(): string | undefined {
+  let help: string;
+  try {
+    help = execFileSync(process.execPath, [cliPath("flower-supernode"), "--help"], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+  } catch (error) {
+    return `\`flower-supernode --help\` failed (run \`pnpm build\`): ${error instanceof Error ? error.message : String(error)}`;
+  }
+  return /--fleet-api-type/.test(help)
     ? undefined
-    : pythonFlwrProblem;
+    : "the built flower-supernode has no HTTP Fleet option (`--fleet-api-type`) yet";
+}
+
+/** Why each selected row is skipped; rows not in it run. */
+function skipReasons(): Map<RowId, string> {
+  const skip = new Map<RowId, string>();
+  const noPython = process.argv.includes("--no-python");
+  for (const id of selectedRows) {
+    if (id === "ts-http") {
+      const problem = supernodeHttpProblem();
+      if (problem !== undefined) skip.set(id, problem);
+    } else if (id === "py-1.29") {
+      if (noPython) skip.set(id, "--no-python");
+      else if (!pythonFlwrAvailable) skip.set(id, pythonFlwrProblem ?? "Python flwr 1.29 missing");
+    } else if (id === "py-1.42") {
+      if (noPython) skip.set(id, "--no-python");
+      else {
+        const ref = pythonFlwr("1.42");
+        if (!ref.available) skip.set(id, ref.problem ?? "Python flwr 1.42 missing");
+      }
+    }
+  }
+  return skip;
+}
 
 function noopApp(): string {
   const dir = mkdtempSync(join(tmpdir(), "flwr-ts-noop-app-"));
@@ -239,6 +303,7 @@ function parseRounds(output: string, expected: number, what: string): RoundTimes
 
 /** One row of the side-by-side table. */
 interface Row {
+  id: RowId;
   impl: string;
   rounds: number;
   first: number;
@@ -252,14 +317,29 @@ const loadNow = () =>
     .map((l) => l.toFixed(2))
     .join(" ")} (${cpus().length} cores)`;
 
-/** Runs the flwr-ts deployment for `rounds` rounds, prints its details, returns its row. */
-async function measureFlwrTs(): Promise<Row> {
+/** Prints a row's first-round and warm-round figures. */
+function printFigures(times: number[], firstLabel: string): ReturnType<typeof stats> {
+  const warm = stats(times.slice(1));
+  console.log(`  first round${firstLabel}: ${times[0]!.toFixed(1)} ms`);
+  console.log(
+    `  rounds 2..${times.length}: median ${warm.median.toFixed(1)} ms, p90 ${warm.p90.toFixed(1)} ms, min ${warm.min.toFixed(1)} ms, max ${warm.max.toFixed(1)} ms`,
+  );
+  return warm;
+}
+
+/**
+ * Runs the flwr-ts deployment for `rounds` rounds with its SuperNodes on the SuperLink's gRPC
+ * Fleet port or its HTTP API, prints its details, returns its row.
+ */
+async function measureFlwrTs(fleet: "grpc" | "http"): Promise<Row> {
   const traceFile = withTrace
     ? join(mkdtempSync(join(tmpdir(), "flwr-ts-trace-")), "trace.jsonl")
     : undefined;
+  const wireName = fleet === "http" ? "HTTP" : "gRPC";
   const deployment = await startDeployment({
     app: noopApp(),
     keyCurve: curve,
+    supernodeFleet: fleet,
     env: {
       BENCH_ROOT_PID: String(process.pid),
       ...(traceFile ? { FLWR_TS_TRACE: traceFile } : {}),
@@ -277,15 +357,11 @@ async function measureFlwrTs(): Promise<Row> {
       ],
       600_000,
     );
-    const { times, ends } = parseRounds(r.output, rounds, "flwr-ts");
-    const warm = stats(times.slice(1));
+    const { times, ends } = parseRounds(r.output, rounds, `flwr-ts (${wireName} Fleet)`);
     console.log(
-      `flwr-ts round latency (2 SuperNodes, TLS + auth with ${curve} keys, no-op ClientApp, FedAvg train+evaluate)${traceFile ? " — TRACING ON" : ""}:`,
+      `flwr-ts round latency, SuperNodes on ${wireName} Fleet${fleet === "http" ? ` (port ${deployment.ports.http}; CLI on gRPC Control)` : ""} (2 SuperNodes, TLS + auth with ${curve} keys, no-op ClientApp, FedAvg train+evaluate)${traceFile ? " — TRACING ON" : ""}:`,
     );
-    console.log(`  first round (cold ClientApp processes): ${times[0]!.toFixed(1)} ms`);
-    console.log(
-      `  rounds 2..${rounds}: median ${warm.median.toFixed(1)} ms, p90 ${warm.p90.toFixed(1)} ms, min ${warm.min.toFixed(1)} ms, max ${warm.max.toFixed(1)} ms`,
-    );
+    const warm = printFigures(times, " (cold ClientApp processes)");
     const cpu = [...r.output.matchAll(/CPU_TICKS (\d+) (\{.*\})/g)].map(
       (m) => JSON.parse(m[2]!) as Record<string, number>,
     );
@@ -308,50 +384,71 @@ async function measureFlwrTs(): Promise<Row> {
       const median = [...warmRounds].sort((x, y) => x.t - y.t)[Math.floor(warmRounds.length / 2)]!;
       printRoundTimeline(traceFile, ends, median.round);
     }
-    return { impl: "flwr-ts", rounds, first: times[0]!, warm, load: loadavg()[0]! };
+    return {
+      id: fleet === "http" ? "ts-http" : "ts-grpc",
+      impl: `flwr-ts, ${wireName} Fleet`,
+      rounds,
+      first: times[0]!,
+      warm,
+      load: loadavg()[0]!,
+    };
   } finally {
     await deployment.stop();
   }
 }
 
+/** The Python no-op app (`bench/python/noop-app`, the same for 1.29 and 1.42). */
+const pythonApp = join(import.meta.dirname, "python/noop-app");
+
 /**
- * Runs the same topology on Python Flower for `pythonRounds` rounds with the no-op NumPy app
- * (`bench/python/noop-app`, started by Python `flwr run --stream`), returns its row.
+ * Runs the same topology on Python Flower `reference` for `pythonRounds` rounds with the no-op
+ * NumPy app, started by that release's `flwr run --stream`, returns its row.
  */
-async function measurePython(): Promise<Row> {
-  const deployment = await startPythonDeployment({ keyCurve: curve });
+async function measurePython(reference: "1.29" | "1.42"): Promise<Row> {
+  const started =
+    reference === "1.29"
+      ? await startPythonDeployment({ keyCurve: curve }).then((d) => ({
+          deployment: d,
+          connection: d.federation,
+          version: pinnedVersion(),
+          app: pythonApp,
+          wire: "gRPC Fleet, Control, ServerAppIo, ClientAppIo",
+        }))
+      : await startPython142Deployment({ keyCurve: curve }).then((d) => {
+          // 1.42's `flwr run <path>` migrates (rewrites) a pyproject that has federations; the
+          // app has none, but a copy keeps the repository's file out of reach anyway.
+          const app = join(d.dir, "noop-app");
+          cpSync(pythonApp, app, { recursive: true });
+          return {
+            deployment: d,
+            connection: d.connection,
+            version: d.version,
+            app,
+            wire: `HTTP Fleet, Control and Runtime on one port (${d.ports.http})`,
+          };
+        });
+  const { deployment, connection, version, app, wire } = started;
   try {
-    const app = join(import.meta.dirname, "python/noop-app");
     const r = await deployment.flwr(
-      [
-        "run",
-        app,
-        deployment.federation,
-        "--stream",
-        "--run-config",
-        `num-server-rounds=${pythonRounds}`,
-      ],
+      ["run", app, connection, "--stream", "--run-config", `num-server-rounds=${pythonRounds}`],
       60_000 + pythonRounds * 60_000,
     );
     if (r.code !== 0)
       throw new Error(
-        `Python \`flwr run\` exited with ${r.code}:\n${r.output}\n${deployment.dump()}`,
+        `Python ${version} \`flwr run\` exited with ${r.code}:\n${r.output}\n${deployment.dump()}`,
       );
-    const { times } = parseRounds(r.output, pythonRounds, "Python Flower");
-    const warm = stats(times.slice(1));
+    const { times } = parseRounds(r.output, pythonRounds, `Python Flower ${version}`);
     console.log(
-      `Python Flower (flwr ${pythonVersion()}) round latency, same topology (2 SuperNodes, TLS + auth with ${curve} keys, subprocess isolation, no-op NumPy ClientApp, FedAvg train+evaluate):`,
+      `Python Flower (flwr ${version}, ${wire}) round latency, same topology (2 SuperNodes, TLS + auth with ${curve} keys, subprocess isolation, no-op NumPy ClientApp, FedAvg train+evaluate):`,
     );
-    console.log(`  first round: ${times[0]!.toFixed(1)} ms`);
-    console.log(
-      `  rounds 2..${pythonRounds}: median ${warm.median.toFixed(1)} ms, p90 ${warm.p90.toFixed(1)} ms, min ${warm.min.toFixed(1)} ms, max ${warm.max.toFixed(1)} ms`,
-    );
+    const warm = printFigures(times, "");
     console.log(
       "  (Python polls: Grid every 3 s, idle SuperNode every 3 s, SuperExec every 1 s; a fresh Python ClientApp process per message)",
     );
     console.log(`  load average at the end of the run: ${loadNow()}`);
     return {
-      impl: "Python Flower",
+      id: reference === "1.29" ? "py-1.29" : "py-1.42",
+      impl: `Python Flower ${version}`,
       rounds: pythonRounds,
       first: times[0]!,
       warm,
@@ -362,13 +459,15 @@ async function measurePython(): Promise<Row> {
   }
 }
 
-function pythonVersion(): string {
+/** The 1.29 reference's pinned version (`interop/flwr-version.txt`). */
+function pinnedVersion(): string {
   return readFileSync(join(import.meta.dirname, "../interop/flwr-version.txt"), "utf8").trim();
 }
 
-/** Prints the side-by-side table; the ratio column is each row's warm median over flwr-ts's. */
-function printTable(rows: Row[]): void {
-  const base = rows[0]!.warm.median;
+const fmtRatio = (x: number) => `${x.toFixed(x >= 10 ? 0 : 2)}×`;
+
+/** Prints the side-by-side table; the ratio column is each row's warm median over `base`'s. */
+function printTable(rows: Row[], base: Row): void {
   const header = [
     "implementation",
     "rounds",
@@ -386,35 +485,73 @@ function printTable(rows: Row[]): void {
     r.warm.median.toFixed(1),
     r.warm.p90.toFixed(1),
     r.warm.min.toFixed(1),
-    `${(r.warm.median / base).toFixed(r.warm.median / base >= 10 ? 0 : 2)}×`,
+    fmtRatio(r.warm.median / base.warm.median),
     r.load.toFixed(2),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   const line = (c: string[]) =>
     `  ${c.map((v, i) => (i === 0 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join("  ")}`;
   console.log(
-    `\nround latency, same machine, same run (ms per FedAvg round; ratio = warm median / flwr-ts):`,
+    `\nround latency, same machine, same run (ms per FedAvg round; ratio = warm median / ${base.impl}):`,
   );
   console.log(line(header));
   for (const c of cells) console.log(line(c));
 }
 
+/** Python's polling floor for a row that did not run, relative to the flwr-ts median if any. */
+function pythonFloorNote(id: "py-1.29" | "py-1.42", reason: string, tsMedian?: number): string {
+  // Python Flower on this path polls, 1.29 and 1.42 alike: the Grid's send_and_receive pulls at
+  // once, then sleeps 3 s between pulls (1.29 flwr/server/grid/grpc_grid.py, 1.42
+  // flwr/superlink/grid/http_grid.py); an idle SuperNode sleeps 3 s between PullMessages
+  // (flwr/supernode/start_client_internal.py); its SuperExec polls every 1 s and starts a fresh
+  // Python ClientApp process per message. A reply can never be there at the Grid's immediate first
+  // pull, so each train/evaluate exchange takes >= 3 s.
+  const floorMs = 2 * 3000;
+  const version = id === "py-1.29" ? pinnedVersion() : pythonFlwr("1.42").version;
+  return `Python Flower ${version}, same topology: not run (${reason}); at least ${floorMs} ms per round from its 3 s Grid polling alone (2 exchanges × 3 s)${tsMedian === undefined ? "" : `, ≈${(floorMs / tsMedian).toFixed(0)}× the flwr-ts median`}`;
+}
+
+/** flwr-ts's HTTP/gRPC Fleet comparison (the goal: HTTP at most 20 % slower). */
+function printHttpGrpcRatio(grpc: Row, http: Row): void {
+  const median = http.warm.median / grpc.warm.median;
+  const p90 = http.warm.p90 / grpc.warm.p90;
+  const min = http.warm.min / grpc.warm.min;
+  console.log(
+    `  flwr-ts HTTP/gRPC Fleet: warm median ${http.warm.median.toFixed(1)} / ${grpc.warm.median.toFixed(1)} ms = ${median.toFixed(2)}× (p90 ${p90.toFixed(2)}×, min ${min.toFixed(2)}×); goal ≤ 1.20×: ${median <= 1.2 ? "met" : "NOT met"}`,
+  );
+}
+
 try {
-  const rows = [await measureFlwrTs()];
-  if (pythonSkip === undefined) {
-    rows.push(await measurePython());
-  } else {
-    // Python Flower 1.29 on the same path polls: GrpcGrid.send_and_receive pulls at once, then
-    // sleeps 3 s between pulls (flwr/server/grid/grpc_grid.py); an idle SuperNode sleeps 3 s
-    // between PullMessages (flwr/supernode/start_client_internal.py); its SuperExec lists apps
-    // every 1 s and starts a fresh Python ClientApp process per message. A reply can never be
-    // there at the Grid's immediate first pull, so each train/evaluate exchange takes >= 3 s.
-    const pythonFloorMs = 2 * 3000;
-    console.log(
-      `Python Flower ${pythonVersion()}, same topology: not run (${pythonSkip}); at least ${pythonFloorMs} ms per round from its 3 s Grid polling alone (2 exchanges × 3 s), ≈${(pythonFloorMs / rows[0]!.warm.median).toFixed(0)}× the flwr-ts median`,
-    );
+  const skip = skipReasons();
+  const rows: Row[] = [];
+  const failed: string[] = [];
+  for (const id of selectedRows) {
+    if (skip.has(id)) continue;
+    try {
+      if (id === "ts-grpc") rows.push(await measureFlwrTs("grpc"));
+      else if (id === "ts-http") rows.push(await measureFlwrTs("http"));
+      else rows.push(await measurePython(id === "py-1.29" ? "1.29" : "1.42"));
+    } catch (error) {
+      // One broken row does not lose the others' figures; the exit status says it failed.
+      console.error(`${id} failed: ${error instanceof Error ? error.message : String(error)}`);
+      failed.push(id);
+      process.exitCode = 1;
+    }
   }
-  printTable(rows);
+  const tsRows = rows.filter((r) => r.id.startsWith("ts-"));
+  for (const [id, reason] of skip) {
+    if (id === "py-1.29" || id === "py-1.42")
+      console.log(pythonFloorNote(id, reason, tsRows[0]?.warm.median));
+    else console.log(`flwr-ts, HTTP Fleet: not run (${reason})`);
+  }
+  if (rows.length > 0) {
+    printTable(rows, tsRows[0] ?? rows[0]!);
+    const grpc = rows.find((r) => r.id === "ts-grpc");
+    const http = rows.find((r) => r.id === "ts-http");
+    if (grpc && http) printHttpGrpcRatio(grpc, http);
+  }
+  for (const [id, reason] of skip) console.log(`  skipped ${id}: ${reason}`);
+  for (const id of failed) console.log(`  FAILED ${id} (see its error above)`);
   console.log(`  load average now: ${loadNow()}`);
 } finally {
   await stopAll();
