@@ -69,16 +69,6 @@ class HttpFailure extends Error {
   }
 }
 
-function apiFailure(code: number, detail?: string): HttpFailure {
-  const message = API_ERROR_PUBLIC_MESSAGES[code] ?? detail ?? "";
-  const status = code === ApiErrorCode.UNSUPPORTED_CONTENT_TYPE ? 415 : 400;
-  return new HttpFailure(status, {
-    code,
-    detail: message,
-    ...(detail && detail !== message ? { extra: detail } : {}),
-  });
-}
-
 /**
  * True when a handler's details only restate the catalog message (1.29's wording lacks the final
  * period: "Public key already in use" vs "Public key already in use."): no `extra` then, as
@@ -88,18 +78,32 @@ function restates(details: string, message: string): boolean {
   return details === message || `${details}.` === message;
 }
 
+/**
+ * Flower's coded error body: the catalog's public message as `detail`, the handler's own details
+ * as `extra` unless they only restate it.
+ */
+function codedBody(code: number, details: string | undefined): ApiErrorBody {
+  const message = API_ERROR_PUBLIC_MESSAGES[code] ?? details ?? "";
+  return {
+    code,
+    detail: message,
+    ...(details !== undefined && !restates(details, message) ? { extra: details } : {}),
+  };
+}
+
+/** A failure of the wire itself (content type, body), answered before any handler runs. */
+function apiFailure(code: number, details?: string): HttpFailure {
+  const status = code === ApiErrorCode.UNSUPPORTED_CONTENT_TYPE ? 415 : 400;
+  return new HttpFailure(status, codedBody(code, details));
+}
+
 /** The status and body a thrown value is answered with. */
 function failureOf(path: string, error: unknown, report: ErrorReporter): HttpFailure {
   if (error instanceof HttpFailure) return error;
   if (error instanceof RpcError) {
     const status = httpStatusOf(error.code);
     if (error.apiErrorCode === undefined) return new HttpFailure(status, { detail: error.details });
-    const message = API_ERROR_PUBLIC_MESSAGES[error.apiErrorCode] ?? error.details;
-    return new HttpFailure(status, {
-      code: error.apiErrorCode,
-      detail: message,
-      ...(restates(error.details, message) ? {} : { extra: error.details }),
-    });
+    return new HttpFailure(status, codedBody(error.apiErrorCode, error.details));
   }
   report(path, error);
   return new HttpFailure(500, { detail: INTERNAL_SERVER_ERROR_MESSAGE });
