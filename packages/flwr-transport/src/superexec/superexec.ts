@@ -21,6 +21,7 @@ import { flowerChannelOptions } from "../grpc/channel-options.js";
 import { createClient } from "../grpc/client.js";
 import { PULL_WAIT_HEADER as WAIT_HEADER } from "../protocol/flwr-ts-headers.js";
 import { APP_TOKEN_HEADER } from "../serverappio/app-token-middleware.js";
+import { abortableSleep } from "../supernode/abortable-sleep.js";
 
 /** The two plugin types. */
 export type PluginType = "serverapp" | "clientapp";
@@ -87,7 +88,7 @@ export async function runSuperExec(options: SuperExecOptions): Promise<void> {
             const { run } = await client.getRun({ node: undefined, runId }, { signal });
             if (run?.runType && run.runType !== "serverapp") {
               appLog("ERROR", `Unknown run type '${run.runType}' for run_id ${runId}.`);
-              await sleep(1000, signal);
+              await abortableSleep(1000, signal);
               continue;
             }
           }
@@ -107,14 +108,14 @@ export async function runSuperExec(options: SuperExecOptions): Promise<void> {
       } catch (error) {
         if (signal.aborted) break;
         appLog("WARNING", `SuperExec: ${error instanceof Error ? error.message : String(error)}`);
-        await sleep(1000, signal);
+        await abortableSleep(1000, signal);
         continue;
       }
       if (launched || Date.now() - started >= 500) {
         idle = 100;
         continue;
       }
-      await sleep(idle, signal);
+      await abortableSleep(idle, signal);
       idle = Math.min(idle * 2, 1000);
     }
   } finally {
@@ -171,16 +172,4 @@ async function failRun(
   } catch {
     // the token expired or the run finished meanwhile: the SuperLink handles it
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
 }

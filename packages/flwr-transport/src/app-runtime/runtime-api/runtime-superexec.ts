@@ -12,6 +12,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { AcquireTaskRequest } from "@flwr-ts/core/proto/runtime";
 import { Metadata } from "@grpc/grpc-js";
+import { abortableSleep } from "../../supernode/abortable-sleep.js";
 import { appLog } from "../app-log.js";
 import { createRuntimeClient, type RuntimeConnection } from "./runtime-client.js";
 import { deriveAuthSecret, superExecAuthHeaders } from "./superexec-auth.js";
@@ -93,7 +94,7 @@ export async function runRuntimeSuperExec(options: RuntimeSuperExecOptions): Pro
         if (signal.aborted) break;
         appLog("WARNING", `SuperExec: ${error instanceof Error ? error.message : String(error)}`);
       }
-      await sleep(interval, signal);
+      await abortableSleep(interval, signal);
     }
   } finally {
     client.close();
@@ -119,16 +120,4 @@ function launch(options: RuntimeSuperExecOptions, token: string): ChildProcess {
   const child = spawn(options.app.command, args, { stdio: "inherit" });
   child.on("error", (e) => appLog("ERROR", `SuperExec: could not launch the app: ${e.message}`));
   return child;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
 }
