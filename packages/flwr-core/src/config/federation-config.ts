@@ -100,12 +100,15 @@ export const BOTH_TLS_CHOICES_MESSAGE =
   "sets both 'root-certificates' and 'insecure = true'; remove one " +
   "('insecure' disables TLS, 'root-certificates' configures it)";
 
+/** Schema of a SuperLink address, in a federation entry and in a `config.toml` connection alike. */
+export const addressSchema = z
+  .string({ error: (i) => (i.input === undefined ? "is required" : "must be a string") })
+  .min(1, { error: "must not be empty" });
+
 /** Schema of one federation entry (unknown keys are rejected so that typos surface). */
 export const federationEntrySchema = z
   .strictObject({
-    address: z
-      .string({ error: (i) => (i.input === undefined ? "is required" : "must be a string") })
-      .min(1, { error: "must not be empty" }),
+    address: addressSchema,
     "root-certificates": z
       .string({ error: "must be a path to a PEM file" })
       .min(1, { error: "must not be empty" })

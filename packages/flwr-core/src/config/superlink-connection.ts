@@ -27,6 +27,7 @@ import { parse, TomlError } from "smol-toml";
 import { z } from "zod";
 import { resolveControlEndpoint } from "./control-endpoint.js";
 import {
+  addressSchema,
   BOTH_TLS_CHOICES_MESSAGE,
   controlTransportSchema,
   describeIssue,
@@ -42,9 +43,7 @@ export const LOCAL_SUPERLINK_ADDRESS = ":local:";
 /** Schema of one `[superlink.<name>]` table (unknown keys allowed, as Flower's parser allows them). */
 export const superLinkConnectionSchema = z
   .looseObject({
-    address: z
-      .string({ error: (i) => (i.input === undefined ? "is required" : "must be a string") })
-      .min(1, { error: "must not be empty" }),
+    address: addressSchema,
     "root-certificates": z
       .string({ error: "must be a string (an absolute path to a PEM file)" })
       .refine((p) => isAbsolute(p), {
