@@ -20,6 +20,8 @@ export const ExitCode = {
   FLWRCLI_NODE_AUTH_PUBLIC_KEY_INVALID: 500,
   /** An address cannot be parsed. */
   COMMON_ADDRESS_INVALID: 600,
+  /** Server TLS files are incomplete (Flower 1.42: not all of certfile, keyfile, CA file). */
+  COMMON_TLS_SERVER_CERTIFICATES_INVALID: 605,
 } as const;
 
 /** Process exit status for a command-line usage error (argparse/click use 2). */

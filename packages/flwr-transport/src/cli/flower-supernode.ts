@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 /**
- * `flower-supernode`: a long-running SuperNode (Flower's flags; see `supernode-args.ts`).
- * Thin: parse and validate arguments, load the key and certificate, run, exit.
+ * `flower-supernode`: a long-running SuperNode (Flower 1.29's and 1.42's flags; see
+ * `supernode-args.ts`, which also documents how the Fleet API's wire — gRPC or Flower 1.40+'s
+ * HTTP — is chosen). Thin: parse and validate arguments, load the key and certificate, run, exit.
  */
 import { existsSync, statSync } from "node:fs";
 import { CryptoError, loadPrivateKey } from "@flwr-ts/crypto";
 import { startClientAppIo } from "../clientappio/clientappio-runtime.js";
-import { CredentialFileError, channelCredentials } from "../grpc/tls.js";
+import { CredentialFileError, channelCredentials, readRootCertificates } from "../grpc/tls.js";
 import { SuperNodeFatalError } from "../supernode/errors.js";
+import type { FleetWireOptions } from "../supernode/fleet-connection.js";
 import { consoleLogger, formatLogLine } from "../supernode/log.js";
 import { SuperNode } from "../supernode/supernode.js";
 import { CliError, formatCliError, toCliError } from "./cli-error.js";
@@ -50,10 +52,20 @@ async function main(argv: string[]): Promise<void> {
       throw err;
     }
   }
+  const http = args.fleetApiType === "http";
+  const why = {
+    flag: "--fleet-api-type",
+    scheme: "the --superlink scheme",
+    port: http ? "port 8000" : "the port",
+  }[args.fleetApiTypeSource];
+  logger.log(
+    "INFO",
+    `Fleet API: ${http ? `HTTP${args.insecure ? "" : "S"} (Flower 1.40+)` : "gRPC"} to ${args.superlink} (chosen by ${why}; --fleet-api-type ${http ? "grpc-rere" : "http"} for the other)`,
+  );
   if (args.insecure) {
     logger.log(
       "WARNING",
-      `Option \`--insecure\` was set. Starting insecure HTTP channel to ${args.superlink}.`,
+      `Option \`--insecure\` was set. Starting insecure ${http ? "HTTP connection" : "HTTP channel"} to ${args.superlink}.`,
     );
   } else if (args.rootCertificates === undefined) {
     logger.log("INFO", "Using system certificates for TLS connection");
@@ -62,12 +74,23 @@ async function main(argv: string[]): Promise<void> {
       `Path argument \`--root-certificates\` does not point to a file: ${args.rootCertificates}`,
     );
   }
-  let credentials: ReturnType<typeof channelCredentials>;
+  let wire: FleetWireOptions;
   try {
-    credentials = channelCredentials({
-      insecure: args.insecure,
-      rootCertificatesFile: args.rootCertificates,
-    });
+    wire = http
+      ? {
+          wire: "http",
+          insecure: args.insecure,
+          rootCertificates:
+            args.rootCertificates === undefined
+              ? undefined
+              : readRootCertificates(args.rootCertificates),
+        }
+      : {
+          credentials: channelCredentials({
+            insecure: args.insecure,
+            rootCertificatesFile: args.rootCertificates,
+          }),
+        };
   } catch (err) {
     if (err instanceof CredentialFileError) throw new CliError(err.message);
     throw err;
@@ -79,9 +102,9 @@ async function main(argv: string[]): Promise<void> {
   });
   logger.log("INFO", `Starting Flower ClientAppIo gRPC server on ${args.clientappioApiAddress}`);
   const node = new SuperNode({
+    ...wire,
     executor: appIo.executor,
     superlink: args.superlink,
-    credentials,
     privateKey,
     nodeConfig: args.nodeConfig,
     maxRetries: args.maxRetries,

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { CliError, UsageError } from "./cli-error.js";
-import { parseSuperNodeArgs, type SuperNodeArgs } from "./supernode-args.js";
+import { parseSuperNodeArgs, SUPERNODE_USAGE, type SuperNodeArgs } from "./supernode-args.js";
 
 function run(argv: string[]): SuperNodeArgs {
   const c = parseSuperNodeArgs(argv);
@@ -100,5 +100,126 @@ describe("flower-supernode arguments", () => {
     expect(e).toBeInstanceOf(UsageError);
     expect(e.status).toBe(2);
     expect(e.message).not.toContain("\n");
+  });
+
+  describe("the Fleet API wire", () => {
+    test("by port without a flag or scheme: 8000 is HTTP, 9092 and the default gRPC", () => {
+      expect(run([])).toMatchObject({
+        superlink: "0.0.0.0:9092",
+        fleetApiType: "grpc-rere",
+        fleetApiTypeSource: "port",
+      });
+      expect(run(["--superlink", "127.0.0.1:9092"]).fleetApiType).toBe("grpc-rere");
+      expect(run(["--superlink", "127.0.0.1:8000"])).toMatchObject({
+        superlink: "127.0.0.1:8000",
+        fleetApiType: "http",
+        fleetApiTypeSource: "port",
+      });
+      expect(run(["--superlink", "[::1]:8000"]).fleetApiType).toBe("http");
+      expect(run(["--superlink", "example.org:443"]).fleetApiType).toBe("grpc-rere");
+    });
+
+    test("by the explicit flag, whatever the port (and 1.29's --grpc-rere)", () => {
+      expect(run(["--superlink", "10.0.0.1:9443", "--fleet-api-type", "http"])).toMatchObject({
+        superlink: "10.0.0.1:9443",
+        fleetApiType: "http",
+        fleetApiTypeSource: "flag",
+      });
+      expect(
+        run(["--superlink", "127.0.0.1:8000", "--fleet-api-type=grpc-rere"]).fleetApiType,
+      ).toBe("grpc-rere");
+      expect(run(["--superlink", "127.0.0.1:8000", "--grpc-rere"])).toMatchObject({
+        fleetApiType: "grpc-rere",
+        fleetApiTypeSource: "flag",
+      });
+    });
+
+    test("by the address scheme; http:// needs --insecure, https:// refuses it", () => {
+      expect(run(["--superlink", "https://sl.example.org:9443"])).toMatchObject({
+        superlink: "sl.example.org:9443",
+        fleetApiType: "http",
+        fleetApiTypeSource: "scheme",
+        insecure: false,
+      });
+      expect(run(["--superlink", "http://127.0.0.1:18000/", "--insecure"])).toMatchObject({
+        superlink: "127.0.0.1:18000",
+        fleetApiType: "http",
+        insecure: true,
+      });
+      expect(run(["--superlink", "grpc://127.0.0.1:8000"])).toMatchObject({
+        superlink: "127.0.0.1:8000",
+        fleetApiType: "grpc-rere",
+        fleetApiTypeSource: "scheme",
+      });
+      expect(run(["--superlink", "HTTPS://[::1]:8000"]).superlink).toBe("[::1]:8000");
+      const plain = failure(["--superlink", "http://127.0.0.1:8000"]);
+      expect(plain.status).toBe(1);
+      expect(plain.message).toMatch(/plain HTTP: add --insecure/);
+      const both = failure(["--superlink", "https://127.0.0.1:8000", "--insecure"]);
+      expect(both.message).toMatch(/--insecure disables TLS/);
+      expect(failure(["--superlink", "https://nowhere"]).flowerCode).toBe(600);
+    });
+
+    test.each([
+      [["--fleet-api-type", "rest"]],
+      [["--fleet-api-type", "grpc-adapter"]],
+      [["--fleet-api-type", "h2"]],
+      [["--fleet-api-type", "http", "--grpc-rere"]],
+      [["--fleet-api-type", "http", "--superlink", "grpc://127.0.0.1:9092"]],
+      [["--fleet-api-type", "grpc-rere", "--superlink", "https://127.0.0.1:8000"]],
+      [["--superlink", "ftp://127.0.0.1:21"]],
+    ])("wire choices that contradict each other are usage errors: %j", (argv) => {
+      const e = failure(argv);
+      expect(e).toBeInstanceOf(UsageError);
+      expect(e.status).toBe(2);
+    });
+  });
+
+  describe("Flower 1.42's other flags", () => {
+    test("--host/--port/--ssl-* (the Runtime HTTP API) are checked and warn they are not served", () => {
+      expect(run([]).runtimeApi).toBeUndefined();
+      const a = run(["--host", "0.0.0.0", "--port", "9095"]);
+      expect(a.runtimeApi).toEqual({ host: "0.0.0.0", port: 9095, tls: undefined });
+      expect(a.warnings.join("\n")).toMatch(/Runtime HTTP API .* not served by flwr-ts yet/);
+      const b = run([
+        "--ssl-certfile",
+        "s.pem",
+        "--ssl-keyfile",
+        "s.key",
+        "--appio-ssl-ca-certfile",
+        "ca.crt",
+      ]);
+      expect(b.runtimeApi).toEqual({
+        host: "127.0.0.1",
+        port: 9094,
+        tls: { certFile: "s.pem", keyFile: "s.key", caCertFile: "ca.crt" },
+      });
+      expect(b.warnings.join("\n")).toMatch(/--appio-ssl-ca-certfile` flag is deprecated/);
+      const partial = failure(["--ssl-certfile", "s.pem"]);
+      expect(partial.flowerCode).toBe(605);
+      expect(failure(["--port", "0"])).toBeInstanceOf(UsageError);
+      expect(failure(["--port", "70000"])).toBeInstanceOf(UsageError);
+    });
+
+    test("flags flwr-ts does not support yet are accepted with a warning", () => {
+      const a = run([
+        "--trusted-entities",
+        "t.yaml",
+        "--superexec-auth-secret-file",
+        "s",
+        "--allow-runtime-dependency-installation",
+        "--health-server-address",
+        "127.0.0.1:9098",
+      ]);
+      expect(a.warnings).toHaveLength(4);
+      expect(a.warnings.join("\n")).toMatch(/--trusted-entities/);
+    });
+
+    test("the help names the wire choice and the 1.42 flags", () => {
+      const help = SUPERNODE_USAGE;
+      expect(help).toContain("--fleet-api-type TYPE");
+      expect(help).toContain("http for port 8000");
+      expect(help).toContain("--host HOST, --port PORT");
+    });
   });
 });

@@ -1,6 +1,28 @@
 /**
  * `flower-supernode` arguments: Flower's flags, defaults and conflicts, validated with zod.
  * Pure (no file access): the bin loads files named here.
+ *
+ * Flower 1.29's flags and 1.42's are both accepted. The Fleet API's wire is chosen as follows
+ * (first rule that applies):
+ *
+ * 1. `--fleet-api-type grpc-rere|http` (`--grpc-rere` is 1.29's name of the first);
+ * 2. a scheme on `--superlink`: `grpc://host:port` → gRPC; `https://host:port` → HTTP over TLS;
+ *    `http://host:port` → plain HTTP, which must come with `--insecure` (no silent plaintext);
+ * 3. the port: 8000 (Flower 1.40+'s SuperLink port) → HTTP; any other, including 1.29's 9092
+ *    and the default, → gRPC.
+ *
+ * A flag and a scheme that disagree are a usage error. A wrong guess is not retried: a SuperLink
+ * that speaks the other wire is detected on the first call (`wire/wire-probe.ts`) and the
+ * SuperNode stops with a message naming the `--fleet-api-type` to use. The default `--superlink`
+ * stays 1.29's `0.0.0.0:9092` (gRPC); against a 1.42 SuperLink pass `--superlink
+ * 127.0.0.1:8000` (or its `host:port` with `--fleet-api-type http`).
+ *
+ * 1.42's own Runtime HTTP API flags (`--host`, `--port`, `--ssl-certfile`, `--ssl-keyfile`,
+ * `--ssl-ca-certfile`, and the deprecated `--appio-ssl-*`) are accepted and checked, but that
+ * API is not served yet: ClientApps run through 1.29's ClientAppIo gRPC API on
+ * `--clientappio-api-address`. 1.42's `--trusted-entities`, `--superexec-auth-secret-file`,
+ * `--allow-runtime-dependency-installation` and `--health-server-address` are accepted and
+ * ignored, each with a warning.
  */
 import { parseArgs } from "node:util";
 import { ConfigArgsError, parseConfigArgs, type UserConfig } from "@flwr-ts/core";
@@ -9,10 +31,20 @@ import { formatAddress, parseAddress } from "./address.js";
 import { CliError, UsageError } from "./cli-error.js";
 import { ExitCode } from "./exit-codes.js";
 
-/** Flower's default Fleet API address for SuperNodes. */
+/** Flower 1.29's default Fleet API address for SuperNodes (gRPC). */
 export const DEFAULT_SUPERLINK = "0.0.0.0:9092";
 /** Flower's default ClientAppIo API address. */
 export const DEFAULT_CLIENTAPPIO = "0.0.0.0:9094";
+/** Flower 1.40+'s SuperLink HTTP port: an address with it and no scheme or flag means HTTP. */
+export const HTTP_FLEET_PORT = 8000;
+/** Flower 1.42's default host and port of the SuperNode's Runtime HTTP API. */
+export const DEFAULT_RUNTIME_API = { host: "127.0.0.1", port: 9094 } as const;
+
+/** The Fleet API's wire, by `--fleet-api-type`'s names. */
+export type FleetApiType = "grpc-rere" | "http";
+
+/** What decided the wire (for the start-up log line). */
+export type FleetApiTypeSource = "flag" | "scheme" | "port";
 
 /** `flower-supernode --help`. */
 export const SUPERNODE_USAGE = `Usage: flower-supernode [options]
@@ -20,9 +52,16 @@ export const SUPERNODE_USAGE = `Usage: flower-supernode [options]
 Start a Flower SuperNode.
 
 Options:
-  --superlink ADDRESS              SuperLink Fleet API address (default: ${DEFAULT_SUPERLINK})
+  --superlink ADDRESS              SuperLink Fleet API address, host:port, optionally with a
+                                   scheme: grpc://, https:// or http:// (default: ${DEFAULT_SUPERLINK})
+  --fleet-api-type TYPE            Fleet API wire: grpc-rere (Flower <= 1.39, flwr-ts's Fleet
+                                   port) or http (Flower 1.40+). Default: from the --superlink
+                                   scheme, else http for port ${HTTP_FLEET_PORT} and grpc-rere for
+                                   any other port. A wrong choice stops the SuperNode with a
+                                   message naming the right one.
   --root-certificates ROOT_CERT    PEM file of the CA that signed the SuperLink's certificate
-  --insecure                       Connect without TLS (not with --root-certificates or a key)
+  --insecure                       Connect without TLS (not with --root-certificates or a key;
+                                   required for an http:// address)
   --auth-supernode-private-key KEY SuperNode private key (OpenSSH format) for authentication;
                                    register its public key first: flwr supernode register
   --node-config CONFIG             Node config as key=value pairs with TOML values, e.g.
@@ -32,12 +71,33 @@ Options:
   --max-retries N                  Reconnection attempts before giving up (default: unlimited)
   --max-wait-time SECONDS          Time to keep reconnecting before giving up (default: unlimited)
   -V, --version                    Show the version
-  -h, --help                       Show this help`;
+  -h, --help                       Show this help
+
+Flower 1.42 flags, accepted but not served yet (a warning says so): the SuperNode's Runtime
+HTTP API (--host HOST, --port PORT, --ssl-certfile, --ssl-keyfile, --ssl-ca-certfile; ClientApps
+use the ClientAppIo gRPC API on --clientappio-api-address instead). Ignored with a warning:
+--trusted-entities, --superexec-auth-secret-file, --allow-runtime-dependency-installation,
+--health-server-address.`;
 
 /** A validated `flower-supernode` configuration. */
 export interface SuperNodeArgs {
-  /** Fleet API address, normalized `host:port` / `[v6]:port`. */
+  /** Fleet API address, normalized `host:port` / `[v6]:port` (any scheme removed). */
   readonly superlink: string;
+  /** The Fleet API's wire. */
+  readonly fleetApiType: FleetApiType;
+  /** Which rule chose {@link fleetApiType}. */
+  readonly fleetApiTypeSource: FleetApiTypeSource;
+  /**
+   * Flower 1.42's Runtime HTTP API settings, when any of its flags was given (not served yet;
+   * see the module note).
+   */
+  readonly runtimeApi:
+    | {
+        readonly host: string;
+        readonly port: number;
+        readonly tls: { certFile: string; keyFile: string; caCertFile: string } | undefined;
+      }
+    | undefined;
   /** CA certificate file, when given. */
   readonly rootCertificates: string | undefined;
   /** Plaintext connection. */
@@ -75,7 +135,6 @@ const address = (flag: string) =>
   });
 
 const schema = z.object({
-  superlink: address("SuperLink"),
   "clientappio-api-address": address("ClientAppIo API"),
   isolation: z.enum(["subprocess", "process"], {
     error: (i) => `--isolation must be 'subprocess' or 'process', got '${String(i.input)}'`,
@@ -118,6 +177,19 @@ export function parseSuperNodeArgs(argv: readonly string[]): SuperNodeCommand {
         isolation: { type: "string", default: "subprocess" },
         "max-retries": { type: "string" },
         "max-wait-time": { type: "string" },
+        "fleet-api-type": { type: "string" },
+        host: { type: "string" },
+        port: { type: "string" },
+        "ssl-certfile": { type: "string" },
+        "ssl-keyfile": { type: "string" },
+        "ssl-ca-certfile": { type: "string" },
+        "appio-ssl-certfile": { type: "string" },
+        "appio-ssl-keyfile": { type: "string" },
+        "appio-ssl-ca-certfile": { type: "string" },
+        "trusted-entities": { type: "string" },
+        "superexec-auth-secret-file": { type: "string" },
+        "allow-runtime-dependency-installation": { type: "boolean", default: false },
+        "health-server-address": { type: "string" },
         help: { type: "boolean", short: "h", default: false },
         version: { type: "boolean", short: "V", default: false },
       },
@@ -131,13 +203,19 @@ export function parseSuperNodeArgs(argv: readonly string[]): SuperNodeCommand {
   const parsed = schema.safeParse(values);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    if (issue.path[0] === "superlink" || issue.path[0] === "clientappio-api-address") {
+    if (issue.path[0] === "clientappio-api-address") {
       throw new CliError(issue.message, { flowerCode: ExitCode.COMMON_ADDRESS_INVALID });
     }
     throw new UsageError(issue.message);
   }
   const v = parsed.data;
   const insecure = values["insecure"] === true;
+  const fleet = chooseFleetApi(
+    values["superlink"] as string,
+    values["fleet-api-type"] as string | undefined,
+    values["grpc-rere"] === true,
+    insecure,
+  );
   const rootCertificates = values["root-certificates"] as string | undefined;
   const privateKeyFile = values["auth-supernode-private-key"] as string | undefined;
   if (insecure && rootCertificates !== undefined) {
@@ -164,6 +242,19 @@ export function parseSuperNodeArgs(argv: readonly string[]): SuperNodeCommand {
     throw err;
   }
   const warnings: string[] = [];
+  const runtimeApi = runtimeApiArgs(values, warnings);
+  for (const flag of [
+    "trusted-entities",
+    "superexec-auth-secret-file",
+    "health-server-address",
+  ] as const) {
+    if (values[flag] !== undefined)
+      warnings.push(`\`--${flag}\` (Flower 1.42) is not supported by flwr-ts yet and is ignored.`);
+  }
+  if (values["allow-runtime-dependency-installation"] === true)
+    warnings.push(
+      "`--allow-runtime-dependency-installation` is ignored: flwr-ts installs no app dependencies at run time.",
+    );
   if (values["auth-supernode-public-key"] !== undefined) {
     warnings.push(
       "The `--auth-supernode-public-key` flag is deprecated and ignored: the public key is " +
@@ -173,7 +264,10 @@ export function parseSuperNodeArgs(argv: readonly string[]): SuperNodeCommand {
   return {
     kind: "run",
     args: {
-      superlink: v.superlink,
+      superlink: fleet.address,
+      fleetApiType: fleet.type,
+      fleetApiTypeSource: fleet.source,
+      runtimeApi,
       rootCertificates,
       insecure,
       privateKeyFile,
@@ -184,5 +278,124 @@ export function parseSuperNodeArgs(argv: readonly string[]): SuperNodeCommand {
       maxWaitTimeMs: v["max-wait-time"],
       warnings,
     },
+  };
+}
+
+const SCHEMES: Readonly<Record<string, FleetApiType>> = {
+  "grpc:": "grpc-rere",
+  "http:": "http",
+  "https:": "http",
+};
+
+/**
+ * The Fleet API's address and wire from `--superlink`, `--fleet-api-type` and `--insecure` (the
+ * rules of the module note).
+ * @throws UsageError for an unknown type or scheme, or a flag and scheme that disagree; CliError
+ *   (Flower's exit code 600) for an address that cannot be parsed; CliError for `http://`
+ *   without `--insecure` or `https://` with it.
+ */
+export function chooseFleetApi(
+  superlink: string,
+  typeFlag: string | undefined,
+  grpcRere: boolean,
+  insecure: boolean,
+): { address: string; type: FleetApiType; source: FleetApiTypeSource } {
+  let flagType: FleetApiType | undefined;
+  if (typeFlag !== undefined) {
+    if (typeFlag === "grpc-adapter" || typeFlag === "rest")
+      throw new UsageError(
+        `--fleet-api-type ${typeFlag} is not supported; use grpc-rere (gRPC) or http (Flower 1.40+)`,
+      );
+    if (typeFlag !== "grpc-rere" && typeFlag !== "http")
+      throw new UsageError(`--fleet-api-type must be 'grpc-rere' or 'http', got '${typeFlag}'`);
+    flagType = typeFlag;
+  }
+  if (grpcRere) {
+    if (flagType === "http")
+      throw new UsageError("--grpc-rere conflicts with --fleet-api-type http");
+    flagType = "grpc-rere";
+  }
+  let text = superlink;
+  let schemeType: FleetApiType | undefined;
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(superlink);
+  if (scheme) {
+    const name = `${scheme[1]!.toLowerCase()}:`;
+    schemeType = SCHEMES[name];
+    if (schemeType === undefined)
+      throw new UsageError(
+        `--superlink ${superlink}: unknown scheme '${scheme[1]}://' (use grpc://, https:// or http://, or host:port)`,
+      );
+    text = superlink.slice(scheme[0].length).replace(/\/+$/, "");
+    if (name === "http:" && !insecure)
+      throw new CliError(
+        `--superlink ${superlink} is plain HTTP: add --insecure to connect without TLS, or use https://`,
+      );
+    if (name === "https:" && insecure)
+      throw new CliError(
+        `--superlink ${superlink} is HTTPS, but --insecure disables TLS: use http:// or drop --insecure`,
+      );
+  }
+  const parsed = parseAddress(text);
+  if (!parsed)
+    throw new CliError(`SuperLink address (${superlink}) cannot be parsed.`, {
+      flowerCode: ExitCode.COMMON_ADDRESS_INVALID,
+    });
+  const address = formatAddress(parsed);
+  if (flagType && schemeType && flagType !== schemeType)
+    throw new UsageError(
+      `--fleet-api-type ${flagType} conflicts with the ${scheme![1]}:// scheme of --superlink ${superlink}`,
+    );
+  if (flagType) return { address, type: flagType, source: "flag" };
+  if (schemeType) return { address, type: schemeType, source: "scheme" };
+  return {
+    address,
+    type: parsed.port === HTTP_FLEET_PORT ? "http" : "grpc-rere",
+    source: "port",
+  };
+}
+
+/** Flower 1.42's Runtime API flags (checked as 1.42 checks them) and the warning they get. */
+function runtimeApiArgs(
+  values: Record<string, string | boolean | undefined>,
+  warnings: string[],
+): SuperNodeArgs["runtimeApi"] {
+  const str = (k: string) => values[k] as string | undefined;
+  for (const flag of ["certfile", "keyfile", "ca-certfile"]) {
+    if (str(`appio-ssl-${flag}`) !== undefined) {
+      warnings.push(
+        `The \`--appio-ssl-${flag}\` flag is deprecated; use \`--ssl-${flag}\` instead.`,
+      );
+    }
+  }
+  const certFile = str("ssl-certfile") ?? str("appio-ssl-certfile");
+  const keyFile = str("ssl-keyfile") ?? str("appio-ssl-keyfile");
+  const caCertFile = str("ssl-ca-certfile") ?? str("appio-ssl-ca-certfile");
+  const given = [str("host"), str("port"), certFile, keyFile, caCertFile].some(
+    (x) => x !== undefined,
+  );
+  if (!given) return undefined;
+  let port: number = DEFAULT_RUNTIME_API.port;
+  const portText = str("port");
+  if (portText !== undefined) {
+    if (!/^\d{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535)
+      throw new UsageError(`--port: value must be between 1 and 65535, got '${portText}'`);
+    port = Number(portText);
+  }
+  const tlsParts = [certFile, keyFile, caCertFile];
+  if (tlsParts.some((x) => x !== undefined) && tlsParts.some((x) => x === undefined))
+    throw new CliError(
+      "The Runtime API needs all three of --ssl-certfile, --ssl-keyfile and --ssl-ca-certfile.",
+      { flowerCode: ExitCode.COMMON_TLS_SERVER_CERTIFICATES_INVALID },
+    );
+  const host = str("host") ?? DEFAULT_RUNTIME_API.host;
+  warnings.push(
+    `Flower 1.42's SuperNode Runtime HTTP API (--host/--port${certFile ? "/--ssl-*" : ""}, ` +
+      `${host}:${port}) is not served by flwr-ts yet; ClientApps use the ClientAppIo gRPC API ` +
+      "on --clientappio-api-address.",
+  );
+  return {
+    host,
+    port,
+    tls: certFile && keyFile && caCertFile ? { certFile, keyFile, caCertFile } : undefined,
   };
 }

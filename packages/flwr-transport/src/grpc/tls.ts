@@ -57,6 +57,15 @@ export function serverCredentials(files: ServerTlsFiles | undefined): ServerCred
 }
 
 /**
+ * The PEM bytes of a client's root certificates file, checked (for HTTPS clients, which take
+ * the bytes; gRPC's {@link channelCredentials} reads them itself).
+ * @throws CredentialFileError naming the file when it is missing or not PEM.
+ */
+export function readRootCertificates(path: string): Buffer {
+  return readPem(path, "Root certificates");
+}
+
+/**
  * Channel credentials: TLS trusting `rootCertificatesFile` (or the system trust
  * store when it is undefined), or plaintext when `insecure`.
  */

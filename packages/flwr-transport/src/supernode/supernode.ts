@@ -269,8 +269,17 @@ export class SuperNode {
       );
     }
     if (kind === "tls") {
+      const details = rpcErrorDetails(error);
+      // The HTTP client and the wire probe already say "TLS handshake with X failed: …".
+      if (/^TLS handshake with |requires TLS/.test(details))
+        return new SuperNodeFatalError(
+          /requires TLS/.test(details)
+            ? `${details}.`
+            : `${details}. Pass the CA certificate that signed the SuperLink's certificate with ` +
+                "--root-certificates (or use --insecure against a SuperLink started with --insecure)",
+        );
       return new SuperNodeFatalError(
-        `TLS handshake with the SuperLink at ${this.options.superlink} failed (${rpcErrorDetails(error)}). ` +
+        `TLS handshake with the SuperLink at ${this.options.superlink} failed (${details}). ` +
           "Pass the CA certificate that signed the SuperLink's certificate with --root-certificates " +
           "(or use --insecure against a SuperLink started with --insecure)",
       );
