@@ -32,19 +32,17 @@
  * `--python-rounds` (default 3) sets the Python rows' rounds: Python Flower polls (Grid every
  * 3 s, SuperNode every 3 s, SuperExec every 1 s, in 1.29 and 1.42 alike), so each of its rounds
  * takes seconds. `--no-python` drops both Python rows (so does a missing or wrong Python flwr, per
- * release; the bench then prints the polling floor). `ts-http` is skipped with a note when the
- * built `flower-supernode` has no HTTP Fleet option.
+ * release; the bench then prints the polling floor).
  *
  * Requires `pnpm build`.
  */
-import { execFileSync } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { startDeployment } from "../e2e/fixtures/deployment.js";
 import { startPython142Deployment } from "../e2e/fixtures/python-1.42-deployment.js";
 import { startPythonDeployment } from "../e2e/fixtures/python-deployment.js";
-import { cliPath, stopAll } from "../e2e/support/processes.js";
+import { stopAll } from "../e2e/support/processes.js";
 import { pythonFlwr, pythonFlwrAvailable, pythonFlwrProblem } from "../interop/python.js";
 
 /** The rows the bench can measure, in the order they run and are printed. */
@@ -86,34 +84,12 @@ if (unknownRows.length > 0 || requested.length === 0) {
 /** The rows to run, in {@link ROW_IDS} order. */
 const selectedRows = ROW_IDS.filter((id) => requested.includes(id));
 
-/**
- * Why the `ts-http` row cannot run (the built `flower-supernode` has no HTTP Fleet option), or
- * undefined when it can.
- */
-function supernodeHttpProblem(): string | undefined {
-  let help: string;
-  try {
-    help = execFileSync(process.execPath, [cliPath("flower-supernode"), "--help"], {
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-  } catch (error) {
-    return `\`flower-supernode --help\` failed (run \`pnpm build\`): ${error instanceof Error ? error.message : String(error)}`;
-  }
-  return /--fleet-api-type/.test(help)
-    ? undefined
-    : "the built flower-supernode has no HTTP Fleet option (`--fleet-api-type`) yet";
-}
-
 /** Why each selected row is skipped; rows not in it run. */
 function skipReasons(): Map<RowId, string> {
   const skip = new Map<RowId, string>();
   const noPython = process.argv.includes("--no-python");
   for (const id of selectedRows) {
-    if (id === "ts-http") {
-      const problem = supernodeHttpProblem();
-      if (problem !== undefined) skip.set(id, problem);
-    } else if (id === "py-1.29") {
+    if (id === "py-1.29") {
       if (noPython) skip.set(id, "--no-python");
       else if (!pythonFlwrAvailable) skip.set(id, pythonFlwrProblem ?? "Python flwr 1.29 missing");
     } else if (id === "py-1.42") {
