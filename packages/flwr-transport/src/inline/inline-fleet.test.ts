@@ -16,13 +16,13 @@ import {
 import { publicKeyToPem } from "@flwr-ts/crypto";
 import { status } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { prepareOutgoing, prepareOutgoingBatch } from "../app-runtime/object-transfer.js";
-import { NOOP_FEDERATION, RunStatusValue } from "../superlink/state/link-state.js";
 import {
   newNodeKey,
   startTestSuperLink,
   type TestSuperLink,
-} from "../superlink/testing/test-kit.js";
+} from "../../test/superlink-test-kit.js";
+import { prepareOutgoing, prepareOutgoingBatch } from "../app-runtime/object-transfer.js";
+import { NOOP_FEDERATION, RunStatusValue } from "../superlink/state/link-state.js";
 import { FleetConnection } from "../supernode/fleet-connection.js";
 import { DEFAULT_INLINE_MAX_BYTES, receiveInlined } from "./inline-content.js";
 

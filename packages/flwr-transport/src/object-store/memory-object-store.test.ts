@@ -1,4 +1,4 @@
+import { objectStoreSuite } from "../../test/object-store.suite.js";
 import { MemoryObjectStore } from "./memory-object-store.js";
-import { objectStoreSuite } from "./object-store.suite.js";
 
 objectStoreSuite("memory", () => new MemoryObjectStore());

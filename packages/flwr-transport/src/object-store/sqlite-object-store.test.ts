@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { objectStoreSuite, rawObject } from "../../test/object-store.suite.js";
 import { openSqliteDatabase } from "../superlink/state/sqlite-database.js";
-import { objectStoreSuite, rawObject } from "./object-store.suite.js";
 import { SqliteObjectStore } from "./sqlite-object-store.js";
 
 const dir = mkdtempSync(join(tmpdir(), "flwr-objstore-"));

@@ -9,7 +9,7 @@ import {
   newNodeKey,
   startTestSuperLink,
   type TestSuperLink,
-} from "../superlink/testing/test-kit.js";
+} from "../../test/superlink-test-kit.js";
 import { WireMismatchError } from "../wire/wire-probe.js";
 import { FleetConnection } from "./fleet-connection.js";
 import { classifyRpcError } from "./rpc-retry.js";

@@ -15,8 +15,8 @@ import {
 } from "@flwr-ts/core";
 import { publicKeyToPem } from "@flwr-ts/crypto";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { startTestSuperLink, type TestSuperLink } from "../../test/superlink-test-kit.js";
 import { NOOP_FEDERATION, RunStatusValue } from "../superlink/state/link-state.js";
-import { startTestSuperLink, type TestSuperLink } from "../superlink/testing/test-kit.js";
 import { EXECUTION_UNAVAILABLE_REASON } from "./error-reply.js";
 import { NOT_REGISTERED_MESSAGE, SuperNodeFatalError } from "./errors.js";
 import type { Logger } from "./log.js";

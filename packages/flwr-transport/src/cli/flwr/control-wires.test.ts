@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { generateAuthKeys } from "@flwr-ts/crypto";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { startTestSuperLink, type TestSuperLink } from "../../superlink/testing/test-kit.js";
+import { startTestSuperLink, type TestSuperLink } from "../../../test/superlink-test-kit.js";
 import { type CliIo, runCommand } from "../command.js";
 import { loadTarget } from "../control-target.js";
 import { flwrCommand } from "./commands.js";

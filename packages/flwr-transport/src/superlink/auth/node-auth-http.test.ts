@@ -8,14 +8,14 @@ import { sign } from "node:crypto";
 import { FleetDefinition } from "@flwr-ts/core/proto";
 import { formatFlowerTimestamp } from "@flwr-ts/crypto";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { NOOP_ACCOUNT_NAME, NOOP_FLWR_AID } from "../state/link-state.js";
 import {
   newNodeKey,
   signedHttpHeaders,
   startTestSuperLink,
   type TestNodeKey,
   type TestSuperLink,
-} from "../testing/test-kit.js";
+} from "../../../test/superlink-test-kit.js";
+import { NOOP_ACCOUNT_NAME, NOOP_FLWR_AID } from "../state/link-state.js";
 
 let link: TestSuperLink;
 let alice: TestNodeKey;

@@ -13,15 +13,15 @@ import {
 } from "@flwr-ts/crypto";
 import { Metadata, status } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import type { CallContext } from "../../wire/call-context.js";
-import { NOOP_ACCOUNT_NAME, NOOP_FLWR_AID } from "../state/link-state.js";
 import {
   newNodeKey,
   signedMetadata,
   startTestSuperLink,
   type TestNodeKey,
   type TestSuperLink,
-} from "../testing/test-kit.js";
+} from "../../../test/superlink-test-kit.js";
+import type { CallContext } from "../../wire/call-context.js";
+import { NOOP_ACCOUNT_NAME, NOOP_FLWR_AID } from "../state/link-state.js";
 import { createNodeAuthMiddleware } from "./node-auth-middleware.js";
 
 let link: TestSuperLink;

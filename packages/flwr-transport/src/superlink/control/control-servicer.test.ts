@@ -2,8 +2,12 @@
 import { ControlDefinition } from "@flwr-ts/core/proto";
 import { status } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import {
+  newNodeKey,
+  startTestSuperLink,
+  type TestSuperLink,
+} from "../../../test/superlink-test-kit.js";
 import { NOOP_FEDERATION, NOOP_FLWR_AID, NodeStatus } from "../state/link-state.js";
-import { newNodeKey, startTestSuperLink, type TestSuperLink } from "../testing/test-kit.js";
 
 let link: TestSuperLink;
 beforeAll(async () => {

@@ -11,17 +11,17 @@ import type { Message as ProtoMessage } from "@flwr-ts/core/proto";
 import { Metadata, status } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import {
+  newNodeKey,
+  startTestSuperLink,
+  type TestNodeKey,
+  type TestSuperLink,
+} from "../../../test/superlink-test-kit.js";
+import {
   NOOP_ACCOUNT_NAME,
   NOOP_FEDERATION,
   NOOP_FLWR_AID,
   NodeStatus,
 } from "../state/link-state.js";
-import {
-  newNodeKey,
-  startTestSuperLink,
-  type TestNodeKey,
-  type TestSuperLink,
-} from "../testing/test-kit.js";
 import { PULL_WAIT_HEADER, REGISTER_DISABLED_MESSAGE } from "./fleet-servicer.js";
 
 const failed = (code: status, details?: string | RegExp) =>

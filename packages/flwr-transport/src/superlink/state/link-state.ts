@@ -22,7 +22,7 @@
  * - **Federations** are Flower's NoOp manager: one federation `@none/default`
  *   ({@link NOOP_FEDERATION}), every node is in every federation of a run.
  *
- * The shared behavioural test suite is `link-state.suite.ts` (`linkStateSuite`); every
+ * The shared behavioural test suite is `test/link-state.suite.ts` (`linkStateSuite`); every
  * implementation must pass it.
  */
 import type { Context, Fab, Message, NodeInfo, Run, RunStatus, Scalar } from "@flwr-ts/core/proto";

@@ -1,4 +1,4 @@
-import { linkStateSuite } from "./link-state.suite.js";
+import { linkStateSuite } from "../../../test/link-state.suite.js";
 import { MemoryLinkState } from "./memory-link-state.js";
 
 linkStateSuite("MemoryLinkState", ({ clock }) => new MemoryLinkState({ clock }));

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { rawObject } from "../../object-store/object-store.suite.js";
+import { rawObject } from "../../../test/object-store.suite.js";
 import { NodeStatus } from "./link-state.js";
 import { openState } from "./open-state.js";
 

@@ -5,8 +5,8 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { linkStateSuite } from "../../../test/link-state.suite.js";
 import { NOOP_FEDERATION, NOOP_FLWR_AID, NodeStatus } from "./link-state.js";
-import { linkStateSuite } from "./link-state.suite.js";
 import { openSqliteDatabase, StateDatabaseError } from "./sqlite-database.js";
 import { SqliteLinkState } from "./sqlite-link-state.js";
 

@@ -12,7 +12,7 @@
  *
  * Every method runs in one `BEGIN IMMEDIATE` transaction, so another process writing the same
  * file waits (busy_timeout 5 s) instead of interleaving; events are emitted after the commit.
- * Semantics are those of {@link MemoryLinkState}; both pass `link-state.suite.ts`.
+ * Semantics are those of {@link MemoryLinkState}; both pass `test/link-state.suite.ts`.
  */
 import { createHash } from "node:crypto";
 import {

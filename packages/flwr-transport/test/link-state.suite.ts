@@ -20,8 +20,8 @@ import {
   NodeStatus,
   PublicKeyInUseError,
   RunNotFoundError,
-} from "./link-state.js";
-import { waitForChange } from "./wait-for-change.js";
+} from "../src/superlink/state/link-state.js";
+import { waitForChange } from "../src/superlink/state/wait-for-change.js";
 
 /** What a suite factory gets. */
 export interface LinkStateSuiteContext {

@@ -22,7 +22,7 @@ import {
   type ObjectStore,
   ObjectStoreError,
   UnexpectedObjectContentError,
-} from "./object-store.js";
+} from "../src/object-store/object-store.js";
 
 const enc = new TextEncoder();
 

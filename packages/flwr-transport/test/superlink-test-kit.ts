@@ -17,12 +17,12 @@ import {
   TIMESTAMP_HEADER,
 } from "@flwr-ts/crypto";
 import { type ChannelCredentials, Metadata } from "@grpc/grpc-js";
-import { createClient, type ServiceClient } from "../../grpc/client.js";
-import { channelCredentials } from "../../grpc/tls.js";
-import { MemoryObjectStore } from "../../object-store/memory-object-store.js";
-import { type Logger, silentLogger } from "../logger.js";
-import { MemoryLinkState } from "../state/memory-link-state.js";
-import { SuperLink } from "../superlink.js";
+import { createClient, type ServiceClient } from "../src/grpc/client.js";
+import { channelCredentials } from "../src/grpc/tls.js";
+import { MemoryObjectStore } from "../src/object-store/memory-object-store.js";
+import { type Logger, silentLogger } from "../src/superlink/logger.js";
+import { MemoryLinkState } from "../src/superlink/state/memory-link-state.js";
+import { SuperLink } from "../src/superlink/superlink.js";
 
 /** A SuperNode identity for tests. */
 export interface TestNodeKey {
