@@ -1,9 +1,10 @@
 import type { FederationConfig } from "@flwr-ts/core";
 import { describe, expect, test } from "vitest";
 import { Code } from "../wire/code.js";
+import { parseGrpcFlowerError } from "../wire/flower-error-details.js";
 import { RpcError } from "../wire/rpc-error.js";
 import { WireMismatchError } from "../wire/wire-probe.js";
-import { controlErrorToCliError, parseGrpcFlowerError } from "./control-client.js";
+import { controlErrorToCliError } from "./control-client.js";
 
 const fed = (init: Partial<FederationConfig> = {}): FederationConfig => ({
   name: "f",

@@ -18,6 +18,7 @@ import { createClient } from "../grpc/client.js";
 import { CredentialFileError, channelCredentials } from "../grpc/tls.js";
 import { classifyRpcError, rpcErrorDetails } from "../supernode/rpc-retry.js";
 import { Code } from "../wire/code.js";
+import { parseGrpcFlowerError } from "../wire/flower-error-details.js";
 import { createHttpClient } from "../wire/http/http-client.js";
 import { isServiceError } from "../wire/rpc-error.js";
 import type { ServiceClient } from "../wire/service-client.js";
@@ -133,31 +134,6 @@ function wireFix(federation: FederationConfig, peerWire: "grpc" | "http"): strin
 /** A detail without Flower's trailing period (1.42 ends catalog messages with one, 1.29 does not). */
 function bare(details: string): string {
   return details.replace(/\.$/, "");
-}
-
-/**
- * Flower 1.37+'s gRPC servers (1.42's internal gRPC Control, `FLWR_INTERNAL_GRPC_CONTROL_API=1`)
- * put a `FlowerError` as JSON in the status details:
- * `{"code": 23, "public_message": "Public key already in use.", "public_details": null}`.
- * @returns its API error code and text, or undefined for plain details.
- */
-export function parseGrpcFlowerError(
-  details: string | undefined,
-): { code: number; details: string } | undefined {
-  if (!details?.startsWith("{")) return undefined;
-  try {
-    const v = JSON.parse(details) as {
-      code?: unknown;
-      public_message?: unknown;
-      public_details?: unknown;
-    };
-    if (typeof v.code !== "number" || typeof v.public_message !== "string") return undefined;
-    const extra =
-      typeof v.public_details === "string" && v.public_details ? ` ${v.public_details}` : "";
-    return { code: v.code, details: `${v.public_message}${extra}` };
-  } catch {
-    return undefined;
-  }
 }
 
 /** Converts a failed Control call into the one line the user sees. */

@@ -53,6 +53,15 @@ describe("classifyRpcError", () => {
         ),
       ),
     ).toBe("connect ECONNREFUSED 127.0.0.1:1");
+    // Flower 1.37+'s gRPC servers send a FlowerError as JSON: the SuperNode shows its text.
+    expect(
+      rpcErrorDetails(
+        rpcError(
+          status.FAILED_PRECONDITION,
+          '{"code": 2004, "public_message": "Failed to activate SuperNode.", "public_details": null}',
+        ),
+      ),
+    ).toBe("Failed to activate SuperNode.");
   });
 });
 

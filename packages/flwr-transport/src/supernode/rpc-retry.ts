@@ -7,6 +7,7 @@
  */
 import { status } from "@grpc/grpc-js";
 import { isServiceError } from "../grpc/rpc-error.js";
+import { parseGrpcFlowerError } from "../wire/flower-error-details.js";
 import { WireMismatchError } from "../wire/wire-probe.js";
 import { abortableSleep } from "./abortable-sleep.js";
 import type { Backoff } from "./backoff.js";
@@ -62,6 +63,8 @@ export function isFatalTransportFailure(kind: RpcFailureKind): boolean {
 export function rpcErrorDetails(error: unknown): string {
   if (!isServiceError(error)) return error instanceof Error ? error.message : String(error);
   const text = error.details || error.message;
+  const flowerError = parseGrpcFlowerError(error.details);
+  if (flowerError) return flowerError.details;
   // grpc-js wraps connection failures: "No connection established. Last error: X. Resolution note: "
   return text
     .replace(/^No connection established\. Last error: /, "")
