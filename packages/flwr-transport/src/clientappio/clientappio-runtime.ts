@@ -10,6 +10,7 @@ import { Server, ServerCredentials } from "@grpc/grpc-js";
 import { readFabContents } from "../app-runtime/fab-metadata.js";
 import { flowerChannelOptions } from "../grpc/channel-options.js";
 import { createServiceImplementation } from "../grpc/server-handlers.js";
+import { guardServerSessions } from "../grpc/session-guard.js";
 import { inlineMaxFromEnv } from "../inline/inline-content.js";
 import { createInlineAnnouncementMiddleware } from "../inline/inline-server.js";
 import { createAppTokenMiddleware } from "../serverappio/app-token-middleware.js";
@@ -66,6 +67,7 @@ export async function startClientAppIo(options: {
       e ? reject(e) : resolve(p),
     ),
   );
+  guardServerSessions(server);
   let superexec: ChildProcess | undefined;
   if (options.isolation === "subprocess")
     superexec = spawnSuperExec(localAppIoAddress(options.address, port), "clientapp");

@@ -16,6 +16,7 @@ import { ReplayCache, SignatureVerifier } from "@flwr-ts/crypto";
 import { Server, ServerCredentials } from "@grpc/grpc-js";
 import { flowerChannelOptions } from "../grpc/channel-options.js";
 import { createServiceImplementation } from "../grpc/server-handlers.js";
+import { guardServerSessions } from "../grpc/session-guard.js";
 import { type ServerTlsFiles, serverCredentials } from "../grpc/tls.js";
 import { inlineMaxFromEnv } from "../inline/inline-content.js";
 import { createInlineAnnouncementMiddleware } from "../inline/inline-server.js";
@@ -83,10 +84,13 @@ export interface SuperLinkAddresses {
   httpPort: number;
 }
 
-function bind(server: Server, address: string, creds: ServerCredentials): Promise<number> {
-  return new Promise((resolve, reject) =>
+/** Binds `server` and applies Flower's metadata limit to it (`grpc/session-guard.ts`). */
+async function bind(server: Server, address: string, creds: ServerCredentials): Promise<number> {
+  const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(address, creds, (error, port) => (error ? reject(error) : resolve(port))),
   );
+  guardServerSessions(server);
+  return port;
 }
 
 function hostOf(address: string): string {
