@@ -20,6 +20,8 @@ import { type ChannelCredentials, Metadata } from "@grpc/grpc-js";
 import { createClient, type ServiceClient } from "../src/grpc/client.js";
 import { channelCredentials } from "../src/grpc/tls.js";
 import { MemoryObjectStore } from "../src/object-store/memory-object-store.js";
+import { createControlRunHandlers } from "../src/superlink/control/control-runs.js";
+import { inspectFab } from "../src/superlink/control/control-runs-fab.js";
 import { type Logger, silentLogger } from "../src/superlink/logger.js";
 import { MemoryLinkState } from "../src/superlink/state/memory-link-state.js";
 import { SuperLink } from "../src/superlink/superlink.js";
@@ -103,7 +105,13 @@ export interface TestSuperLink {
 
 /** Starts an in-memory SuperLink on free ports of 127.0.0.1. */
 export async function startTestSuperLink(
-  options: { tls?: boolean; enableSupernodeAuth?: boolean; log?: Logger } = {},
+  options: {
+    tls?: boolean;
+    enableSupernodeAuth?: boolean;
+    log?: Logger;
+    /** Serve Control's run rpcs (StartRun, ListRuns, …; no SuperExec runs them). */
+    runs?: boolean;
+  } = {},
 ): Promise<TestSuperLink> {
   const dir = mkdtempSync(join(tmpdir(), "flwr-superlink-test-"));
   const tls = options.tls ?? true;
@@ -118,9 +126,14 @@ export async function startTestSuperLink(
       keyFile: certs.paths.serverKey,
     };
   }
+  const state = new MemoryLinkState();
+  const store = new MemoryObjectStore();
   const superlink = new SuperLink({
-    state: new MemoryLinkState(),
-    store: new MemoryObjectStore(),
+    state,
+    store,
+    ...(options.runs
+      ? { controlRunHandlers: createControlRunHandlers({ state, store, inspectFab }) }
+      : {}),
     fleetAddress: "127.0.0.1:0",
     controlAddress: "127.0.0.1:0",
     httpAddress: "127.0.0.1:0",

@@ -5,7 +5,7 @@
  * finishes (Python Flower's `flwr run`).
  */
 import { parseArgs } from "node:util";
-import { buildFab, parseConfigArgs, userConfigToProto } from "@flwr-ts/core";
+import { buildFab, parseRunConfigArgs, userConfigToProto } from "@flwr-ts/core";
 import { CliError, UsageError } from "../cli-error.js";
 import type { CliCommand } from "../command.js";
 import { withControl } from "../control-client.js";
@@ -26,7 +26,8 @@ Arguments:
 
 Options:
   --stream              Stream the run's logs until it finishes
-  -c, --run-config TEXT Override run config values: 'key=value key2="text"' (TOML values), repeatable
+  -c, --run-config TEXT Override run config values: 'key=value key2="text"' (TOML values),
+                        repeatable, or one path to a .toml file of overrides
   --federation NAME     Flower federation to run in (default: the connection's "federation", else
                         the SuperLink's default)
   --format              default or json
@@ -61,9 +62,10 @@ export const command: CliCommand = {
     );
     return out.guard(async () => {
       const federation = loadRunTarget(appDir, federationName);
-      let overrides: ReturnType<typeof parseConfigArgs>;
+      let overrides: ReturnType<typeof parseRunConfigArgs>;
       try {
-        overrides = parseConfigArgs((parsed.values["run-config"] as string[] | undefined) ?? []);
+        // `key=value` pairs, or one TOML file (Flower's `parse_config_args`), relative to the cwd.
+        overrides = parseRunConfigArgs((parsed.values["run-config"] as string[] | undefined) ?? []);
       } catch (error) {
         throw new UsageError(`--run-config: ${(error as Error).message}`);
       }
