@@ -50,12 +50,14 @@ export function registerAppLoader(appsRoot: string): void {
 /**
  * Imports `module` (relative to `appDir`) and returns its export `exportName` (dotted names walk
  * into objects).
+ * @param kind - the class the export should be, for the hint of a missing export.
  * @throws AppLoadError naming the module and export.
  */
 export async function loadComponent(
   appDir: string,
   module: string,
   exportName: string,
+  kind?: "ClientApp" | "ServerApp",
 ): Promise<unknown> {
   const file = join(appDir, module);
   if (!existsSync(file))
@@ -73,7 +75,7 @@ export async function loadComponent(
       value && typeof value === "object" ? (value as Record<string, unknown>)[part] : undefined;
     if (value === undefined)
       throw new AppLoadError(
-        `'${module}' has no export '${exportName}'. Export the app, e.g. \`export const ${exportName} = new ServerApp()\`.`,
+        `'${module}' has no export '${exportName}'. Export the app, e.g. \`export const ${exportName} = new ${kind ?? "ClientApp"}()\`${kind ? "" : " (or `new ServerApp()`)"}.`,
       );
   }
   return value;

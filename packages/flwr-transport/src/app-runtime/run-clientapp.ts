@@ -237,7 +237,7 @@ export async function loadApp(fab: {
     const config = readInstalledAppConfig(installed.appDir);
     registerAppLoader(appsRoot());
     const { module, exportName } = config.components.clientapp;
-    const component = await loadComponent(installed.appDir, module, exportName);
+    const component = await loadComponent(installed.appDir, module, exportName, "ClientApp");
     if (!(component instanceof ClientApp))
       throw new AppLoadError(
         `'${module}:${exportName}' is not a ClientApp (export \`new ClientApp()\` from @flwr-ts/core).`,

@@ -89,7 +89,7 @@ export async function runServerApp(options: RunServerAppOptions): Promise<number
       context.runConfig = fuseRunConfig(app, userConfigFromProto(run.overrideConfig));
       registerAppLoader(appsRoot());
       const { module, exportName } = app.components.serverapp;
-      const component = await loadComponent(installed.appDir, module, exportName);
+      const component = await loadComponent(installed.appDir, module, exportName, "ServerApp");
       if (!(component instanceof ServerApp))
         throw new AppLoadError(
           `'${module}:${exportName}' is not a ServerApp (export \`new ServerApp()\` from @flwr-ts/core).`,
