@@ -84,9 +84,19 @@ export {
   pyprojectProblems,
   type ReadFabOptions,
   readFab,
+  readFabAsync,
   verifyFab,
 } from "./fab/read.js";
-export { FAB_DATE, readZip, writeZip, type ZipDateTime, type ZipEntry } from "./fab/zip.js";
+export {
+  FAB_DATE,
+  FAB_MAX_ENTRY_BYTES,
+  FAB_MAX_UNPACKED_BYTES,
+  readZip,
+  readZipAsync,
+  writeZip,
+  type ZipDateTime,
+  type ZipEntry,
+} from "./fab/zip.js";
 // Grid
 export {
   type Grid,

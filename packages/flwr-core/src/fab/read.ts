@@ -10,7 +10,7 @@ import type { UserConfig } from "../message/context.js";
 import { FAB_CONTENT_PATH, sha256Hex } from "./build.js";
 import { FabError } from "./errors.js";
 import { FAB_MAX_SIZE } from "./fab-id.js";
-import { readZip } from "./zip.js";
+import { readZip, readZipAsync, type ZipEntry } from "./zip.js";
 
 /** A FAB's contents after verification. */
 export interface FabContents {
@@ -105,6 +105,25 @@ export interface ReadFabOptions {
  * @throws FabError with a code saying what is wrong.
  */
 export function readFab(bytes: Uint8Array, options: ReadFabOptions = {}): FabContents {
+  const hash = checkFabBytes(bytes, options);
+  return verifyEntries(hash, readZip(bytes));
+}
+
+/**
+ * {@link readFab} with the archive inflated on libuv's thread pool (`readZipAsync`), for servers
+ * (the SuperLink's StartRun) that must keep answering while a FAB is read.
+ * @throws FabError with a code saying what is wrong.
+ */
+export async function readFabAsync(
+  bytes: Uint8Array,
+  options: ReadFabOptions = {},
+): Promise<FabContents> {
+  const hash = checkFabBytes(bytes, options);
+  return verifyEntries(hash, await readZipAsync(bytes));
+}
+
+/** Size cap and expected hash; returns the FAB's SHA-256. */
+function checkFabBytes(bytes: Uint8Array, options: ReadFabOptions): string {
   const max = options.maxSize ?? FAB_MAX_SIZE;
   if (bytes.length > max) {
     throw new FabError(
@@ -113,8 +132,11 @@ export function readFab(bytes: Uint8Array, options: ReadFabOptions = {}): FabCon
     );
   }
   if (options.expectedHash !== undefined) verifyFab(bytes, options.expectedHash);
-  const hash = sha256Hex(bytes);
-  const entries = readZip(bytes);
+  return sha256Hex(bytes);
+}
+
+/** Entry names, the manifest and `pyproject.toml` of a read archive. */
+function verifyEntries(hash: string, entries: readonly ZipEntry[]): FabContents {
   const files = new Map<string, Uint8Array>();
   let manifestBytes: Uint8Array | undefined;
   for (const e of entries) {

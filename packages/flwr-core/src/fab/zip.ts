@@ -4,9 +4,13 @@
  * version 2.0, Unix creator, mode 0600, no extra fields, a fixed DOS date (so identical files
  * give byte-identical archives, tested against Python). The reader accepts STORED and
  * DEFLATE entries (as other zip tools may write), checks CRC-32s and rejects ZIP64, encryption
- * and split archives.
+ * and split archives. Decompressed sizes are capped per entry and in total
+ * ({@link FAB_MAX_ENTRY_BYTES}, {@link FAB_MAX_UNPACKED_BYTES}) from the central directory, before
+ * anything is inflated, and no entry inflates past its declared size, so a zip bomb costs no more
+ * than the caps; {@link readZipAsync} inflates on libuv's thread pool, for servers.
  */
-import { crc32, inflateRawSync } from "node:zlib";
+import { promisify } from "node:util";
+import { crc32, inflateRaw, inflateRawSync } from "node:zlib";
 import { FabError } from "./errors.js";
 
 /** One zip entry. */
@@ -106,10 +110,29 @@ function bad(message: string): FabError {
 }
 
 /**
- * Reads every entry of a zip archive, in central-directory order.
- * @throws FabError (`bad-zip`) for truncated or unsupported archives or CRC mismatches.
+ * Largest decompressed entry (32 MiB). Flower caps FABs at 10 MiB compressed and its `flwr build`
+ * stores entries uncompressed, so a legitimate entry is at most about 10 MiB.
  */
-export function readZip(bytes: Uint8Array): ZipEntry[] {
+export const FAB_MAX_ENTRY_BYTES = 32 * 1024 * 1024;
+
+/** Largest decompressed total of all entries (64 MiB). */
+export const FAB_MAX_UNPACKED_BYTES = 64 * 1024 * 1024;
+
+function tooLarge(message: string): FabError {
+  return new FabError("too-large", `FAB rejected: ${message}`);
+}
+
+/** An entry located in the archive, not yet decompressed. */
+interface LocatedEntry {
+  readonly name: string;
+  readonly method: number;
+  readonly crc: number;
+  readonly size: number;
+  readonly raw: Uint8Array;
+}
+
+/** Walks the central directory: every entry checked and located, the size caps applied. */
+function locateEntries(bytes: Uint8Array): LocatedEntry[] {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let eocd = -1;
   for (let i = bytes.length - 22; i >= Math.max(0, bytes.length - 22 - 0xffff); i--) {
@@ -127,7 +150,8 @@ export function readZip(bytes: Uint8Array): ZipEntry[] {
   const cdOffset = view.getUint32(eocd + 16, true);
   if (cdOffset === 0xffffffff || count === 0xffff) throw bad("ZIP64 archives are not supported");
   if (cdOffset + cdSize > eocd) throw bad("central directory out of bounds");
-  const entries: ZipEntry[] = [];
+  const entries: LocatedEntry[] = [];
+  let total = 0;
   let p = cdOffset;
   for (let n = 0; n < count; n++) {
     if (p + 46 > eocd || view.getUint32(p, true) !== 0x02014b50) {
@@ -159,19 +183,77 @@ export function readZip(bytes: Uint8Array): ZipEntry[] {
       view.getUint16(localOffset + 26, true) +
       view.getUint16(localOffset + 28, true);
     if (dataStart + csize > cdOffset) throw bad(`entry ${name} is truncated`);
-    const raw = bytes.subarray(dataStart, dataStart + csize);
+    if (method !== 0 && method !== 8)
+      throw bad(`entry ${name} uses unsupported compression method ${method}`);
+    if (usize > FAB_MAX_ENTRY_BYTES)
+      throw tooLarge(
+        `entry ${name} decompresses to ${usize} bytes, which exceeds the limit of ${FAB_MAX_ENTRY_BYTES} bytes per file`,
+      );
+    total += usize;
+    if (total > FAB_MAX_UNPACKED_BYTES)
+      throw tooLarge(
+        `its decompressed size exceeds the limit of ${FAB_MAX_UNPACKED_BYTES} bytes (at entry ${name})`,
+      );
+    entries.push({
+      name,
+      method,
+      crc,
+      size: usize,
+      raw: bytes.subarray(dataStart, dataStart + csize),
+    });
+  }
+  return entries;
+}
+
+/** Checks an inflated (or stored) entry's size and CRC-32. */
+function checked(e: LocatedEntry, data: Uint8Array): ZipEntry {
+  if (data.length !== e.size) throw bad(`entry ${e.name} has the wrong size`);
+  if (crc32(data) >>> 0 !== e.crc) throw bad(`entry ${e.name} fails its CRC-32 check`);
+  return { name: e.name, data };
+}
+
+/**
+ * Reads every entry of a zip archive, in central-directory order, inflating synchronously (for
+ * CLIs and app processes; servers use {@link readZipAsync}).
+ * @throws FabError (`bad-zip`) for truncated or unsupported archives or CRC mismatches,
+ *   (`too-large`) when the decompressed sizes exceed the caps.
+ */
+export function readZip(bytes: Uint8Array): ZipEntry[] {
+  return locateEntries(bytes).map((e) => {
+    if (e.method === 0) return checked(e, e.raw);
+    try {
+      return checked(
+        e,
+        new Uint8Array(inflateRawSync(e.raw, { maxOutputLength: Math.max(e.size, 1) })),
+      );
+    } catch (error) {
+      if (error instanceof FabError) throw error;
+      throw bad(`entry ${e.name} cannot be inflated`);
+    }
+  });
+}
+
+const inflateRawAsync = promisify(inflateRaw);
+
+/**
+ * {@link readZip} with every DEFLATE entry inflated on libuv's thread pool, one at a time, so a
+ * server's event loop keeps answering other calls meanwhile.
+ * @throws FabError as {@link readZip}.
+ */
+export async function readZipAsync(bytes: Uint8Array): Promise<ZipEntry[]> {
+  const entries: ZipEntry[] = [];
+  for (const e of locateEntries(bytes)) {
+    if (e.method === 0) {
+      entries.push(checked(e, e.raw));
+      continue;
+    }
     let data: Uint8Array;
-    if (method === 0) data = raw;
-    else if (method === 8) {
-      try {
-        data = new Uint8Array(inflateRawSync(raw, { maxOutputLength: Math.max(usize, 1) }));
-      } catch {
-        throw bad(`entry ${name} cannot be inflated`);
-      }
-    } else throw bad(`entry ${name} uses unsupported compression method ${method}`);
-    if (data.length !== usize) throw bad(`entry ${name} has the wrong size`);
-    if (crc32(data) >>> 0 !== crc) throw bad(`entry ${name} fails its CRC-32 check`);
-    entries.push({ name, data });
+    try {
+      data = new Uint8Array(await inflateRawAsync(e.raw, { maxOutputLength: Math.max(e.size, 1) }));
+    } catch {
+      throw bad(`entry ${e.name} cannot be inflated`);
+    }
+    entries.push(checked(e, data));
   }
   return entries;
 }

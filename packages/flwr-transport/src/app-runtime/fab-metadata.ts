@@ -3,7 +3,7 @@
  * FAB reader (size cap, hash, zip, safe paths, `.info/CONTENT` manifest, Flower's required
  * fields), with its errors turned into {@link InvalidFabError}.
  */
-import { type FabContents, readFab } from "@flwr-ts/core";
+import { type FabContents, readFab, readFabAsync } from "@flwr-ts/core";
 
 export type { FabContents };
 
@@ -23,6 +23,23 @@ export class InvalidFabError extends Error {
 export function readFabContents(content: Uint8Array, expectedHash?: string): FabContents {
   try {
     return readFab(content, expectedHash === undefined ? {} : { expectedHash });
+  } catch (error) {
+    throw new InvalidFabError(error instanceof Error ? error.message : String(error), {
+      cause: error,
+    });
+  }
+}
+
+/**
+ * {@link readFabContents} inflating on libuv's thread pool, for servers.
+ * @throws InvalidFabError with what is wrong.
+ */
+export async function readFabContentsAsync(
+  content: Uint8Array,
+  expectedHash?: string,
+): Promise<FabContents> {
+  try {
+    return await readFabAsync(content, expectedHash === undefined ? {} : { expectedHash });
   } catch (error) {
     throw new InvalidFabError(error instanceof Error ? error.message : String(error), {
       cause: error,

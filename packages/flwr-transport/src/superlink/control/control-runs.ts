@@ -60,7 +60,7 @@ export interface FabMetadata {
  * Reads a FAB (zip) and returns its identity and config keys.
  * @throws Error with a message saying what is wrong (becomes FAILED_PRECONDITION).
  */
-export type FabInspector = (content: Uint8Array) => FabMetadata;
+export type FabInspector = (content: Uint8Array) => FabMetadata | Promise<FabMetadata>;
 
 /** Options of {@link createControlRunHandlers}. */
 export interface ControlRunsOptions {
@@ -116,7 +116,7 @@ export function createControlRunHandlers(options: ControlRunsOptions): ControlRu
   };
 
   const handlers: ControlRunHandlers = {
-    startRun: (request: StartRunRequest, ctx: CallContext) => {
+    startRun: async (request: StartRunRequest, ctx: CallContext) => {
       log("INFO", "ControlServicer.StartRun");
       if (request.appSpec)
         throw new RpcError(
@@ -138,7 +138,7 @@ export function createControlRunHandlers(options: ControlRunsOptions): ControlRu
       }
       const { flwrAid } = account(ctx);
       try {
-        const meta = inspectFab(content);
+        const meta = await inspectFab(content);
         checkOverrideKeys(meta.configKeys, request.overrideConfig);
         const hash = createHash("sha256").update(content).digest("hex");
         if (request.fab?.hashStr && request.fab.hashStr !== hash)
