@@ -2,10 +2,13 @@
 /**
  * `flwr-serverapp --insecure --serverappio-api-address ADDR --token T [--parent-pid PID]`: runs the
  * ServerApp of one run (launched by a SuperExec). Without `--token` it acts as a SuperExec for
- * ServerApps (deprecated in Flower as well).
+ * ServerApps (deprecated in Flower as well). With `--runtime-api-address ADDR --token T
+ * (--insecure | --root-certificates CA)` it runs the ServerApp task of a Flower 1.35+ SuperLink's
+ * Runtime API (`app-runtime/runtime-api/run-serverapp-runtime.ts`).
  */
 import { startParentMonitor } from "../app-runtime/parent-monitor.js";
 import { runServerApp } from "../app-runtime/run-serverapp.js";
+import { namesRuntimeApi, runServerAppRuntimeCli } from "../app-runtime/runtime-api/runtime-cli.js";
 import { parseAppProcessArgs } from "../superexec/app-args.js";
 import { runSuperExecCli } from "../superexec/superexec-cli.js";
 import { formatCliError, toCliError } from "./cli-error.js";
@@ -16,6 +19,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(appProcessUsage("flwr-serverapp"));
     return 0;
   }
+  // Flower 1.35+: launched by a Runtime API SuperExec for a SuperLink's Runtime API.
+  if (namesRuntimeApi(argv)) return runServerAppRuntimeCli(argv);
   const args = parseAppProcessArgs(argv, "serverappio-api-address", "127.0.0.1:9091");
   if (!args.insecure) {
     process.stderr.write("ERROR : `flwr-serverapp` does not support TLS yet. (Exit Code: 602)\n");

@@ -16,11 +16,13 @@ SuperLink (--plugin-type serverapp, AppIo address of its ServerAppIo API) or a S
 (--plugin-type clientapp, its ClientAppIo API). Exits when --parent-pid dies.
 
        flower-superexec --runtime-api-address ADDR (--insecure | --root-certificates CA)
-                        [--plugin-type clientapp] [--superexec-auth-secret-file FILE]
+                        [--plugin-type {clientapp,serverapp}] [--superexec-auth-secret-file FILE]
                         [--parent-pid PID]
 
-Serve the ClientApp tasks of a Flower 1.35+ Runtime API (a Python 1.42 SuperNode started with
---isolation process), launching flwr-clientapp --runtime-api-address ADDR --token T per task.
+Serve the tasks of a Flower 1.35+ Runtime API: ClientApp tasks (default; a Python 1.42
+SuperNode started with --isolation process) or, with --plugin-type serverapp, ServerApp tasks
+(a Python 1.42 SuperLink started with --isolation process), launching
+flwr-clientapp / flwr-serverapp --runtime-api-address ADDR --token T per task.
 An --appio-api-address that answers as such an HTTP API is treated the same way.
 `;
 
@@ -35,5 +37,11 @@ export function appProcessUsage(command: "flwr-serverapp" | "flwr-clientapp"): s
 
 ${what}; started by flower-superexec with a token from its AppIo API.
 Without --token it acts as a SuperExec (deprecated, as in Flower).
+
+       ${command} --runtime-api-address ADDR --token TOKEN (--insecure | --root-certificates CA)
+                        [--parent-pid PID]
+
+The same for one task of a Flower 1.35+ Runtime API (${command === "flwr-serverapp" ? "a SuperLink's" : "a SuperNode's"}),
+as flower-superexec --runtime-api-address launches it.
 `;
 }

@@ -6,13 +6,13 @@
  *   `--appio-api-address ADDR` (1.42's deprecated name) when ADDR answers as an HTTP/1.1 API
  *   ({@link speaksRuntimeApi}); a gRPC (HTTP/2) AppIo API keeps the 1.29 ClientAppIo/ServerAppIo
  *   SuperExec.
- * - `flwr-clientapp --runtime-api-address ADDR --token T (--insecure | [--root-certificates CA])
- *   [--parent-pid PID]`, as that SuperExec (and 1.42's) launches it.
+ * - `flwr-clientapp` / `flwr-serverapp --runtime-api-address ADDR --token T (--insecure |
+ *   [--root-certificates CA]) [--parent-pid PID]`, as that SuperExec (and 1.42's) launches them.
  *
- * Only ClientApp tasks are acquired: a TypeScript ServerApp over the Runtime API is not
- * implemented yet (`--plugin-type serverapp` is refused with that reason). 1.42 ignores
- * `--plugin-type` (its SuperExec takes every task type); flwr-ts acquires `flwr-clientapp` tasks
- * only, so a Python SuperExec may serve the others of the same SuperNode.
+ * `--plugin-type clientapp` (the default) acquires `flwr-clientapp` tasks (a 1.42 SuperNode's),
+ * `--plugin-type serverapp` acquires `flwr-serverapp` tasks (a 1.42 SuperLink's) and runs them as
+ * TypeScript ServerApps. 1.42 ignores `--plugin-type` (its SuperExec takes every task type);
+ * flwr-ts acquires the one type only, so a Python SuperExec may serve the others.
  */
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -22,6 +22,7 @@ import { probeWire } from "../../wire/wire-probe.js";
 import { appLog } from "../app-log.js";
 import { startParentMonitor } from "../parent-monitor.js";
 import { runClientAppRuntime } from "./run-clientapp-runtime.js";
+import { runServerAppRuntime } from "./run-serverapp-runtime.js";
 import { TaskType } from "./runtime-definition.js";
 import { runRuntimeSuperExec } from "./runtime-superexec.js";
 import { loadSuperExecAuthSecret } from "./superexec-auth.js";
@@ -42,10 +43,13 @@ export async function speaksRuntimeApi(address: string): Promise<boolean> {
   return probe?.http === "http1";
 }
 
-/** This installation's `flwr-clientapp`, run with the same Node.js. */
-function clientAppCommand(): { command: string; args: string[] } {
+/** This installation's `flwr-clientapp` (or `flwr-serverapp`), run with the same Node.js. */
+function runtimeAppCommand(app: "clientapp" | "serverapp" = "clientapp"): {
+  command: string;
+  args: string[];
+} {
   const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
-  const script = fileURLToPath(new URL(`../../cli/flwr-clientapp${ext}`, import.meta.url));
+  const script = fileURLToPath(new URL(`../../cli/flwr-${app}${ext}`, import.meta.url));
   return ext === ".ts"
     ? { command: process.execPath, args: ["--import", "tsx", script] }
     : { command: process.execPath, args: [script] };
@@ -107,13 +111,9 @@ export async function runRuntimeSuperExecCli(argv: string[]): Promise<number> {
     executor: { type: "string" },
   });
   const c = common(values);
-  const pluginType = values["plugin-type"] as string | undefined;
-  if (pluginType === "serverapp")
-    throw new UsageError(
-      "flwr-ts does not run ServerApps over a Flower 1.35+ Runtime API yet; use Python's flower-superexec for the SuperLink",
-    );
-  if (pluginType !== undefined && pluginType !== "clientapp")
-    throw new UsageError(`--plugin-type must be 'clientapp', got '${pluginType}'`);
+  const pluginType = (values["plugin-type"] as string | undefined) ?? "clientapp";
+  if (pluginType !== "clientapp" && pluginType !== "serverapp")
+    throw new UsageError(`--plugin-type must be 'serverapp' or 'clientapp', got '${pluginType}'`);
   if (values["executor"] !== undefined && values["executor"] !== "subprocess")
     throw new UsageError(`--executor: only 'subprocess' is supported, got '${values["executor"]}'`);
   const secretFile = values["superexec-auth-secret-file"] as string | undefined;
@@ -138,8 +138,8 @@ export async function runRuntimeSuperExecCli(argv: string[]): Promise<number> {
     insecure: c.insecure,
     rootCertificates: c.rootCertificates,
     rootCertificatesPath: c.rootCertificates,
-    taskTypes: [TaskType.CLIENT_APP],
-    app: clientAppCommand(),
+    taskTypes: [pluginType === "serverapp" ? TaskType.SERVER_APP : TaskType.CLIENT_APP],
+    app: runtimeAppCommand(pluginType),
     authSecret,
     signal: stop.signal,
   });
@@ -160,4 +160,24 @@ export async function runClientAppRuntimeCli(argv: string[]): Promise<number> {
     rootCertificates: c.rootCertificates,
     token,
   });
+}
+
+/** `flwr-serverapp` against a SuperLink's Runtime API; resolves with the exit status. */
+export async function runServerAppRuntimeCli(argv: string[]): Promise<number> {
+  const values = parse(argv, { token: { type: "string" } });
+  const c = common(values);
+  const token = values["token"] as string | undefined;
+  if (!token) throw new UsageError("--token is required with --runtime-api-address");
+  const stop = new AbortController();
+  if (c.parentPid !== undefined) startParentMonitor(c.parentPid);
+  for (const sig of ["SIGINT", "SIGTERM"] as const) process.once(sig, () => stop.abort());
+  appLog("INFO", "Start `flwr-serverapp` process");
+  const code = await runServerAppRuntime({
+    address: c.address,
+    insecure: c.insecure,
+    rootCertificates: c.rootCertificates,
+    token,
+    signal: stop.signal,
+  });
+  return code >= 0 && code < 100 ? 0 : 1;
 }

@@ -5,7 +5,8 @@
  * `flwr/supercore/protobuf/translation.py:185-208` and the calls of
  * `flwr/supercore/runtime/runtime_http_client.py` — so the definition is written here, with
  * ts-proto's shape and the generated message codecs (`@flwr-ts/core/proto/runtime`). Only the
- * methods a SuperExec and a ClientApp process call are listed; all are unary.
+ * methods a SuperExec, a ClientApp process and a ServerApp process call are listed; all are
+ * unary.
  */
 import {
   ConfirmMessageReceivedRequest,
@@ -20,6 +21,8 @@ import {
 import {
   AcquireTaskRequest,
   AcquireTaskResponse,
+  GetNodesRequest,
+  GetNodesResponse,
   PullAppMessagesRequest,
   PullAppMessagesResponse,
   PullTaskInputRequest,
@@ -70,10 +73,15 @@ export const RuntimeDefinition = {
       ConfirmMessageReceivedRequest,
       ConfirmMessageReceivedResponse,
     ),
-    /** A ClientApp's reply (exactly one message and its object tree). */
+    /**
+     * A ClientApp's reply (exactly one message and its object tree), or a ServerApp's
+     * instructions (on a SuperLink).
+     */
     pushMessages: unary("PushMessages", PushAppMessagesRequest, PushAppMessagesResponse),
-    /** A ClientApp's instruction (at most one). */
+    /** A ClientApp's instruction (at most one), or a ServerApp's replies by instruction id. */
     pullMessages: unary("PullMessages", PullAppMessagesRequest, PullAppMessagesResponse),
+    /** A ServerApp's view of the run's nodes (SuperLink only). */
+    getNodes: unary("GetNodes", GetNodesRequest, GetNodesResponse),
     pushLogs: unary("PushLogs", PushLogsRequest, PushLogsResponse),
   },
 } as const;
