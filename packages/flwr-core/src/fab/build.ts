@@ -57,6 +57,25 @@ const tooLarge = (size: number, max: number) =>
   );
 
 /**
+ * flwr-ts loads components as ES modules (they `import` `@flwr-ts/core`, which has no CommonJS
+ * build). A `.ts`/`.js` component of a package whose `package.json` is not `"type": "module"`
+ * (npm 11's `npm init -y` writes `"type": "commonjs"`) would be compiled as CommonJS and fail at
+ * run time on the SuperNode, so the build refuses it; `.mts`/`.mjs` components are ESM anyway.
+ * @throws FabError (`bad-app`) naming the file and the fix.
+ */
+function checkModuleType(root: string, modules: readonly string[]): void {
+  if (!modules.some((m) => /\.(ts|js|tsx|jsx)$/.test(m))) return;
+  const file = join(root, "package.json");
+  const type = (JSON.parse(readFileSync(file, "utf8")) as { type?: unknown }).type;
+  if (type === "module") return;
+  throw new FabError(
+    "bad-app",
+    `${file} has ${type === undefined ? 'no "type"' : `"type": ${JSON.stringify(type)}`}, so Node ` +
+      'would load the app\'s .ts/.js components as CommonJS; flwr-ts apps are ES modules: set "type": "module" in it',
+  );
+}
+
+/**
  * Builds the FAB of the app in `appDir` (reads its `package.json` `flwr` section).
  * @throws AppConfigError for an invalid package.json; FabError (`too-large`, `bad-app`).
  */
@@ -74,6 +93,7 @@ export function buildFab(appDir: string, options: BuildFabOptions = {}): BuiltFa
       );
     }
   }
+  checkModuleType(root, [app.components.serverapp.module, app.components.clientapp.module]);
   const entries: ZipEntry[] = [
     { name: "pyproject.toml", data: new TextEncoder().encode(generatePyproject(app)) },
   ];

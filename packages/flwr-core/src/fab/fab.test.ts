@@ -163,6 +163,28 @@ describe("buildFab / readFab", () => {
     );
   });
 
+  it('refuses .ts/.js components of a package that is not "type": "module"', () => {
+    for (const type of ["commonjs", undefined]) {
+      const files = demoFiles();
+      const pkg: Record<string, unknown> = { ...packageJson, type };
+      if (type === undefined) delete pkg["type"];
+      files["package.json"] = JSON.stringify(pkg);
+      const error = (() => {
+        try {
+          buildFab(makeApp(files));
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(error).toBeInstanceOf(FabError);
+      expect((error as Error).message).toMatch(
+        type
+          ? /has "type": "commonjs".*set "type": "module"/
+          : /has no "type".*set "type": "module"/,
+      );
+    }
+  });
+
   it("applies fab-include / fab-exclude like Flower and checks the components ship", () => {
     const files = demoFiles();
     const pkg = structuredClone(packageJson) as typeof packageJson & {

@@ -17,6 +17,7 @@ export const packageJson = {
   name: "@acme/demoapp",
   version: "1.2.0",
   description: "A demo",
+  type: "module",
   license: "Apache-2.0",
   flwr: {
     app: {

@@ -5,9 +5,16 @@
  * the FAB directory might contain. The app therefore shares one `@flwr-ts/core` (one `Message`
  * class, one `ClientApp` class) with the runtime, and needs no `node_modules` of its own.
  *
- * Rule: a bare specifier `@flwr-ts/<pkg>[/<sub>]` or `@tensorflow/<pkg>[/<sub>]` imported from a
- * file under `appDirUrl` is resolved as if imported from each of `runtimeParents` in turn; the
- * first success wins; if none succeeds the normal resolution (from the FAB) is tried.
+ * Rules, for a bare specifier imported from a file under `appDirUrl`:
+ * - `@flwr-ts/<pkg>[/<sub>]` and `@tensorflow/<pkg>[/<sub>]` resolve as if imported from each of
+ *   `runtimeParents` in turn; the first success wins; if none succeeds the normal resolution
+ *   (from the FAB) is tried;
+ * - any other package (`zod`, `lodash/fp`, …) resolves from the FAB first (its own
+ *   `node_modules`, if it ships one) and then from `runtimeParents` — the installation running
+ *   the app and the working directory — so an app may use what is installed beside its
+ *   SuperNode, as a Python app uses the SuperNode's environment. If neither finds it, the FAB's
+ *   own resolution error is raised ("Cannot find package 'x' imported from …").
+ * Relative, absolute, `node:` and URL specifiers are never redirected.
  */
 
 /** Data passed from `module.register`. */
@@ -37,14 +44,37 @@ export async function resolve(
   nextResolve: NextResolve,
 ): Promise<ResolveResult> {
   const fromApp = context.parentURL?.startsWith(data.appDirUrl) ?? false;
-  if (fromApp && RUNTIME_SCOPES.some((scope) => specifier.startsWith(scope))) {
-    for (const parentURL of data.runtimeParents) {
-      try {
-        return await nextResolve(specifier, { ...context, parentURL });
-      } catch {
-        // try the next parent
-      }
+  if (!fromApp || !isBare(specifier)) return nextResolve(specifier, context);
+  if (RUNTIME_SCOPES.some((scope) => specifier.startsWith(scope))) {
+    const found = await fromRuntime(specifier, context, nextResolve);
+    return found ?? nextResolve(specifier, context);
+  }
+  try {
+    return await nextResolve(specifier, context);
+  } catch (error) {
+    const found = await fromRuntime(specifier, context, nextResolve);
+    if (found) return found;
+    throw error;
+  }
+}
+
+/** A package specifier (`zod`, `@scope/pkg/sub`), not a path, URL or built-in. */
+function isBare(specifier: string): boolean {
+  return !/^(\.{0,2}\/|[A-Za-z][A-Za-z0-9+.-]*:)/.test(specifier) && !specifier.startsWith("#");
+}
+
+/** Resolves `specifier` from each runtime parent in turn; undefined when none finds it. */
+async function fromRuntime(
+  specifier: string,
+  context: ResolveContext,
+  nextResolve: NextResolve,
+): Promise<ResolveResult | undefined> {
+  for (const parentURL of data.runtimeParents) {
+    try {
+      return await nextResolve(specifier, { ...context, parentURL });
+    } catch {
+      // try the next parent
     }
   }
-  return nextResolve(specifier, context);
+  return undefined;
 }
