@@ -43,9 +43,13 @@ export type ServiceHandlers<S extends GenericService> = {
 
 /**
  * Runs before every handler of a service. Throw an `RpcError` to end the call with that status;
- * attach values for the handler to `ctx.attributes`.
+ * attach values for the handler to `ctx.attributes`. `beforeBody`, when present, is a check of
+ * the headers alone that the HTTP wire runs before it reads a large request body (so an
+ * unauthenticated caller cannot make the server read one); the middleware itself still runs.
  */
-export type Middleware = (request: unknown, ctx: CallContext) => Promise<void> | void;
+export type Middleware = ((request: unknown, ctx: CallContext) => Promise<void> | void) & {
+  beforeBody?: (ctx: CallContext) => Promise<void> | void;
+};
 
 /** Receives unexpected handler errors (not `RpcError`s). */
 export type ErrorReporter = (method: string, error: unknown) => void;

@@ -20,7 +20,8 @@
  *    nothing (the verifier caches a parsed key only once its signature verified, too).
  *
  * On success the handler finds the verified key bytes in `ctx.attributes` under
- * {@link AUTH_PUBLIC_KEY_ATTRIBUTE}.
+ * {@link AUTH_PUBLIC_KEY_ATTRIBUTE}. Its `beforeBody` check (steps 1-3, and a registered key for
+ * every rpc except RegisterNode/ActivateNode) runs on the HTTP wire before a large body is read.
  */
 import { ReplayCache, SignatureVerifier } from "@flwr-ts/crypto";
 import type { CallContext, Middleware } from "../../wire/call-context.js";
@@ -66,7 +67,7 @@ export function createNodeAuthMiddleware(options: NodeAuthOptions): Middleware {
   const verifier = options.verifier ?? new SignatureVerifier();
   const replay = options.replayCache === undefined ? new ReplayCache() : options.replayCache;
   const { state } = options;
-  return async (request: unknown, ctx: CallContext) => {
+  const middleware: Middleware = async (request: unknown, ctx: CallContext) => {
     // Verified on libuv's thread pool: the event loop serves other calls meanwhile.
     const result = await verifier.verifyAsync(readNodeAuthHeaders(ctx));
     if (!result.ok) throw new RpcError(Code.UNAUTHENTICATED, result.message);
@@ -92,4 +93,11 @@ export function createNodeAuthMiddleware(options: NodeAuthOptions): Middleware {
       throw new RpcError(Code.UNAUTHENTICATED, REPLAYED_REQUEST_MESSAGE);
     ctx.attributes.set(AUTH_PUBLIC_KEY_ATTRIBUTE, result.publicKey);
   };
+  middleware.beforeBody = async (ctx: CallContext) => {
+    const result = await verifier.verifyAsync(readNodeAuthHeaders(ctx));
+    if (!result.ok) throw new RpcError(Code.UNAUTHENTICATED, result.message);
+    if (!KEY_IN_BODY.has(ctx.method) && state.getNodeIdByPublicKey(result.publicKey) === undefined)
+      throw new RpcError(Code.UNAUTHENTICATED, INVALID_NODE_ID_MESSAGE);
+  };
+  return middleware;
 }

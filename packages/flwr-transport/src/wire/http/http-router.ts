@@ -42,8 +42,24 @@ import { httpPathOf } from "./routes.js";
 /** Flower 1.42's health route: `GET`/`HEAD` answer 200 while the server runs. */
 export const HEALTH_PATH = "/health";
 
-/** Largest request body accepted by default: Flower's gRPC message limit (2 GiB − 1). */
-export const DEFAULT_MAX_BODY_BYTES = 2_147_483_647;
+/**
+ * Largest request body accepted by default: 64 MiB, `FLWR_TS_HTTP_MAX_BODY_BYTES` to change it.
+ * Flower 1.42 sets no limit of its own (uvicorn reads any body); its largest legitimate bodies are
+ * a StartRun with a FAB (10 MiB cap) and a PushObject of one array chunk (5 MiB by default).
+ */
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Bodies larger than this (or of unknown length) are read only after every middleware's
+ * `beforeBody` check passed.
+ */
+export const PRE_CHECK_BODY_BYTES = 64 * 1024;
+
+function maxBodyFromEnv(): number {
+  const raw = process.env["FLWR_TS_HTTP_MAX_BODY_BYTES"];
+  const n = raw === undefined ? Number.NaN : Number(raw);
+  return Number.isSafeInteger(n) && n > 0 ? n : DEFAULT_MAX_BODY_BYTES;
+}
 
 /** Options of {@link HttpRpcRouter.addService}. */
 export interface HttpServiceOptions extends ServiceOptions {
@@ -128,11 +144,6 @@ function mediaType(value: string | undefined): string {
 
 /** Reads a request body up to `max` bytes; rejects with 413 beyond it. */
 function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
-  const declared = Number(req.headers["content-length"]);
-  if (Number.isFinite(declared) && declared > max)
-    return Promise.reject(
-      new HttpFailure(413, { detail: `Request body of ${declared} bytes exceeds ${max} bytes.` }),
-    );
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -198,7 +209,7 @@ export class HttpRpcRouter {
         handler: handler as Route["handler"],
         middleware: options.middleware ?? [],
         report: options.onError ?? defaultErrorReporter,
-        maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+        maxBodyBytes: options.maxBodyBytes ?? maxBodyFromEnv(),
       });
     }
     return this;
@@ -247,6 +258,13 @@ export class HttpRpcRouter {
           `Unsupported Content-Type: '${req.headers["content-type"] ?? ""}'`,
         );
       }
+      const declared = Number(req.headers["content-length"]);
+      if (Number.isFinite(declared) && declared > route.maxBodyBytes)
+        throw new HttpFailure(413, {
+          detail: `Request body of ${declared} bytes exceeds ${route.maxBodyBytes} bytes.`,
+        });
+      if (!(Number.isFinite(declared) && declared <= PRE_CHECK_BODY_BYTES))
+        for (const guard of route.middleware) await guard.beforeBody?.(ctx);
       const body = await readBody(req, route.maxBodyBytes);
       let request: unknown;
       try {
@@ -275,7 +293,10 @@ export class HttpRpcRouter {
       if (TRACE_ENABLED) traceSpan("http.s", t0, { m: route.method.name, err: String(error) });
       if (ctx.signal.aborted) return;
       const failure = failureOf(route.path, error, route.report);
+      // A body left unread is not drained: the connection closes after the answer.
+      if (!req.complete) res.shouldKeepAlive = false;
       sendJson(res, failure.status, failure.body);
+      if (!req.complete) res.once("finish", () => req.socket.destroySoon());
     }
   }
 
