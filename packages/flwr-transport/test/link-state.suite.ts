@@ -638,6 +638,101 @@ export function linkStateSuite(name: string, factory: LinkStateFactory): void {
       });
     });
 
+    describe("Runtime API tasks", () => {
+      test("createRun creates the run's pending flwr-serverapp task, with the run's FAB", () => {
+        const runId = newRun();
+        const task = state.getPrimaryTask(runId)!;
+        expect(task.type).toBe("flwr-serverapp");
+        expect(task.runId).toBe(runId);
+        expect(task.fabHash).toBe("ab".repeat(32));
+        expect(task.status).toEqual(st("pending"));
+        expect(task.pendingAt).toMatch(ISO_RE);
+        expect(state.getTask(task.taskId)).toEqual(task);
+        expect(state.getTask(task.taskId + 1n)).toBeUndefined();
+        expect(state.getPrimaryTask(runId + 1n)).toBeUndefined();
+        const sim = state.createRun({
+          fabId: "",
+          fabVersion: "",
+          fabHash: "",
+          overrideConfig: new Map(),
+          federation: NOOP_FEDERATION,
+          flwrAid: NOOP_FLWR_AID,
+          runType: "simulation",
+        });
+        expect(state.getPrimaryTask(sim)!.type).toBe("flwr-simulation");
+        expect(state.getPrimaryTask(sim)!.fabHash).toBeUndefined();
+      });
+
+      test("claimTask hands out the oldest pending task of a wanted type, once", () => {
+        const first = newRun();
+        advance(1);
+        const second = newRun();
+        expect(state.claimTask([])).toBeUndefined();
+        expect(state.claimTask(["flwr-clientapp"])).toBeUndefined();
+        const a = state.claimTask(["flwr-clientapp", "flwr-serverapp"])!;
+        expect(a.task.runId).toBe(first);
+        expect(a.token).toMatch(/^[0-9a-f]{256}$/);
+        expect(a.task.status).toEqual(st("starting"));
+        expect(state.getRunStatus([first]).get(first)).toEqual(st("starting"));
+        const b = state.claimTask(["flwr-serverapp"])!;
+        expect(b.task.runId).toBe(second);
+        expect(b.token).not.toBe(a.token);
+        expect(state.claimTask(["flwr-serverapp"])).toBeUndefined();
+        expect(state.getTaskByToken(a.token)!.taskId).toBe(a.task.taskId);
+        expect(state.getTaskByToken("")).toBeUndefined();
+        expect(state.getTaskByToken("f".repeat(256))).toBeUndefined();
+      });
+
+      test("a run that already has a 1.29 app token is not claimed", () => {
+        const runId = newRun();
+        expect(state.createToken(runId)).toBeDefined();
+        expect(state.claimTask(["flwr-serverapp"])).toBeUndefined();
+      });
+
+      test("activate, then finish: the run follows; the token is revoked", () => {
+        const runId = newRun();
+        const { task, token } = state.claimTask(["flwr-serverapp"])!;
+        expect(state.finishTask(task.taskId, "completed", "")).toBe(false);
+        expect(state.activateTask(task.taskId)).toBe(true);
+        expect(state.activateTask(task.taskId)).toBe(false);
+        expect(state.getRun(runId)!.status).toEqual(st("running"));
+        expect(state.getTask(task.taskId)!.runningAt).toMatch(ISO_RE);
+        expect(state.finishTask(task.taskId, "bogus", "")).toBe(false);
+        expect(state.finishTask(task.taskId, "completed", "")).toBe(true);
+        expect(state.finishTask(task.taskId, "failed", "")).toBe(false);
+        expect(state.getRun(runId)!.status).toEqual(st("finished", "completed"));
+        expect(state.getTaskByToken(token)).toBeUndefined();
+        expect(state.acknowledgeAppHeartbeat(token)).toBe(false);
+        expect(state.activateTask(task.taskId + 1n)).toBe(false);
+        expect(state.finishTask(task.taskId + 1n, "failed", "")).toBe(false);
+      });
+
+      test("a run finished elsewhere (StopRun) ends its task's token", () => {
+        const runId = newRun();
+        const { task, token } = state.claimTask(["flwr-serverapp"])!;
+        expect(state.activateTask(task.taskId)).toBe(true);
+        expect(state.updateRunStatus(runId, st("finished", "stopped"))).toBe(true);
+        expect(state.getTaskByToken(token)).toBeUndefined();
+        expect(state.getTask(task.taskId)!.status).toEqual(st("finished", "stopped"));
+      });
+
+      test("a task whose heartbeats stop fails its run", () => {
+        const runId = newRun();
+        const { task, token } = state.claimTask(["flwr-serverapp"])!;
+        expect(state.activateTask(task.taskId)).toBe(true);
+        advance(20);
+        expect(state.acknowledgeAppHeartbeat(token)).toBe(true);
+        advance(59);
+        expect(state.getTaskByToken(token)?.taskId).toBe(task.taskId);
+        advance(2);
+        expect(state.getTaskByToken(token)).toBeUndefined();
+        expect(state.getRun(runId)!.status).toEqual(
+          st("finished", "failed", "No heartbeat received from the run."),
+        );
+        expect(state.getTask(task.taskId)!.status?.subStatus).toBe("failed");
+      });
+    });
+
     describe("events", () => {
       test("changes are announced to subscribers; unsubscribe stops them", () => {
         const events: LinkStateEvent[] = [];

@@ -26,6 +26,7 @@
  * implementation must pass it.
  */
 import type { Context, Fab, Message, NodeInfo, Run, RunStatus, Scalar } from "@flwr-ts/core/proto";
+import type { Task } from "@flwr-ts/core/proto/runtime";
 
 /** Node id of the SuperLink itself (source of instructions, destination of replies). */
 export const SUPERLINK_NODE_ID = 1n;
@@ -378,6 +379,37 @@ export interface LinkState {
 
   /** Extends a token by `2 × 30 s`. @returns false for an unknown/expired token. */
   acknowledgeAppHeartbeat(token: string): boolean;
+
+  // ---------------------------------------------------------------- Runtime API tasks
+  // Flower 1.42's task model (`task-records.ts`, `task-lifecycle.ts`): every run has one
+  // primary task, created by `createRun` (`flwr-serverapp`, or `flwr-simulation` for a
+  // simulation run), whose status is the run's; a claimed task's token is the run's app token.
+
+  /** The primary task of a run, or undefined for an unknown run. */
+  getPrimaryTask(runId: bigint): Task | undefined;
+
+  /** A task by id, or undefined. */
+  getTask(taskId: bigint): Task | undefined;
+
+  /**
+   * Claims the oldest pending task whose type is in `types` (AcquireTask): creates its token
+   * (valid {@link HEARTBEAT_DEFAULT_INTERVAL} s) and moves the run to `starting`.
+   * @returns undefined when no task is eligible.
+   */
+  claimTask(types: readonly string[]): { task: Task; token: string } | undefined;
+
+  /** The unfinished task of an unexpired token (expired tokens fail their runs first). */
+  getTaskByToken(token: string): Task | undefined;
+
+  /** Moves a `starting` task (and its run) to `running`. @returns false otherwise. */
+  activateTask(taskId: bigint): boolean;
+
+  /**
+   * Finishes an unfinished task (and its run) with `subStatus` (`completed` only from
+   * `running`) and revokes its token. @returns false for an unknown/finished task or a bad
+   * sub-status.
+   */
+  finishTask(taskId: bigint, subStatus: string, details: string): boolean;
 
   // ---------------------------------------------------------------- nonces
   /**

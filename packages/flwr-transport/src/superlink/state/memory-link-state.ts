@@ -4,6 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import type { Context, Fab, Message, NodeInfo, Run, RunStatus } from "@flwr-ts/core/proto";
+import type { Task } from "@flwr-ts/core/proto/runtime";
 import {
   type CreateRunInput,
   HEARTBEAT_DEFAULT_INTERVAL,
@@ -36,6 +37,15 @@ import {
 import { isValidTransition } from "./run-rules.js";
 import { LinkStateNotifier } from "./state-events.js";
 import { isoTimestamp, newAppToken, randomUint64 } from "./state-values.js";
+import {
+  activateTask,
+  claimTask,
+  currentTask,
+  finishTask,
+  type TaskRecordLookup,
+  taskByToken,
+} from "./task-lifecycle.js";
+import { primaryTaskTypeOf, type TaskRecord } from "./task-records.js";
 
 interface StoredMessage {
   message: Message;
@@ -81,6 +91,15 @@ export class MemoryLinkState implements LinkState {
   private readonly tokens = new Map<bigint, { token: string; activeUntil: number }>();
   private readonly tokenToRun = new Map<string, bigint>();
   private readonly nonces = new Map<string, number>();
+  private readonly tasks = new Map<bigint, TaskRecord>();
+  private readonly taskOfRun = new Map<bigint, bigint>();
+  private readonly taskLookup: TaskRecordLookup = {
+    byTaskId: (taskId) => this.tasks.get(taskId),
+    byRunId: (runId) => {
+      const taskId = this.taskOfRun.get(runId);
+      return taskId === undefined ? undefined : this.tasks.get(taskId);
+    },
+  };
   private closed = false;
 
   /** @param options - see {@link LinkStateOptions}. */
@@ -256,6 +275,15 @@ export class MemoryLinkState implements LinkState {
       federationConfig: input.federationConfig ? Buffer.from(input.federationConfig) : undefined,
       logs: [],
     });
+    let taskId = randomUint64();
+    while (this.tasks.has(taskId)) taskId = randomUint64();
+    this.tasks.set(taskId, {
+      taskId,
+      runId,
+      type: primaryTaskTypeOf(input.runType),
+      fabHash: input.fabHash || undefined,
+    });
+    this.taskOfRun.set(runId, taskId);
     this.notifier.emit({ type: "run", runId, status: RunStatusValue.PENDING });
     return runId;
   }
@@ -590,6 +618,32 @@ export class MemoryLinkState implements LinkState {
     const record = this.tokens.get(runId)!;
     record.activeUntil = this.nowSeconds() + HEARTBEAT_PATIENCE * HEARTBEAT_DEFAULT_INTERVAL;
     return true;
+  }
+
+  // ------------------------------------------------------------------ Runtime API tasks
+
+  getPrimaryTask(runId: bigint): Task | undefined {
+    return currentTask(this, this.taskLookup.byRunId(runId));
+  }
+
+  getTask(taskId: bigint): Task | undefined {
+    return currentTask(this, this.tasks.get(taskId));
+  }
+
+  claimTask(types: readonly string[]): { task: Task; token: string } | undefined {
+    return claimTask(this, this.taskLookup, types);
+  }
+
+  getTaskByToken(token: string): Task | undefined {
+    return taskByToken(this, this.taskLookup, token);
+  }
+
+  activateTask(taskId: bigint): boolean {
+    return activateTask(this, this.taskLookup, taskId);
+  }
+
+  finishTask(taskId: bigint, subStatus: string, details: string): boolean {
+    return finishTask(this, this.taskLookup, taskId, subStatus, details);
   }
 
   // ------------------------------------------------------------------ nonces

@@ -181,6 +181,53 @@ describe("SqliteLinkState persistence", () => {
   });
 });
 
+describe("SqliteLinkState schema version 2 (Runtime API tasks)", () => {
+  it("a version-1 database stays readable: its runs get their tasks (task id = run id)", () => {
+    const file = join(dir, "v1.db");
+    const a = new SqliteLinkState({ location: file });
+    const run = (fabHash: string, runType: string) =>
+      a.createRun({
+        fabId: "flwrlabs/app",
+        fabVersion: "1.0.0",
+        fabHash,
+        overrideConfig: new Map(),
+        federation: NOOP_FEDERATION,
+        flwrAid: NOOP_FLWR_AID,
+        runType,
+      });
+    const pending = run("cd".repeat(32), "serverapp");
+    const finished = run("", "simulation");
+    expect(
+      a.updateRunStatus(finished, { status: "finished", subStatus: "stopped", details: "" }),
+    ).toBe(true);
+    a.close();
+    // Turn the file back into what flwr-ts wrote before version 2.
+    const db = openSqliteDatabase(file);
+    db.exec("DROP TABLE task; UPDATE schema_version SET version = 1 WHERE component = 'linkstate'");
+    db.close();
+
+    const b = new SqliteLinkState({ location: file });
+    expect(b.getRun(pending)?.fabHash).toBe("cd".repeat(32));
+    const task = b.getPrimaryTask(pending)!;
+    expect(task).toMatchObject({ taskId: pending, runId: pending, type: "flwr-serverapp" });
+    expect(task.fabHash).toBe("cd".repeat(32));
+    expect(b.getPrimaryTask(finished)).toMatchObject({ type: "flwr-simulation" });
+    expect(b.getPrimaryTask(finished)!.status?.subStatus).toBe("stopped");
+    const claimed = b.claimTask(["flwr-serverapp"])!;
+    expect(claimed.task.taskId).toBe(pending);
+    expect(b.getTaskByToken(claimed.token)?.runId).toBe(pending);
+    b.close();
+    const check = openSqliteDatabase(file);
+    expect(
+      check
+        .prepare("SELECT version FROM schema_version WHERE component = 'linkstate'")
+        .pluck()
+        .get(),
+    ).toBe(2n);
+    check.close();
+  });
+});
+
 describe("SqliteLinkState refuses files it must not touch", () => {
   it("a non-SQLite file gives a clear error naming the file and is left untouched", () => {
     const file = join(dir, "not-a-db.db");

@@ -2,9 +2,9 @@
  * SQLite {@link LinkState} (Flower's `SqlLinkState`) on better-sqlite3: the state survives a
  * restart of the SuperLink (`--database state.db`).
  *
- * Schema (component `linkstate`, version 1; see {@link LINK_STATE_MIGRATIONS}): Flower's tables
+ * Schema (component `linkstate`, version 2; see {@link LINK_STATE_MIGRATIONS}): Flower's tables
  * `node`, `run`, `logs`, `context`, `message_ins`, `message_res`, `token_store`, `nonce_store`,
- * `fab`. uint64 ids (node, run) are stored as signed int64 with the same bits and read back as
+ * `fab`, and (version 2) the Runtime API's `task`. uint64 ids (node, run) are stored as signed int64 with the same bits and read back as
  * `bigint` (never through a double). A run's status is derived from its timestamps like Flower
  * (`finished_at` set → finished, …); `override_config` and `context` are protobuf bytes; a
  * message's `content` column is an empty blob when content is present (messages are stored
@@ -27,6 +27,7 @@ import {
   type RunStatus,
   type Scalar,
 } from "@flwr-ts/core/proto";
+import type { Task } from "@flwr-ts/core/proto/runtime";
 import type { Statement, Transaction } from "better-sqlite3";
 import {
   type CreateRunInput,
@@ -68,11 +69,23 @@ import {
 } from "./sqlite-database.js";
 import { LinkStateNotifier } from "./state-events.js";
 import { isoTimestamp, newAppToken, randomUint64 } from "./state-values.js";
+import {
+  activateTask,
+  claimTask,
+  currentTask,
+  finishTask,
+  type TaskRecordLookup,
+  taskByToken,
+} from "./task-lifecycle.js";
+import { primaryTaskTypeOf, type TaskRecord } from "./task-records.js";
 
 /** Schema-version component name of the LinkState tables. */
 export const LINK_STATE_COMPONENT = "linkstate";
 
-/** The LinkState migrations. Version 1: Flower's LinkState and CoreState tables. */
+/**
+ * The LinkState migrations. Version 1: Flower's LinkState and CoreState tables; version 2: the
+ * Runtime API's task table.
+ */
 export const LINK_STATE_MIGRATIONS: readonly SchemaMigration[] = [
   {
     version: 1,
@@ -176,6 +189,25 @@ export const LINK_STATE_MIGRATIONS: readonly SchemaMigration[] = [
       );
     `,
   },
+  {
+    // Flower 1.42's Runtime API tasks (`task-records.ts`): one primary task per run. Runs of a
+    // version-1 database get theirs here (task id = run id), so they stay readable and a pending
+    // one can still be acquired.
+    version: 2,
+    sql: `
+      CREATE TABLE task (
+        task_id INTEGER PRIMARY KEY,
+        run_id INTEGER NOT NULL UNIQUE,
+        type TEXT NOT NULL,
+        fab_hash TEXT
+      );
+      INSERT INTO task (task_id, run_id, type, fab_hash)
+        SELECT run_id, run_id,
+          CASE run_type WHEN 'simulation' THEN 'flwr-simulation' ELSE 'flwr-serverapp' END,
+          NULLIF(fab_hash, '')
+        FROM run;
+    `,
+  },
 ];
 
 const OWN_TABLES = [
@@ -188,6 +220,7 @@ const OWN_TABLES = [
   "token_store",
   "nonce_store",
   "fab",
+  "task",
 ] as const;
 
 /** Options of {@link SqliteLinkState}. */
@@ -488,6 +521,10 @@ export class SqliteLinkState implements LinkState {
       insertNonce: p(
         "INSERT INTO nonce_store (namespace, nonce, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
       ),
+      taskIdExists: p("SELECT 1 FROM task WHERE task_id = ?").pluck(),
+      insertTask: p("INSERT INTO task (task_id, run_id, type, fab_hash) VALUES (?, ?, ?, ?)"),
+      taskById: p("SELECT * FROM task WHERE task_id = ?"),
+      taskOfRun: p("SELECT * FROM task WHERE run_id = ?"),
     };
   }
 
@@ -733,6 +770,14 @@ export class SqliteLinkState implements LinkState {
         run_type: input.runType,
         flwr_aid: input.flwrAid,
       });
+      let taskId = randomUint64();
+      while (this.s.taskIdExists!.get(toSqliteInt64(taskId))) taskId = randomUint64();
+      this.s.insertTask!.run(
+        toSqliteInt64(taskId),
+        toSqliteInt64(runId),
+        primaryTaskTypeOf(input.runType),
+        input.fabHash || null,
+      );
       this.emit({ type: "run", runId, status: RunStatusValue.PENDING });
       return runId;
     });
@@ -1113,6 +1158,37 @@ export class SqliteLinkState implements LinkState {
     });
   }
 
+  // ------------------------------------------------------------------ Runtime API tasks
+
+  private readonly taskLookup: TaskRecordLookup = {
+    byTaskId: (taskId) => taskFromRow(this.s.taskById!.get(toSqliteInt64(taskId))),
+    byRunId: (runId) => taskFromRow(this.s.taskOfRun!.get(toSqliteInt64(runId))),
+  };
+
+  getPrimaryTask(runId: bigint): Task | undefined {
+    return this.tx(() => currentTask(this, this.taskLookup.byRunId(runId)));
+  }
+
+  getTask(taskId: bigint): Task | undefined {
+    return this.tx(() => currentTask(this, this.taskLookup.byTaskId(taskId)));
+  }
+
+  claimTask(types: readonly string[]): { task: Task; token: string } | undefined {
+    return this.tx(() => claimTask(this, this.taskLookup, types));
+  }
+
+  getTaskByToken(token: string): Task | undefined {
+    return this.tx(() => taskByToken(this, this.taskLookup, token));
+  }
+
+  activateTask(taskId: bigint): boolean {
+    return this.tx(() => activateTask(this, this.taskLookup, taskId));
+  }
+
+  finishTask(taskId: bigint, subStatus: string, details: string): boolean {
+    return this.tx(() => finishTask(this, this.taskLookup, taskId, subStatus, details));
+  }
+
   // ------------------------------------------------------------------ nonces
 
   reserveNonce(namespace: string, nonce: string, expiresAt: number): boolean {
@@ -1136,4 +1212,22 @@ export class SqliteLinkState implements LinkState {
     if (this.ownsDb) this.db.close();
     else this.onClose?.();
   }
+}
+
+interface TaskRow {
+  task_id: bigint;
+  run_id: bigint;
+  type: string;
+  fab_hash: string | null;
+}
+
+function taskFromRow(row: unknown): TaskRecord | undefined {
+  if (row === undefined) return undefined;
+  const r = row as TaskRow;
+  return {
+    taskId: fromSqliteInt64(r.task_id),
+    runId: fromSqliteInt64(r.run_id),
+    type: r.type,
+    fabHash: r.fab_hash ?? undefined,
+  };
 }
