@@ -1,9 +1,13 @@
 /**
  * Publishability: `pnpm pack` every package, install the tarballs with plain
  * `npm install` into a scratch project outside the workspace, and import each
- * package's public API under Node. Workspace dependencies (`workspace:*`) are
- * rewritten by pnpm to real versions, so npm is pointed at the local tarballs
- * through `overrides`.
+ * package's public API under Node, with `import` and with `require` (Node 20.19+
+ * loads ES modules from CommonJS; the exports carry a `default` condition for it).
+ * Workspace dependencies (`workspace:^`) are rewritten by pnpm to `^<version>`
+ * ranges (never exact pins, so two versions of core cannot be forced side by side),
+ * and npm is pointed at the local tarballs through `overrides`. `pnpm publish
+ * --dry-run` of each package lists LICENSE, README.md and the declarations, and no
+ * tests or build info.
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -80,5 +84,33 @@ describe("packed packages install and import outside the workspace", () => {
     // Type declarations ship with every package.
     expect(readdirSync(join(scratch, "app/node_modules", name, "dist"))).toContain("index.d.ts");
     expect(pkg.exports["."].types).toBe("./dist/index.d.ts");
+    expect(pkg.license).toBe("Apache-2.0");
+    for (const [dep, range] of Object.entries((pkg.dependencies ?? {}) as Record<string, string>)) {
+      if (dep.startsWith("@flwr-ts/")) expect(range, dep).toMatch(/^\^\d+\.\d+\.\d+$/);
+    }
+  });
+
+  test.each(packages.map(packageName))("require %s from CommonJS", (name) => {
+    const out = execFileSync(
+      process.execPath,
+      ["-e", `console.log(Object.keys(require(${JSON.stringify(name)})).length)`],
+      { cwd: join(scratch, "app"), encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] },
+    );
+    expect(Number(out.trim())).toBeGreaterThan(0);
+  });
+
+  test.each(packages)("pnpm publish --dry-run of %s ships what it should", (dir) => {
+    const out = execFileSync("pnpm", ["publish", "--dry-run", "--no-git-checks", "--json"], {
+      cwd: join(repoRoot, "packages", dir),
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const report = JSON.parse(out.slice(out.indexOf("{"))) as { files: { path: string }[] };
+    const files = report.files.map((f) => f.path);
+    expect(files).toContain("LICENSE");
+    expect(files).toContain("README.md");
+    expect(files).toContain("package.json");
+    expect(files).toContain("dist/index.d.ts");
+    expect(files.filter((f) => /\.test\.|\.suite\.|tsbuildinfo|(^|\/)test\//.test(f))).toEqual([]);
   });
 });
