@@ -5,7 +5,8 @@
  *   Control (the `flwr` CLI) and ServerAppIo (app processes);
  * - Flower 1.40+'s one HTTP port ({@link SuperLinkOptions.httpAddress}, 8000 by default in
  *   `flower-superlink`): the same Fleet and Control handlers as protobuf over HTTP at
- *   `/v1/fleet/*` and `/v1/control/*`, with the same middleware.
+ *   `/v1/fleet/*` and `/v1/control/*`, with the same middleware, and the Runtime API of Flower
+ *   1.42's ServerApp processes at `/v1/runtime/*` (`runtime/`).
  * Fleet, Control and HTTP use the same TLS key pair, or plaintext when `tls` is undefined.
  * `start()` binds and resolves with the bound ports (port 0 picks a free one); `stop()` shuts
  * every server down.
@@ -29,6 +30,9 @@ import { createNodeAuthMiddleware } from "./auth/node-auth-middleware.js";
 import { type ControlRunHandlers, createControlHandlers } from "./control/control-servicer.js";
 import { createFleetHandlers } from "./fleet/fleet-servicer.js";
 import { type Logger, silentLogger } from "./logger.js";
+import { createRuntimeAuthMiddleware } from "./runtime/runtime-auth-middleware.js";
+import { createRuntimeHandlers } from "./runtime/runtime-handlers.js";
+import { SuperLinkRuntimeDefinition } from "./runtime/runtime-server-definition.js";
 import type { LinkState } from "./state/link-state.js";
 
 /** Server options Flower uses (message sizes, keepalive, 1000 concurrent rpcs). */
@@ -68,6 +72,11 @@ export interface SuperLinkOptions {
    * servers), e.g. `0.0.0.0:8000`; undefined = no HTTP server.
    */
   httpAddress?: string | undefined;
+  /**
+   * Flower 1.42's SuperExec secret (`--superexec-auth-secret-file`): the HTTP Runtime API's
+   * AcquireTask then needs a SuperExec signature; undefined = not checked, as in 1.42.
+   */
+  superExecAuthSecret?: Uint8Array | undefined;
   /** Log sink; default silent. */
   log?: Logger;
 }
@@ -104,6 +113,7 @@ export class SuperLink {
   private readonly control = new Server(SUPERLINK_SERVER_OPTIONS);
   private readonly serverAppIo = new Server(SUPERLINK_SERVER_OPTIONS);
   private detachServerAppIo: (() => void) | undefined;
+  private detachRuntime: (() => void) | undefined;
   private http: HttpRpcServer | undefined;
   private addresses: SuperLinkAddresses | undefined;
   private stopped = false;
@@ -199,14 +209,28 @@ export class SuperLink {
     }
     let httpPort = 0;
     if (this.options.httpAddress !== undefined) {
+      const runtime = createRuntimeHandlers({ state, store, log: this.log });
+      this.detachRuntime = runtime.close;
+      const runtimeAuth = createRuntimeAuthMiddleware({
+        state,
+        superExecAuthSecret: this.options.superExecAuthSecret,
+      });
       const router = new HttpRpcRouter()
         .addService(FleetDefinition, fleetHandlers, fleetOptions)
-        .addService(ControlDefinition, controlHandlers, { onError });
+        .addService(ControlDefinition, controlHandlers, { onError })
+        .addService(SuperLinkRuntimeDefinition, runtime.handlers, {
+          middleware: [runtimeAuth],
+          onError,
+        });
       this.http = await listenHttp(router, this.options.httpAddress, tls);
       httpPort = this.http.port;
       this.log(
         "INFO",
         `Flower Deployment Runtime: Starting HTTP API (Fleet, Control) on ${hostOf(this.options.httpAddress)}:${httpPort}`,
+      );
+      this.log(
+        "INFO",
+        `Flower Deployment Runtime: Starting Runtime HTTP API on ${hostOf(this.options.httpAddress)}:${httpPort} (SuperExec auth ${this.options.superExecAuthSecret ? "on" : "off"})`,
       );
     }
     this.addresses = { fleetPort, controlPort, serverAppIoPort, httpPort };
@@ -225,6 +249,7 @@ export class SuperLink {
       this.http?.close(graceMs),
     ]);
     this.detachServerAppIo?.();
+    this.detachRuntime?.();
     this.options.state.close();
     this.options.store.close();
   }

@@ -55,6 +55,7 @@ export async function runSuperLinkCli(argv: readonly string[]): Promise<number> 
       log,
       serverAppIoAddress: config.serverAppIoAddress,
       httpAddress: config.httpAddress,
+      superExecAuthSecret: config.superExecAuthSecret,
       controlRunHandlers: createControlRunHandlers({ state, store, inspectFab, log }),
     });
     try {

@@ -94,3 +94,40 @@ describe("flower-superlink arguments", () => {
     );
   });
 });
+
+describe("--superexec-auth-secret-file (Flower 1.42)", () => {
+  const secretFile = join(tmpdir(), `flwr-args-secret-${process.pid}`);
+  const emptyFile = join(tmpdir(), `flwr-args-empty-${process.pid}`);
+  writeFileSync(secretFile, "exact bytes\n");
+  writeFileSync(emptyFile, "");
+
+  test("with --isolation process the file's exact bytes become the SuperExec secret", () => {
+    const cmd = parseSuperLinkArgs([
+      ...tls,
+      "--isolation",
+      "process",
+      "--superexec-auth-secret-file",
+      secretFile,
+    ]);
+    if (cmd.kind !== "run") throw new Error("expected run");
+    expect(Buffer.from(cmd.config.superExecAuthSecret!).toString()).toBe("exact bytes\n");
+    expect(cmd.config.warnings.join()).toMatch(/EXPERIMENTAL: SuperExec authentication/);
+  });
+
+  test("in subprocess isolation it is ignored with 1.42's warning; without the flag no secret", () => {
+    const cmd = parseSuperLinkArgs([...tls, "--superexec-auth-secret-file", secretFile]);
+    if (cmd.kind !== "run") throw new Error("expected run");
+    expect(cmd.config.superExecAuthSecret).toBeUndefined();
+    expect(cmd.config.warnings.join()).toMatch(/ignored in subprocess isolation mode/);
+    const plain = parseSuperLinkArgs([...tls, "--isolation", "process"]);
+    if (plain.kind !== "run") throw new Error("expected run");
+    expect(plain.config.superExecAuthSecret).toBeUndefined();
+  });
+
+  test("an empty or missing file is SUPERLINK_INVALID_ARGS", () => {
+    for (const file of [emptyFile, join(tmpdir(), "flwr-args-no-such-secret")]) {
+      const exit = exitOf([...tls, "--isolation", "process", "--superexec-auth-secret-file", file]);
+      expect(exit.message).toMatch(/Failed to load SuperExec authentication secret: /);
+    }
+  });
+});

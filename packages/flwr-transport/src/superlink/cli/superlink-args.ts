@@ -15,6 +15,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import { loadSuperExecAuthSecret } from "../../app-runtime/runtime-api/superexec-auth.js";
 import type { ServerTlsFiles } from "../../grpc/tls.js";
 import { ExitCode, FlowerExit } from "../flower-exit.js";
 
@@ -29,7 +30,9 @@ export const SUPERLINK_USAGE = `usage: flower-superlink [-h] [-V] [--insecure] [
                         [--serverappio-api-address SERVERAPPIO_API_ADDRESS]
                         [--fleet-api-type {grpc-rere}] [--fleet-api-address FLEET_API_ADDRESS]
                         [--control-api-address CONTROL_API_ADDRESS] [--host HOST]
-                        [--port PORT] [--no-http-api] [--verbose]
+                        [--port PORT] [--no-http-api]
+                        [--superexec-auth-secret-file SUPEREXEC_AUTH_SECRET_FILE]
+                        [--verbose]
 
 Start a Flower SuperLink (flwr-ts).
 
@@ -51,6 +54,10 @@ options:
   --host                Host of the HTTP API (Flower 1.40+'s Fleet and Control). Default 127.0.0.1.
   --port                Port of the HTTP API. Default 8000; 0 picks a free port.
   --no-http-api         Serve only the gRPC APIs of Flower 1.29.
+  --superexec-auth-secret-file
+                        File with the SuperExec shared secret (exact bytes): with
+                        --isolation process, the HTTP Runtime API's AcquireTask needs
+                        Flower 1.42's SuperExec HMAC signature (ignored in subprocess mode).
   --verbose             Print DEBUG log lines.
 `;
 
@@ -76,6 +83,12 @@ export interface SuperLinkConfig {
   isolation: "subprocess" | "process";
   /** DEBUG logs. */
   verbose: boolean;
+  /**
+   * `--superexec-auth-secret-file`'s bytes (Flower 1.42): the Runtime API's AcquireTask needs a
+   * SuperExec signature. Undefined without the flag or in subprocess isolation (1.42 ignores it
+   * there).
+   */
+  superExecAuthSecret?: Uint8Array | undefined;
   /** Warnings to log before starting. */
   warnings: string[];
 }
@@ -110,6 +123,7 @@ const optionsSchema = z.object({
     .refine((p) => p <= 65535, "value must be between 1 and 65535")
     .default(8000),
   "no-http-api": z.boolean().default(false),
+  "superexec-auth-secret-file": z.string().optional(),
   verbose: z.boolean().default(false),
   help: z.boolean().default(false),
   version: z.boolean().default(false),
@@ -194,6 +208,7 @@ export function parseSuperLinkArgs(argv: readonly string[]): SuperLinkCommand {
         host: { type: "string" },
         port: { type: "string" },
         "no-http-api": { type: "boolean" },
+        "superexec-auth-secret-file": { type: "string" },
         verbose: { type: "boolean" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "V" },
@@ -297,6 +312,28 @@ export function parseSuperLinkArgs(argv: readonly string[]): SuperLinkCommand {
     }
   }
 
+  // Flower 1.42's SuperExec secret (`flower_superlink.py:327-351`): experimental, only in
+  // process isolation, an unreadable or empty file is SUPERLINK_INVALID_ARGS.
+  let superExecAuthSecret: Uint8Array | undefined;
+  const secretFile = o["superexec-auth-secret-file"];
+  if (secretFile !== undefined) {
+    warnings.push(
+      "EXPERIMENTAL: SuperExec authentication is experimental and may change in future releases.",
+    );
+    if (o.isolation === "subprocess") {
+      warnings.push("SuperExec auth secret is ignored in subprocess isolation mode.");
+    } else {
+      try {
+        superExecAuthSecret = loadSuperExecAuthSecret(secretFile.replace(/^~(?=\/|$)/, homedir()));
+      } catch (error) {
+        throw FlowerExit.code(
+          ExitCode.SUPERLINK_INVALID_ARGS,
+          `Failed to load SuperExec authentication secret: ${(error as Error).message}`,
+        );
+      }
+    }
+  }
+
   return {
     kind: "run",
     config: {
@@ -311,6 +348,7 @@ export function parseSuperLinkArgs(argv: readonly string[]): SuperLinkCommand {
       isolation: o.isolation,
       verbose: o.verbose,
       warnings,
+      ...(superExecAuthSecret ? { superExecAuthSecret } : {}),
     },
   };
 }
