@@ -18,27 +18,59 @@ export interface CliIo {
   readonly err: (line: string) => void;
 }
 
-/** Usage text of `flwr-ts`. */
-export const USAGE = `Usage:
-  flwr-ts gen-certs [--out DIR] [--host H]... [--key-type ec-p384|rsa-4096] [--days N] [--force]
+/** `flwr-ts gen-certs --help`. */
+const GEN_CERTS_USAGE = `  flwr-ts gen-certs [--out DIR] [--host H]... [--key-type ec-p384|rsa-4096] [--days N] [--force]
       Write a development CA and a SuperLink certificate: DIR/ca.crt, ca.key, server.pem, server.key.
       --out DIR        output directory (default: certificates)
       --host H         host name or IP for the certificate, repeatable
                        (default: ${DEFAULT_CERT_HOSTS.join(", ")})
       --key-type T     ec-p384 (default) or rsa-4096
       --days N         validity in days (default: 365)
-      --force          overwrite existing files
+      --force          overwrite existing files`;
 
-  flwr-ts gen-keys [N] [--out DIR] [--prefix NAME] [--force]
+/** `flwr-ts gen-keys --help`. */
+const GEN_KEYS_USAGE = `  flwr-ts gen-keys [N] [--out DIR] [--prefix NAME] [--force]
       Write N SuperNode key pairs (ECDSA P-384, OpenSSH format): DIR/NAME_i and DIR/NAME_i.pub.
       N                number of key pairs (default: 2)
       --out DIR        output directory (default: keys)
       --prefix NAME    file name prefix (default: client_credentials)
-      --force          overwrite existing files
+      --force          overwrite existing files`;
 
-  flwr-ts help       Show this help.`;
+/** Usage text of `flwr-ts`. */
+export const USAGE = `Usage:
+${GEN_CERTS_USAGE}
+
+${GEN_KEYS_USAGE}
+
+  flwr-ts help       Show this help (and flwr-ts <command> --help for one command).`;
+
+const COMMANDS = ["gen-certs", "gen-keys", "help"] as const;
+
+/** The command `name` was probably meant to be (one edit away, or a prefix), if any. */
+function didYouMean(name: string): string | undefined {
+  const distance = (a: string, b: string): number => {
+    const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+      let prev = row[0]!;
+      row[0] = i;
+      for (let j = 1; j <= b.length; j++) {
+        const cur = row[j]!;
+        row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+        prev = cur;
+      }
+    }
+    return row[b.length]!;
+  };
+  return COMMANDS.find((c) => distance(name, c) <= 2 || (name.length >= 4 && c.startsWith(name)));
+}
 
 class UsageError extends Error {}
+
+/** True when `args` asks for help (`-h`/`--help` before any `--`). */
+function wantsHelp(args: readonly string[]): boolean {
+  const end = args.indexOf("--");
+  return (end < 0 ? args : args.slice(0, end)).some((a) => a === "--help" || a === "-h");
+}
 
 function parsePositiveInt(text: string, what: string): number {
   if (!/^\d+$/.test(text) || Number(text) < 1)
@@ -121,9 +153,17 @@ export async function runCli(
   try {
     switch (command) {
       case "gen-certs":
+        if (wantsHelp(rest)) {
+          io.out(`Usage:\n${GEN_CERTS_USAGE}`);
+          return 0;
+        }
         await genCerts(rest, io);
         return 0;
       case "gen-keys":
+        if (wantsHelp(rest)) {
+          io.out(`Usage:\n${GEN_KEYS_USAGE}`);
+          return 0;
+        }
         genKeys(rest, io);
         return 0;
       case "help":
@@ -133,21 +173,33 @@ export async function runCli(
         return 0;
       case undefined:
         throw new UsageError("missing command");
-      default:
-        throw new UsageError(`unknown command "${command}"`);
+      default: {
+        const guess = didYouMean(command);
+        throw new UsageError(
+          `unknown command "${command}"${guess ? `; did you mean "${guess}"?` : ""}`,
+        );
+      }
     }
   } catch (err) {
     if (
       err instanceof UsageError ||
       (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
     ) {
-      io.err(`flwr-ts: ${(err as Error).message}`);
-      io.err(USAGE);
+      const known = COMMANDS.find((c) => c === command && c !== "help");
+      // node:util's parse errors span lines and add advice about `--`: one line, the point first.
+      const message = (err as Error).message
+        .replace(/^(Unknown option '[^']*')\. .*$/s, "$1")
+        .split("\n")
+        .join(" ");
+      io.err(`flwr-ts: ${message}`);
+      io.err(`Run 'flwr-ts ${known ? `${known} ` : ""}--help' for usage.`);
       return 2;
     }
     if (err instanceof CryptoError) {
       io.err(`flwr-ts: ${err.message}`);
-      return err.code === "invalid-argument" ? 2 : 1;
+      if (err.code !== "invalid-argument") return 1;
+      io.err(`Run 'flwr-ts ${command} --help' for usage.`);
+      return 2;
     }
     io.err(`flwr-ts: ${(err as Error).message ?? String(err)}`);
     return 1;

@@ -59,7 +59,8 @@ describe("flwr-ts CLI", () => {
 
   it.each([
     [[], /missing command/],
-    [["frobnicate"], /unknown command "frobnicate"/],
+    [["frobnicate"], /unknown command "frobnicate"$/],
+    [["gen-key"], /unknown command "gen-key"; did you mean "gen-keys"\?/],
     [["gen-keys", "zero"], /N must be a positive integer, got "zero"/],
     [["gen-keys", "0"], /N must be a positive integer, got "0"/],
     [["gen-keys", "1", "2"], /at most one count/],
@@ -78,7 +79,23 @@ describe("flwr-ts CLI", () => {
     ]);
     expect(r.code).toBe(2);
     expect(r.err.split("\n")[0]).toMatch(re);
+    // One line and a pointer to the help, not the whole usage.
+    expect(r.err.split("\n")).toHaveLength(2);
+    expect(r.err.split("\n")[1]).toMatch(/^Run 'flwr-ts (gen-(keys|certs) )?--help' for usage\.$/);
     expect(existsSync(join(dir, "never"))).toBe(false);
+  });
+
+  it.each([
+    ["gen-keys", "flwr-ts gen-keys [N]", "gen-certs"],
+    ["gen-certs", "flwr-ts gen-certs [--out DIR]", "gen-keys"],
+  ])("%s --help prints that command's usage and exits 0", async (command, wanted, other) => {
+    for (const flag of ["--help", "-h"]) {
+      const r = await cli([command, "--out", join(dir, "never"), flag]);
+      expect(r.code).toBe(0);
+      expect(r.out).toContain(wanted);
+      expect(r.out).not.toContain(`flwr-ts ${other}`);
+      expect(existsSync(join(dir, "never"))).toBe(false);
+    }
   });
 
   it("help prints the usage", async () => {
