@@ -28,3 +28,4 @@ export * from "./generated/flwr/proto/run.js";
 export * from "./generated/flwr/proto/serverappio.js";
 export * from "./generated/flwr/proto/transport.js";
 export type { DeepPartial, MessageFns } from "./message-fns.js";
+export { decodeStrict, InvalidUtf8Error } from "./strict-decode.js";

@@ -22,6 +22,7 @@ import {
   type ServiceOptions,
   type UnaryHandler,
 } from "../wire/call-context.js";
+import { UndecodableRequest } from "../wire/strict-decode.js";
 import { RpcError } from "./rpc-error.js";
 import { type GenericService, methodPath, toGrpcServiceDefinition } from "./service-definition.js";
 
@@ -33,6 +34,12 @@ export type {
   ServiceHandlers,
   UnaryHandler,
 } from "../wire/call-context.js";
+
+/** A body `requestDeserialize` refused (invalid UTF-8) ends the call INVALID_ARGUMENT. */
+function refuseUndecodable(request: unknown): void {
+  if (request instanceof UndecodableRequest)
+    throw new RpcError(status.INVALID_ARGUMENT, request.reason);
+}
 
 function toServiceError(method: string, error: unknown, report: ErrorReporter) {
   if (error instanceof RpcError) return { code: error.code, details: error.details };
@@ -99,6 +106,7 @@ export function createServiceImplementation<S extends GenericService>(
         const t0 = TRACE_ENABLED ? traceNow() : 0;
         let t1 = 0;
         (async () => {
+          refuseUndecodable(call.request);
           for (const guard of middleware) await guard(call.request, ctx);
           if (TRACE_ENABLED) t1 = traceNow();
           return unary(call.request, ctx);
@@ -132,6 +140,7 @@ async function serveStream(
 ): Promise<void> {
   const { ctx, done } = contextOf(path, call);
   try {
+    refuseUndecodable(call.request);
     for (const guard of middleware) await guard(call.request, ctx);
     for await (const message of handler(call.request, ctx)) {
       if (ctx.signal.aborted) return;

@@ -4,6 +4,7 @@
  */
 import type { MethodDefinition, ServiceDefinition } from "@grpc/grpc-js";
 import { type GenericMethod, type GenericService, methodPath } from "../wire/service-definition.js";
+import { decodeRequest, InvalidUtf8Error, UndecodableRequest } from "../wire/strict-decode.js";
 
 export type {
   GenericMethod,
@@ -31,7 +32,14 @@ export function toGrpcServiceDefinition(service: GenericService): ServiceDefinit
       requestStream: method.requestStream,
       responseStream: method.responseStream,
       requestSerialize: (value: unknown) => Buffer.from(method.requestType.encode(value).finish()),
-      requestDeserialize: (bytes: Buffer) => method.requestType.decode(bytes),
+      requestDeserialize: (bytes: Buffer) => {
+        try {
+          return decodeRequest(method.requestType, bytes);
+        } catch (error) {
+          if (error instanceof InvalidUtf8Error) return new UndecodableRequest(error.message);
+          throw error;
+        }
+      },
       responseSerialize: (value: unknown) =>
         Buffer.from(method.responseType.encode(value).finish()),
       responseDeserialize: (bytes: Buffer) => method.responseType.decode(bytes),

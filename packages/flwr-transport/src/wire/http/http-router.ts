@@ -27,6 +27,7 @@ import {
 } from "../call-context.js";
 import { RpcError } from "../rpc-error.js";
 import { type GenericMethod, type GenericService, methodPath } from "../service-definition.js";
+import { decodeRequest } from "../strict-decode.js";
 import {
   API_ERROR_PUBLIC_MESSAGES,
   type ApiErrorBody,
@@ -268,7 +269,7 @@ export class HttpRpcRouter {
       const body = await readBody(req, route.maxBodyBytes);
       let request: unknown;
       try {
-        request = route.method.requestType.decode(body);
+        request = decodeRequest(route.method.requestType, body);
       } catch (error) {
         throw apiFailure(
           ApiErrorCode.INVALID_PROTOBUF_PAYLOAD,
