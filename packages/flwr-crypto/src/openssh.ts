@@ -229,7 +229,9 @@ export function parseOpenSshPrivateKey(text: string, what: string, path?: string
 export function parseOpenSshPublicKey(text: string, what: string): KeyObject {
   const line = text.split(/\r?\n/).find((l) => l.trim().length > 0) ?? "";
   const m = /^\s*(\S+)\s+([A-Za-z0-9+/]+={0,2})(?:\s.*)?$/.exec(line);
-  if (!m)
+  // An SSH key type names an algorithm (`ssh-rsa`, `ecdsa-sha2-nistp384`, `sk-…@openssh.com`);
+  // any other first word ("not a key at all") is not a key line of an unsupported type.
+  if (!m || !/^(ssh-|ecdsa-sha2-|sk-|rsa-sha2-)[a-z0-9@.-]+$/.test(m[1]!))
     throw new CryptoError(
       "malformed-key",
       `${what}: not an OpenSSH public key line (expected "ecdsa-sha2-nistp384 AAAA…")`,

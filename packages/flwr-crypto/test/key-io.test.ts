@@ -283,6 +283,12 @@ describe("SuperNode private key errors (one line each)", () => {
       "malformed-key",
       /not an OpenSSH public key line/,
     );
+    // Words that parse as "type base64" but name no SSH key type.
+    expectError(
+      () => loadPublicKey(write("pub-words", "not a key at all\n")),
+      "malformed-key",
+      /not an OpenSSH public key line/,
+    );
     expectError(
       () =>
         loadPublicKey(write("pub-short", "ecdsa-sha2-nistp384 AAAAE2VjZHNhLXNoYTItbmlzdHAzODQ=\n")),
