@@ -23,6 +23,7 @@ import {
   type UnaryHandler,
 } from "../wire/call-context.js";
 import { UndecodableRequest } from "../wire/strict-decode.js";
+import { capStatusDetails } from "../wire/untrusted-text.js";
 import { RpcError } from "./rpc-error.js";
 import { type GenericService, methodPath, toGrpcServiceDefinition } from "./service-definition.js";
 
@@ -42,7 +43,8 @@ function refuseUndecodable(request: unknown): void {
 }
 
 function toServiceError(method: string, error: unknown, report: ErrorReporter) {
-  if (error instanceof RpcError) return { code: error.code, details: error.details };
+  if (error instanceof RpcError)
+    return { code: error.code, details: capStatusDetails(error.details) };
   report(method, error);
   return { code: status.INTERNAL, details: "Internal server error" };
 }

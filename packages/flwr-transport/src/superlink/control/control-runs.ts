@@ -26,6 +26,7 @@ import type { CallContext } from "../../wire/call-context.js";
 import { Code } from "../../wire/code.js";
 import { ApiErrorCode } from "../../wire/http/api-errors.js";
 import { RpcError } from "../../wire/rpc-error.js";
+import { untrusted } from "../../wire/untrusted-text.js";
 import type { Logger } from "../logger.js";
 import {
   type LinkState,
@@ -89,7 +90,8 @@ export function checkOverrideKeys(
   override: ReadonlyMap<string, Scalar>,
 ): void {
   for (const key of override.keys())
-    if (!configKeys.has(key)) throw new Error(`Key '${key}' is not present in the main dictionary`);
+    if (!configKeys.has(key))
+      throw new Error(`Key '${untrusted(key)}' is not present in the main dictionary`);
 }
 
 /** Builds StartRun, ListRuns, StopRun and StreamLogs. */
@@ -112,7 +114,10 @@ export function createControlRunHandlers(options: ControlRunsOptions): ControlRu
   /** Flower's `_validate_federation_membership_in_request` with the NoOp federation manager. */
   const checkMembership = (_ctx: CallContext, federation: string): void => {
     if (federation !== NOOP_FEDERATION)
-      throw new RpcError(Code.FAILED_PRECONDITION, `Federation '${federation}' does not exist.`);
+      throw new RpcError(
+        Code.FAILED_PRECONDITION,
+        `Federation '${untrusted(federation)}' does not exist.`,
+      );
   };
 
   const handlers: ControlRunHandlers = {
@@ -121,7 +126,7 @@ export function createControlRunHandlers(options: ControlRunsOptions): ControlRu
       if (request.appSpec)
         throw new RpcError(
           Code.FAILED_PRECONDITION,
-          `This SuperLink cannot fetch apps by specification ('${request.appSpec}'); run the app from its directory: flwr run <app-dir> <federation>`,
+          `This SuperLink cannot fetch apps by specification ('${untrusted(request.appSpec)}'); run the app from its directory: flwr run <app-dir> <federation>`,
         );
       const content = request.fab?.content ?? Buffer.alloc(0);
       if (content.length > FAB_MAX_SIZE) {
@@ -142,7 +147,9 @@ export function createControlRunHandlers(options: ControlRunsOptions): ControlRu
         checkOverrideKeys(meta.configKeys, request.overrideConfig);
         const hash = createHash("sha256").update(content).digest("hex");
         if (request.fab?.hashStr && request.fab.hashStr !== hash)
-          throw new Error(`FAB (${request.fab.hashStr}) hash from request doesn't match contents`);
+          throw new Error(
+            `FAB (${untrusted(request.fab.hashStr)}) hash from request doesn't match contents`,
+          );
         state.storeFab({
           hashStr: hash,
           content,

@@ -13,6 +13,7 @@ import type {
 import type { CallContext } from "../../wire/call-context.js";
 import { Code } from "../../wire/code.js";
 import { RpcError } from "../../wire/rpc-error.js";
+import { untrusted } from "../../wire/untrusted-text.js";
 import { type LinkState, NOOP_FEDERATION, NOOP_FLWR_AID } from "../state/link-state.js";
 import { isoTimestamp } from "../state/state-values.js";
 import type { AccountResolver } from "./account.js";
@@ -75,7 +76,7 @@ export function createFederationHandlers(deps: FederationHandlerDeps) {
       if (name !== NOOP_FEDERATION || account(ctx).flwrAid !== NOOP_FLWR_AID)
         throw new RpcError(
           Code.FAILED_PRECONDITION,
-          `Federation '${name}' does not exist or you are not a member of it.`,
+          `Federation '${untrusted(name)}' does not exist or you are not a member of it.`,
         );
       const federation: Federation = {
         name,

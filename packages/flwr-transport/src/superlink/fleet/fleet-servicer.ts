@@ -68,6 +68,7 @@ import type { CallContext, ServiceHandlers } from "../../wire/call-context.js";
 import { Code } from "../../wire/code.js";
 import { ApiErrorCode } from "../../wire/http/api-errors.js";
 import { RpcError } from "../../wire/rpc-error.js";
+import { untrusted } from "../../wire/untrusted-text.js";
 import {
   HEARTBEAT_MAX_INTERVAL,
   HEARTBEAT_MIN_INTERVAL,
@@ -376,14 +377,14 @@ export function createFleetHandlers(
       if (request.hashStr !== run.fabHash)
         throw new RpcError(
           Code.PERMISSION_DENIED,
-          `Requested FAB hash ${request.hashStr} does not match run FAB hash ${run.fabHash}.`,
+          `Requested FAB hash ${untrusted(request.hashStr)} does not match run FAB hash ${run.fabHash}.`,
           GET_FAB,
         );
       const fab = state.getFab(request.hashStr);
       if (!fab)
         throw new RpcError(
           Code.PERMISSION_DENIED,
-          `Found no FAB with hash: ${request.hashStr}`,
+          `Found no FAB with hash: ${untrusted(request.hashStr)}`,
           GET_FAB,
         );
       return { fab };

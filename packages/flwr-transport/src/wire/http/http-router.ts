@@ -28,6 +28,7 @@ import {
 import { RpcError } from "../rpc-error.js";
 import { type GenericMethod, type GenericService, methodPath } from "../service-definition.js";
 import { decodeRequest } from "../strict-decode.js";
+import { capStatusDetails, untrusted } from "../untrusted-text.js";
 import {
   API_ERROR_PUBLIC_MESSAGES,
   type ApiErrorBody,
@@ -119,8 +120,9 @@ function failureOf(path: string, error: unknown, report: ErrorReporter): HttpFai
   if (error instanceof HttpFailure) return error;
   if (error instanceof RpcError) {
     const status = httpStatusOf(error.code);
-    if (error.apiErrorCode === undefined) return new HttpFailure(status, { detail: error.details });
-    return new HttpFailure(status, codedBody(error.apiErrorCode, error.details));
+    const details = capStatusDetails(error.details);
+    if (error.apiErrorCode === undefined) return new HttpFailure(status, { detail: details });
+    return new HttpFailure(status, codedBody(error.apiErrorCode, details));
   }
   report(path, error);
   return new HttpFailure(500, { detail: INTERNAL_SERVER_ERROR_MESSAGE });
@@ -256,7 +258,7 @@ export class HttpRpcRouter {
         req.resume();
         throw apiFailure(
           ApiErrorCode.UNSUPPORTED_CONTENT_TYPE,
-          `Unsupported Content-Type: '${req.headers["content-type"] ?? ""}'`,
+          `Unsupported Content-Type: '${untrusted(req.headers["content-type"] ?? "")}'`,
         );
       }
       const declared = Number(req.headers["content-length"]);
