@@ -19,9 +19,11 @@
  * (1.42 raises SIGINT on itself for the same reason). SIGINT/SIGTERM end it the same way, with a
  * failed task output as 1.42's exit handler pushes.
  *
- * Not done: runtime dependency installation (a TypeScript FAB has none), heartbeats from a worker
- * thread (the 1.29 path has one; here a ServerApp that blocks its event loop for more than 60 s
- * loses its task), `--token-file`/`--token-stdin`.
+ * Heartbeats go from a worker thread (`../heartbeat-thread.ts`), so a ServerApp whose code blocks
+ * the event loop keeps its task (the token lives 60 s past the last heartbeat).
+ *
+ * Not done: runtime dependency installation (a TypeScript FAB has none),
+ * `--token-file`/`--token-stdin`.
  */
 import {
   type Context,
@@ -33,11 +35,11 @@ import {
 } from "@flwr-ts/core";
 import { RuntimeGrid } from "../../grid/runtime-grid.js";
 import { isServiceError, RpcError } from "../../wire/rpc-error.js";
-import { startAppHeartbeat } from "../app-heartbeat.js";
 import { AppLoadError, loadComponent, registerAppLoader } from "../app-loader.js";
 import { appLog } from "../app-log.js";
 import { RunNotRunningError } from "../appio-errors.js";
 import { installFab } from "../fab-install.js";
+import { AppHeartbeatThread } from "../heartbeat-thread.js";
 import { appsRoot, fuseRunConfig, readInstalledAppConfig } from "../installed-app.js";
 import { captureOutput, type LogCapture } from "../log-capture.js";
 import { ServerAppExitCode } from "../run-serverapp.js";
@@ -96,18 +98,27 @@ export async function runServerAppRuntime(options: RunServerAppRuntimeOptions): 
   const onAbort = () => interrupt(new Interrupted(false, "Task stopped by signal."));
   if (options.signal?.aborted) onAbort();
   options.signal?.addEventListener("abort", onAbort, { once: true });
-  const heartbeat = startAppHeartbeat(
-    async () => (await client.sendTaskHeartbeat({}, { timeoutMs: 5_000 })).success,
-    {
-      intervalMs: options.heartbeatIntervalMs ?? 10_000,
-      onLost: () => interrupt(new Interrupted(true, "the SuperLink no longer knows this task")),
-      onError: (error) => {
-        if (isTaskTokenRevoked(error))
-          interrupt(new Interrupted(true, "the SuperLink revoked the task token"));
-        else appLog("DEBUG", `flwr-serverapp: task heartbeat failed: ${String(error)}`);
-      },
+  // Heartbeats from a thread of their own (as on the 1.29 path): a ServerApp that blocks the
+  // event loop keeps its task. A revoked token (401) counts as a lost task.
+  const ca = options.rootCertificates;
+  const heartbeat = new AppHeartbeatThread({
+    service: "runtime",
+    address: options.address,
+    insecure: options.insecure,
+    rootCertificates: Buffer.isBuffer(ca) ? ca.toString("ascii") : ca,
+    intervalMs: options.heartbeatIntervalMs ?? 10_000,
+    onLost: () => interrupt(new Interrupted(true, "the SuperLink no longer knows this task")),
+    onError: (message) => appLog("DEBUG", `flwr-serverapp: task heartbeat failed: ${message}`),
+    fallback: async () => {
+      try {
+        return (await client.sendTaskHeartbeat({}, { timeoutMs: 5_000 })).success;
+      } catch (error) {
+        if (isTaskTokenRevoked(error)) return false;
+        throw error;
+      }
     },
-  );
+  });
+  heartbeat.beat(options.token, true);
   const race = <T>(work: Promise<T>): Promise<T> => Promise.race([work, interrupted]);
 
   try {
@@ -175,7 +186,7 @@ export async function runServerAppRuntime(options: RunServerAppRuntimeOptions): 
     }
   } finally {
     options.signal?.removeEventListener("abort", onAbort);
-    heartbeat.stop();
+    await heartbeat.close();
     await capture?.stop();
     // A stopped run's token is revoked: the output would only be refused.
     if (!stopped) {
