@@ -26,6 +26,7 @@ import { UndecodableRequest } from "../wire/strict-decode.js";
 import { capStatusDetails } from "../wire/untrusted-text.js";
 import { RpcError } from "./rpc-error.js";
 import { type GenericService, methodPath, toGrpcServiceDefinition } from "./service-definition.js";
+import { checkMetadataSize } from "./session-guard.js";
 
 export type {
   CallContext,
@@ -36,8 +37,12 @@ export type {
   UnaryHandler,
 } from "../wire/call-context.js";
 
-/** A body `requestDeserialize` refused (invalid UTF-8) ends the call INVALID_ARGUMENT. */
-function refuseUndecodable(request: unknown): void {
+/**
+ * Checks before any middleware: metadata within Flower's 16 KiB (RESOURCE_EXHAUSTED), and a body
+ * `requestDeserialize` refused for invalid UTF-8 ends the call INVALID_ARGUMENT.
+ */
+function refuseUndecodable(request: unknown, metadata: Metadata): void {
+  checkMetadataSize(metadata);
   if (request instanceof UndecodableRequest)
     throw new RpcError(status.INVALID_ARGUMENT, request.reason);
 }
@@ -108,7 +113,7 @@ export function createServiceImplementation<S extends GenericService>(
         const t0 = TRACE_ENABLED ? traceNow() : 0;
         let t1 = 0;
         (async () => {
-          refuseUndecodable(call.request);
+          refuseUndecodable(call.request, call.metadata);
           for (const guard of middleware) await guard(call.request, ctx);
           if (TRACE_ENABLED) t1 = traceNow();
           return unary(call.request, ctx);
@@ -142,7 +147,7 @@ async function serveStream(
 ): Promise<void> {
   const { ctx, done } = contextOf(path, call);
   try {
-    refuseUndecodable(call.request);
+    refuseUndecodable(call.request, call.metadata);
     for (const guard of middleware) await guard(call.request, ctx);
     for await (const message of handler(call.request, ctx)) {
       if (ctx.signal.aborted) return;

@@ -48,6 +48,22 @@ describe("metadata limits on gRPC servers", () => {
       expect(await codeOf(call)).toBe(status.RESOURCE_EXHAUSTED);
   });
 
+  it("answers every oversized call of one connection RESOURCE_EXHAUSTED (not INTERNAL)", async () => {
+    const control = kit.control();
+    const codes = await Promise.all(
+      [0, 20_000, 0, 20_000, 20_000].map((bytes) =>
+        codeOf(control.listNodes({}, { metadata: bigMetadata(bytes), timeoutMs: 10_000 })),
+      ),
+    );
+    expect(codes).toEqual([
+      status.OK,
+      status.RESOURCE_EXHAUSTED,
+      status.OK,
+      status.RESOURCE_EXHAUSTED,
+      status.RESOURCE_EXHAUSTED,
+    ]);
+  });
+
   it("answers HTTP headers over 16 KiB 431 on the HTTP wire", async () => {
     const answer = await kit.httpPost("/v1/fleet/send-node-heartbeat", new Uint8Array(), {
       "x-big": "a".repeat(20_000),

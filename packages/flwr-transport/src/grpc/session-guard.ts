@@ -3,9 +3,11 @@
  * finding 2). Measured with grpc-js 1.14.7 on Node 20:
  * - `grpc.max_metadata_size` is a client-side option only; the server takes any header list
  *   node:http2 takes (64 KiB by default), so a Python client's 20 KB metadata reached handlers.
- *   Here the HTTP/2 servers advertise and enforce `SETTINGS_MAX_HEADER_LIST_SIZE` = Flower's
- *   16 KiB hard limit: node:http2 resets a larger header block with ENHANCE_YOUR_CALM, which
- *   grpcio and grpc-js report as RESOURCE_EXHAUSTED at once.
+ *   {@link checkMetadataSize} (run by `server-handlers.ts` before any middleware) answers
+ *   metadata over Flower's 16 KiB hard limit RESOURCE_EXHAUSTED, as grpcio does. node:http2's
+ *   own limit (`SETTINGS_MAX_HEADER_LIST_SIZE`, kept at 64 KiB here) is no substitute: it resets
+ *   the stream, with ENHANCE_YOUR_CALM the first time but INTERNAL_ERROR for a second oversized
+ *   stream of a connection, which clients report as INTERNAL.
  * - A single header field over 64 KiB makes nghttp2's HPACK decoder give up on the whole
  *   connection: it queues GOAWAY(COMPRESSION_ERROR) and ignores all further input, but node:http2
  *   is not told, so the socket stays open, unread, until keepalive (210 s), and a grpcio client
@@ -19,10 +21,32 @@
  * rather than silently dropping the limits).
  */
 import type { Http2SecureServer, Http2Server, ServerHttp2Session } from "node:http2";
-import type { Server } from "@grpc/grpc-js";
+import type { Metadata, Server } from "@grpc/grpc-js";
+import { Code, RpcError } from "../wire/rpc-error.js";
 
 /** Flower's hard metadata limit (grpcio's default `grpc.max_metadata_size`): 16 KiB. */
 export const MAX_METADATA_BYTES = 16 * 1024;
+
+/** The header list size node:http2 accepts before it resets a stream (64 KiB). */
+export const MAX_HEADER_LIST_BYTES = 64 * 1024;
+
+/**
+ * Refuses a call whose metadata exceeds `max` bytes (HTTP/2's accounting: name + value + 32 per
+ * entry, as grpcio counts it).
+ * @throws RpcError RESOURCE_EXHAUSTED with grpcio's wording.
+ */
+export function checkMetadataSize(metadata: Metadata, max: number = MAX_METADATA_BYTES): void {
+  let size = 0;
+  for (const [key, values] of Object.entries(metadata.toHttp2Headers())) {
+    for (const v of Array.isArray(values) ? values : [values])
+      size += key.length + String(v).length + 32;
+  }
+  if (size > max)
+    throw new RpcError(
+      Code.RESOURCE_EXHAUSTED,
+      `received initial metadata size exceeds limit (${size} vs. ${max})`,
+    );
+}
 
 /** How often sessions are checked, ms. */
 const TICK_MS = 200;
@@ -44,20 +68,21 @@ function http2ServersOf(server: Server): Iterable<Http2Server | Http2SecureServe
 }
 
 /**
- * Applies the metadata limit and the dead-session check to every HTTP/2 server `server` has
- * bound so far; call it after each `bindAsync` has completed.
- * @param maxMetadataBytes - largest header list accepted (default {@link MAX_METADATA_BYTES}).
+ * Applies node:http2's header list limit and the dead-session check to every HTTP/2 server
+ * `server` has bound so far; call it after each `bindAsync` has completed.
+ * @param maxHeaderListBytes - largest header list node:http2 takes (default
+ *   {@link MAX_HEADER_LIST_BYTES}).
  * @returns a function that stops the check (also stopped by the servers' "close").
  * @throws Error when grpc-js no longer exposes its HTTP/2 servers.
  */
 export function guardServerSessions(
   server: Server,
-  maxMetadataBytes: number = MAX_METADATA_BYTES,
+  maxHeaderListBytes: number = MAX_HEADER_LIST_BYTES,
 ): () => void {
   const sessions = new Map<ServerHttp2Session, Watched>();
   const servers = [...http2ServersOf(server)];
   for (const http2 of servers) {
-    http2.updateSettings({ maxHeaderListSize: maxMetadataBytes });
+    http2.updateSettings({ maxHeaderListSize: maxHeaderListBytes });
     http2.on("session", (session: ServerHttp2Session) => {
       const watched: Watched = { lastStreamId: 0, pingTicks: undefined };
       sessions.set(session, watched);
