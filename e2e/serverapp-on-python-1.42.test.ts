@@ -17,8 +17,9 @@
  * `finished:completed` with every round's aggregation and the final model in the stream (the
  * ServerApp's PushLogs, also what Python's `flwr log` shows); a long run stopped with our
  * `flwr stop`, and another with Python's, is `finished:stopped` and its ServerApp process ends;
- * a SIGKILLed `flwr-serverapp` makes the run `finished:failed` once 1.42's task heartbeat timeout
- * (60 s) passed. Run `pnpm build` first.
+ * a SuperExec without the SuperLink's secret stops at once with one line (1.42 answers its
+ * AcquireTask 401); a SIGKILLed `flwr-serverapp` makes the run `finished:failed` once 1.42's task
+ * heartbeat timeout (60 s) passed. Run `pnpm build` first.
  */
 import {
   cpSync,
@@ -90,6 +91,7 @@ describe.skipIf(!reference.available)(
     let env: Record<string, string>;
     let appDir: string;
     let runtimeAddress: string;
+    let caCert: string;
     const py = (bin: string) => join(reference.binDir, bin);
     const dump = () =>
       Object.entries(procs)
@@ -141,6 +143,7 @@ describe.skipIf(!reference.available)(
 
     beforeAll(async () => {
       const certs = (await generateCertificates({ outDir: join(dir, "certificates") })).paths;
+      caCert = certs.caCert;
       const keys = generateAuthKeys({ outDir: join(dir, "keys"), count: 2, curve: "P-384" });
       const secret = join(dir, "superexec-secret");
       writeFileSync(secret, "the SuperLink's SuperExec secret\n");
@@ -291,6 +294,26 @@ describe.skipIf(!reference.available)(
         `Python flwr stop → ServerApp process gone: ${(performance.now() - t0).toFixed(0)} ms\n`,
       );
     }, 120_000);
+
+    test("a SuperExec without the SuperLink's secret stops at once with one line", async () => {
+      const r = await run(
+        cliPath("flower-superexec"),
+        [
+          "--plugin-type",
+          "serverapp",
+          "--runtime-api-address",
+          runtimeAddress,
+          "--root-certificates",
+          caCert,
+        ],
+        { env: { ...env, FLWR_HOME: join(dir, "unsigned-home") }, cwd: dir, timeoutMs: 30_000 },
+      );
+      expect(r.code, r.output).toBe(1);
+      expect(r.output).toMatch(
+        /ERROR : +The Runtime API at 127\.0\.0\.1:\d+ refused SuperExec authentication .*requires --superexec-auth-secret-file/,
+      );
+      expect(r.output).not.toMatch(/\n\s+at /);
+    }, 60_000);
 
     test("a SIGKILLed flwr-serverapp makes the run finished:failed within the heartbeat timeout", async () => {
       const { runId, pid } = await startLongRun();

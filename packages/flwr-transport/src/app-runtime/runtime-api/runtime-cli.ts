@@ -24,7 +24,7 @@ import { startParentMonitor } from "../parent-monitor.js";
 import { runClientAppRuntime } from "./run-clientapp-runtime.js";
 import { runServerAppRuntime } from "./run-serverapp-runtime.js";
 import { TaskType } from "./runtime-definition.js";
-import { runRuntimeSuperExec } from "./runtime-superexec.js";
+import { runRuntimeSuperExec, SuperExecAuthError } from "./runtime-superexec.js";
 import { loadSuperExecAuthSecret } from "./superexec-auth.js";
 
 /** True when `argv` names a Runtime API explicitly (`--runtime-api-address`). */
@@ -133,16 +133,22 @@ export async function runRuntimeSuperExecCli(argv: string[]): Promise<number> {
   for (const sig of ["SIGINT", "SIGTERM"] as const) process.once(sig, () => stop.abort());
   appLog("INFO", "Starting Flower SuperExec");
   appLog("DEBUG", `SuperExec: Runtime API at ${c.address} (Flower 1.35+ HTTP)`);
-  await runRuntimeSuperExec({
-    address: c.address,
-    insecure: c.insecure,
-    rootCertificates: c.rootCertificates,
-    rootCertificatesPath: c.rootCertificates,
-    taskTypes: [pluginType === "serverapp" ? TaskType.SERVER_APP : TaskType.CLIENT_APP],
-    app: runtimeAppCommand(pluginType),
-    authSecret,
-    signal: stop.signal,
-  });
+  try {
+    await runRuntimeSuperExec({
+      address: c.address,
+      insecure: c.insecure,
+      rootCertificates: c.rootCertificates,
+      rootCertificatesPath: c.rootCertificates,
+      taskTypes: [pluginType === "serverapp" ? TaskType.SERVER_APP : TaskType.CLIENT_APP],
+      app: runtimeAppCommand(pluginType),
+      authSecret,
+      signal: stop.signal,
+    });
+  } catch (error) {
+    if (!(error instanceof SuperExecAuthError)) throw error;
+    appLog("ERROR", error.message);
+    return 1;
+  }
   appLog("INFO", "SuperExec terminated gracefully.");
   return 0;
 }

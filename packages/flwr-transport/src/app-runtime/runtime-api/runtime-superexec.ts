@@ -8,11 +8,15 @@
  * [--insecure | --root-certificates PATH] --parent-pid <own pid>`.
  *
  * The poll interval is 1.42's: `FLWR_SUPEREXEC_TASK_POLL_INTERVAL` seconds (0.01-60, default 1).
+ * A refused AcquireTask (401: no or a wrong SuperExec secret) ends the loop with a
+ * {@link SuperExecAuthError}, as 1.42's SuperExec stops itself on a 401 (`http_retry.py`).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { AcquireTaskRequest } from "@flwr-ts/core/proto/runtime";
 import { Metadata } from "@grpc/grpc-js";
 import { abortableSleep } from "../../supernode/abortable-sleep.js";
+import { Code } from "../../wire/code.js";
+import { isServiceError } from "../../wire/rpc-error.js";
 import { appLog } from "../app-log.js";
 import { createRuntimeClient, type RuntimeConnection } from "./runtime-client.js";
 import { deriveAuthSecret, superExecAuthHeaders } from "./superexec-auth.js";
@@ -42,6 +46,19 @@ export interface RuntimeSuperExecOptions extends RuntimeConnection {
 }
 
 const ACQUIRE_TASK = "/flwr.proto.Runtime/AcquireTask";
+
+/** The Runtime API refused the SuperExec's AcquireTask (HTTP 401). */
+export class SuperExecAuthError extends Error {
+  constructor(address: string, signed: boolean, details: string) {
+    super(
+      `The Runtime API at ${address} refused SuperExec authentication (${details}): ` +
+        (signed
+          ? "--superexec-auth-secret-file must hold the secret the SuperLink/SuperNode was started with"
+          : "it requires --superexec-auth-secret-file with the secret it was started with"),
+    );
+    this.name = "SuperExecAuthError";
+  }
+}
 
 /**
  * 1.42's poll interval (`_get_task_poll_interval`), in ms.
@@ -92,6 +109,8 @@ export async function runRuntimeSuperExec(options: RuntimeSuperExecOptions): Pro
         }
       } catch (error) {
         if (signal.aborted) break;
+        if (isServiceError(error) && error.code === Code.UNAUTHENTICATED)
+          throw new SuperExecAuthError(options.address, authSecret !== undefined, error.details);
         appLog("WARNING", `SuperExec: ${error instanceof Error ? error.message : String(error)}`);
       }
       await abortableSleep(interval, signal);
