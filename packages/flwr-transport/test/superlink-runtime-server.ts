@@ -65,6 +65,8 @@ export interface SuperLinkRuntimeOptions {
   readonly taskInputDelayMs?: number;
   /** SendTaskHeartbeat's `success`. */
   readonly heartbeatSuccess?: boolean;
+  /** Larger request bodies get 413 (as a proxy in front of the SuperLink may answer). */
+  readonly maxRequestBytes?: number;
 }
 
 /** A running test Runtime API. */
@@ -238,6 +240,8 @@ export async function startSuperLinkRuntime(
     const route = path.startsWith("/v1/runtime/") ? routes[path.slice(12)] : undefined;
     if (!route || req.method !== "POST")
       return send(404, "application/json", '{"detail":"Not Found"}');
+    if (options.maxRequestBytes !== undefined && body.length > options.maxRequestBytes)
+      return send(413, "application/json", '{"detail":"Request Entity Too Large"}');
     if (token !== options.token || revoked)
       return send(401, "application/json", '{"code":1008,"detail":"Authentication failed."}');
     try {

@@ -126,6 +126,24 @@ describe("RuntimeGrid (Flower 1.42 SuperLink Runtime API)", () => {
     await expect(grid.getNodeIds()).rejects.toThrow(/revoked the task token/);
   });
 
+  it("a push too large for the HTTP path (413) gives no ids, as 1.42's HttpGrid", async () => {
+    server = await startSuperLinkRuntime({ token: TOKEN, runId: RUN, maxRequestBytes: 2_000 });
+    grid = new RuntimeGrid({ address: server.address, insecure: true, token: TOKEN });
+    grid.setRun(RUN);
+    const big = new Message(
+      new RecordDict({
+        metrics: new MetricRecord({ xs: Array.from({ length: 500 }, (_, i) => i) }),
+      }),
+      11n,
+      "train",
+    );
+    expect(await grid.pushMessages([instruction(11n, 1), big])).toEqual([]);
+    // The metadata went through; the big array object was refused with 413.
+    expect([...server.objects.values()].some((c) => c === undefined)).toBe(true);
+    // Small ones still go through.
+    expect(await grid.pushMessages([instruction(11n, 2)])).toHaveLength(1);
+  });
+
   it("an instruction that is not one is refused before anything is sent", async () => {
     const { server, grid } = await connect();
     const bad = instruction(1n, 1);

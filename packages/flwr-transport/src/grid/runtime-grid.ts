@@ -16,6 +16,9 @@
  * - `sendAndReceive`: push, then poll PullMessages until every reply arrived or the timeout
  *   passed, with a delay growing from 20 ms to 1 s between empty answers (1.42 sleeps a fixed 3 s).
  *
+ * A request or answer too large for the HTTP path (413, e.g. from a proxy) is logged with advice
+ * and gives no ids / no replies, as `HttpGrid` does.
+ *
  * No flwr-ts extension is used (no inline content, no long-poll): the other side is Python.
  * Errors: a revoked token (401: the run was stopped) and a not-running run (403) throw
  * `RunNotRunningError` (`../app-runtime/runtime-api/runtime-errors.ts`).
@@ -31,6 +34,7 @@ import {
   stampInstruction,
 } from "@flwr-ts/core";
 import type { ObjectTree } from "@flwr-ts/core/proto";
+import { appLog } from "../app-runtime/app-log.js";
 import {
   type OutgoingMessage,
   prepareOutgoing,
@@ -44,9 +48,21 @@ import {
 } from "../app-runtime/runtime-api/runtime-client.js";
 import { withRuntimeRetry } from "../app-runtime/runtime-api/runtime-errors.js";
 import { ObjectPullError } from "../supernode/pull-objects.js";
+import { Code } from "../wire/code.js";
+import { isServiceError } from "../wire/rpc-error.js";
 
 /** The SuperLink's node id, the only node a ServerApp's object calls may name. */
 const SUPERLINK_NODE = { nodeId: 1n };
+
+const PUSH_TOO_LARGE =
+  "[Grid.pushMessages] HTTP payload too large: push fewer messages at once, e.g. one message per pushMessages call.";
+const PULL_TOO_LARGE =
+  "[Grid.pullMessages] HTTP payload too large: pull fewer replies at once, e.g. one message id per pullMessages call.";
+
+/** True for HTTP 413 (and a response over the client's size limit). */
+function tooLarge(error: unknown): boolean {
+  return isServiceError(error) && error.code === Code.RESOURCE_EXHAUSTED;
+}
 
 /** Options of {@link RuntimeGrid}. */
 export interface RuntimeGridOptions extends RuntimeConnection {
@@ -87,6 +103,16 @@ export class RuntimeGrid implements Grid {
   }
 
   async pushMessages(messages: Iterable<Message>): Promise<string[]> {
+    try {
+      return await this.push(messages);
+    } catch (error) {
+      if (!tooLarge(error)) throw error;
+      appLog("ERROR", PUSH_TOO_LARGE);
+      return [];
+    }
+  }
+
+  private async push(messages: Iterable<Message>): Promise<string[]> {
     const runId = this.runId;
     const outgoing: OutgoingMessage[] = [];
     for (const message of messages) {
@@ -116,6 +142,16 @@ export class RuntimeGrid implements Grid {
   }
 
   async pullMessages(messageIds: Iterable<string>): Promise<Message[]> {
+    try {
+      return await this.pull(messageIds);
+    } catch (error) {
+      if (!tooLarge(error)) throw error;
+      appLog("ERROR", PULL_TOO_LARGE);
+      return [];
+    }
+  }
+
+  private async pull(messageIds: Iterable<string>): Promise<Message[]> {
     const runId = this.runId;
     const res = await withRuntimeRetry(() =>
       this.client.pullMessages({ messageIds: [...messageIds] }),
