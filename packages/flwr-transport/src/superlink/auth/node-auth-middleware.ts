@@ -17,7 +17,13 @@
  * 6. flwr-ts addition: the (key, timestamp) pair was not seen before — else "Replayed request".
  *    Checked last and only for registered keys, so the replay cache holds entries of registered
  *    nodes alone: an anonymous caller signing with a key of its own makes the SuperLink keep
- *    nothing (the verifier caches a parsed key only once its signature verified, too).
+ *    nothing (the verifier caches a parsed key only once its signature verified, too);
+ * 7. flwr-ts addition: a registered key's call signed before this middleware was created (the
+ *    SuperLink's start) — else UNAVAILABLE "Request signed before the SuperLink started". The
+ *    replay cache lives in memory, so this is what keeps a call captured before a restart from
+ *    being accepted once more after it. UNAVAILABLE because a SuperNode whose signature was made
+ *    just before the restart (ours sign one call ahead; any node whose clock is behind) retries
+ *    it with a fresh signature, as it retries a SuperLink that is down.
  *
  * On success the handler finds the verified key bytes in `ctx.attributes` under
  * {@link AUTH_PUBLIC_KEY_ATTRIBUTE}. Its `beforeBody` check (steps 1-3, and a registered key for
@@ -49,7 +55,13 @@ export interface NodeAuthOptions {
   verifier?: SignatureVerifier;
   /** Replay cache; `null` disables replay protection (default: a new one). */
   replayCache?: ReplayCache | null;
+  /** Epoch ms before which calls of registered keys are refused (default: now, at creation). */
+  startedAtMs?: number;
 }
+
+/** Message for a registered key's call signed before the SuperLink started (rule 7). */
+export const SIGNED_BEFORE_START_MESSAGE =
+  "Request signed before the SuperLink started; sign it again";
 
 function requestedNodeId(request: unknown): bigint | undefined {
   if (typeof request !== "object" || request === null) return undefined;
@@ -67,6 +79,7 @@ export function createNodeAuthMiddleware(options: NodeAuthOptions): Middleware {
   const verifier = options.verifier ?? new SignatureVerifier();
   const replay = options.replayCache === undefined ? new ReplayCache() : options.replayCache;
   const { state } = options;
+  const startedAtMicros = (options.startedAtMs ?? Date.now()) * 1000;
   const middleware: Middleware = async (request: unknown, ctx: CallContext) => {
     // Verified on libuv's thread pool: the event loop serves other calls meanwhile.
     const result = await verifier.verifyAsync(readNodeAuthHeaders(ctx));
@@ -84,6 +97,8 @@ export function createNodeAuthMiddleware(options: NodeAuthOptions): Middleware {
         throw new RpcError(Code.UNAUTHENTICATED, INVALID_NODE_ID_MESSAGE);
       registered = true;
     }
+    if (registered && result.timestampMicros < startedAtMicros)
+      throw new RpcError(Code.UNAVAILABLE, SIGNED_BEFORE_START_MESSAGE);
     // Only calls of registered keys are remembered: a caller with a self-made key pins nothing.
     if (
       registered &&
