@@ -7,9 +7,11 @@
  * ranges (never exact pins, so two versions of core cannot be forced side by side),
  * and npm is pointed at the local tarballs through `overrides`. `pnpm publish
  * --dry-run` of each package lists LICENSE, README.md and the declarations, and no
- * tests or build info.
+ * tests or build info. A second project installs them with `--omit=optional`, as on a
+ * machine without a C/C++ toolchain (better-sqlite3 is optional): the SuperLink's default
+ * in-memory state works, and a SQLite `--database` says what to install.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -112,5 +114,92 @@ describe("packed packages install and import outside the workspace", () => {
     expect(files).toContain("package.json");
     expect(files).toContain("dist/index.d.ts");
     expect(files.filter((f) => /\.test\.|\.suite\.|tsbuildinfo|(^|\/)test\//.test(f))).toEqual([]);
+  });
+});
+
+describe("without the optional better-sqlite3 (no native addon)", () => {
+  let lean: string;
+  beforeAll(() => {
+    lean = join(scratch, "lean");
+    execFileSync("mkdir", ["-p", lean]);
+    writeFileSync(
+      join(lean, "package.json"),
+      JSON.stringify({
+        name: "lean",
+        private: true,
+        type: "module",
+        dependencies: Object.fromEntries(tarballs),
+        overrides: Object.fromEntries(tarballs),
+      }),
+    );
+    execFileSync(
+      "npm",
+      ["install", "--omit=optional", "--no-audit", "--no-fund", "--loglevel=error"],
+      { cwd: lean, stdio: "pipe" },
+    );
+  }, 600_000);
+
+  // Vitest's NODE_PATH reaches the workspace's node_modules (where better-sqlite3 is): the
+  // installed project must resolve on its own.
+  const env = { ...process.env, NODE_PATH: "" };
+  const bin = () => join(lean, "node_modules/@flwr-ts/transport/dist/cli/flower-superlink.js");
+  const ephemeral = [
+    "--fleet-api-address",
+    "127.0.0.1:0",
+    "--control-api-address",
+    "127.0.0.1:0",
+    "--serverappio-api-address",
+    "127.0.0.1:0",
+    "--port",
+    "0",
+  ];
+  const superlink = (args: string[]) =>
+    spawnSync(process.execPath, [bin(), ...args, ...ephemeral], {
+      cwd: lean,
+      env,
+      encoding: "utf8",
+      timeout: 20_000,
+      killSignal: "SIGKILL",
+    });
+
+  test("better-sqlite3 is not installed", () => {
+    expect(readdirSync(join(lean, "node_modules"))).not.toContain("better-sqlite3");
+  });
+
+  test("a SQLite --database fails with one line naming the package to install", () => {
+    const r = superlink(["--insecure", "--database", join(lean, "state.db")]);
+    expect(r.status, r.stdout + r.stderr).not.toBe(0);
+    expect(r.signal).toBeNull();
+    expect(r.stdout + r.stderr).toMatch(
+      /optional package better-sqlite3.*npm install better-sqlite3/,
+    );
+    expect(r.stdout + r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  test("the default in-memory state starts without it", async () => {
+    const child = spawn(process.execPath, [bin(), "--insecure", ...ephemeral], {
+      cwd: lean,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    const outcome = await new Promise<string>((resolve) => {
+      const timer = setTimeout(() => resolve("timeout"), 20_000);
+      const seen = (d: Buffer) => {
+        out += d;
+        if (/Starting Control API/.test(out)) {
+          clearTimeout(timer);
+          resolve("serving");
+        }
+      };
+      child.stdout.on("data", seen);
+      child.stderr.on("data", seen);
+      child.on("exit", (code) => {
+        clearTimeout(timer);
+        resolve(`exited ${code}`);
+      });
+    });
+    child.kill("SIGKILL");
+    expect(outcome, out).toBe("serving");
   });
 });

@@ -10,10 +10,15 @@
  * Schema versions: table `schema_version(component TEXT PRIMARY KEY, version INTEGER)`, one row
  * per component (`linkstate`, `objectstore`) sharing the file; each component migrates its own
  * tables in one transaction ({@link migrateSchema}).
+ *
+ * better-sqlite3 is an optional dependency (it compiles a native addon; the default
+ * `:flwr-in-memory:` state does not need it): it is loaded on the first open, and a missing or
+ * unbuilt addon is a {@link StateDatabaseError} that says what to install.
  */
 import { closeSync, openSync, readSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname, resolve } from "node:path";
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
 
 /** A better-sqlite3 connection. */
 export type SqliteDatabase = Database.Database;
@@ -39,6 +44,30 @@ export class StateDatabaseError extends Error {
   }
 }
 
+let driver: typeof Database | undefined;
+
+/**
+ * better-sqlite3's constructor, loaded on first use.
+ * @throws StateDatabaseError naming the package to install when it is missing or its native
+ *   addon was not built.
+ */
+function sqliteDriver(file: string): typeof Database {
+  if (driver) return driver;
+  try {
+    driver = createRequire(import.meta.url)("better-sqlite3") as typeof Database;
+    return driver;
+  } catch (e) {
+    throw new StateDatabaseError(
+      file,
+      `SQLite needs the optional package better-sqlite3, which is not installed or not built ` +
+        `(${errorText(e).split("\n")[0]}). Install it beside @flwr-ts/transport with ` +
+        "`npm install better-sqlite3` (it compiles a native addon: a C/C++ toolchain and Python " +
+        "are needed), or use the default in-memory state (--database :flwr-in-memory:).",
+      e,
+    );
+  }
+}
+
 /**
  * Opens (creating if absent) a SQLite database file, or an in-memory one for `:memory:`, and
  * applies Flower's pragmas.
@@ -49,9 +78,10 @@ export class StateDatabaseError extends Error {
 export function openSqliteDatabase(location: string): SqliteDatabase {
   const file = location === SQLITE_MEMORY ? SQLITE_MEMORY : resolve(location);
   if (file !== SQLITE_MEMORY) checkDatabaseFile(file);
+  const Driver = sqliteDriver(file);
   let db: SqliteDatabase;
   try {
-    db = new Database(file, { timeout: SQLITE_BUSY_TIMEOUT_MS });
+    db = new Driver(file, { timeout: SQLITE_BUSY_TIMEOUT_MS });
   } catch (e) {
     throw new StateDatabaseError(file, `cannot open: ${errorText(e)}`, e);
   }
