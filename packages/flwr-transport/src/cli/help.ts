@@ -38,8 +38,8 @@ export function appProcessUsage(command: "flwr-serverapp" | "flwr-clientapp"): s
 ${what}; started by flower-superexec with a token from its AppIo API.
 Without --token it acts as a SuperExec (deprecated, as in Flower).
 
-       ${command} --runtime-api-address ADDR --token TOKEN (--insecure | --root-certificates CA)
-                        [--parent-pid PID]
+       ${command} --runtime-api-address ADDR (--token TOKEN | --token-file FILE)
+                        (--insecure | --root-certificates CA) [--parent-pid PID]
 
 The same for one task of a Flower 1.35+ Runtime API (${command === "flwr-serverapp" ? "a SuperLink's" : "a SuperNode's"}),
 as flower-superexec --runtime-api-address launches it.

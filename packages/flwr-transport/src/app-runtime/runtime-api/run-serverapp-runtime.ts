@@ -22,8 +22,8 @@
  * Heartbeats go from a worker thread (`../heartbeat-thread.ts`), so a ServerApp whose code blocks
  * the event loop keeps its task (the token lives 60 s past the last heartbeat).
  *
- * Not done: runtime dependency installation (a TypeScript FAB has none),
- * `--token-file`/`--token-stdin`.
+ * Not done: runtime dependency installation (a TypeScript FAB has none), `--token-stdin` (1.42's
+ * warm executor's; the CLI reads `--token` and `--token-file`).
  */
 import {
   type Context,

@@ -6,14 +6,16 @@
  *   `--appio-api-address ADDR` (1.42's deprecated name) when ADDR answers as an HTTP/1.1 API
  *   ({@link speaksRuntimeApi}); a gRPC (HTTP/2) AppIo API keeps the 1.29 ClientAppIo/ServerAppIo
  *   SuperExec.
- * - `flwr-clientapp` / `flwr-serverapp --runtime-api-address ADDR --token T (--insecure |
- *   [--root-certificates CA]) [--parent-pid PID]`, as that SuperExec (and 1.42's) launches them.
+ * - `flwr-clientapp` / `flwr-serverapp --runtime-api-address ADDR (--token T | --token-file F)
+ *   (--insecure | [--root-certificates CA]) [--parent-pid PID]`, as that SuperExec (and 1.42's)
+ *   launches them.
  *
  * `--plugin-type clientapp` (the default) acquires `flwr-clientapp` tasks (a 1.42 SuperNode's),
  * `--plugin-type serverapp` acquires `flwr-serverapp` tasks (a 1.42 SuperLink's) and runs them as
  * TypeScript ServerApps. 1.42 ignores `--plugin-type` (its SuperExec takes every task type);
  * flwr-ts acquires the one type only, so a Python SuperExec may serve the others.
  */
+import { readFileSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { parseAddress } from "../../cli/address.js";
@@ -153,12 +155,44 @@ export async function runRuntimeSuperExecCli(argv: string[]): Promise<number> {
   return 0;
 }
 
+/**
+ * The task token of an app process: `--token T` or `--token-file PATH` (one of them, trimmed,
+ * not empty), as 1.42's `try_obtain_flwr_app_token` reads them.
+ * @throws UsageError naming the problem.
+ */
+export function taskTokenOf(values: Record<string, string | boolean | undefined>): string {
+  const direct = values["token"] as string | undefined;
+  const file = values["token-file"] as string | undefined;
+  if (direct !== undefined && file !== undefined)
+    throw new UsageError("--token and --token-file cannot be used together");
+  if (direct !== undefined) {
+    if (direct.trim() === "") throw new UsageError("Argument `--token` does not contain a token.");
+    return direct.trim();
+  }
+  if (file === undefined)
+    throw new UsageError("--token or --token-file is required with --runtime-api-address");
+  let text: string;
+  try {
+    if (!statSync(file).isFile()) throw new Error("not a file");
+    text = readFileSync(file, "utf8");
+  } catch {
+    throw new UsageError("Path argument `--token-file` does not point to a file.");
+  }
+  if (text.trim() === "")
+    throw new UsageError("Path argument `--token-file` does not contain a token.");
+  return text.trim();
+}
+
+const TOKEN_OPTIONS = {
+  token: { type: "string" },
+  "token-file": { type: "string" },
+} as const;
+
 /** `flwr-clientapp` against a Runtime API; resolves with the exit status. */
 export async function runClientAppRuntimeCli(argv: string[]): Promise<number> {
-  const values = parse(argv, { token: { type: "string" } });
+  const values = parse(argv, TOKEN_OPTIONS);
   const c = common(values);
-  const token = values["token"] as string | undefined;
-  if (!token) throw new UsageError("--token is required with --runtime-api-address");
+  const token = taskTokenOf(values);
   if (c.parentPid !== undefined) startParentMonitor(c.parentPid);
   return runClientAppRuntime({
     address: c.address,
@@ -170,10 +204,9 @@ export async function runClientAppRuntimeCli(argv: string[]): Promise<number> {
 
 /** `flwr-serverapp` against a SuperLink's Runtime API; resolves with the exit status. */
 export async function runServerAppRuntimeCli(argv: string[]): Promise<number> {
-  const values = parse(argv, { token: { type: "string" } });
+  const values = parse(argv, TOKEN_OPTIONS);
   const c = common(values);
-  const token = values["token"] as string | undefined;
-  if (!token) throw new UsageError("--token is required with --runtime-api-address");
+  const token = taskTokenOf(values);
   const stop = new AbortController();
   if (c.parentPid !== undefined) startParentMonitor(c.parentPid);
   for (const sig of ["SIGINT", "SIGTERM"] as const) process.once(sig, () => stop.abort());
