@@ -33,6 +33,7 @@ import { type Logger, silentLogger } from "./logger.js";
 import { createRuntimeAuthMiddleware } from "./runtime/runtime-auth-middleware.js";
 import { createRuntimeHandlers } from "./runtime/runtime-handlers.js";
 import { SuperLinkRuntimeDefinition } from "./runtime/runtime-server-definition.js";
+import { createRuntimeVersionMiddleware } from "./runtime/runtime-version-middleware.js";
 import type { LinkState } from "./state/link-state.js";
 
 /** Server options Flower uses (message sizes, keepalive, 1000 concurrent rpcs). */
@@ -219,7 +220,8 @@ export class SuperLink {
         .addService(FleetDefinition, fleetHandlers, fleetOptions)
         .addService(ControlDefinition, controlHandlers, { onError })
         .addService(SuperLinkRuntimeDefinition, runtime.handlers, {
-          middleware: [runtimeAuth],
+          // The version check runs first, as 1.42's router-level dependency does.
+          middleware: [createRuntimeVersionMiddleware(), runtimeAuth],
           onError,
         });
       this.http = await listenHttp(router, this.options.httpAddress, tls);
