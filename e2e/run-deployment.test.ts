@@ -140,6 +140,12 @@ describe("flwr run on a flwr-ts deployment (TLS + SuperNode auth)", () => {
       serverapp: "server_app.ts:app",
       clientapp: "client_app.ts:app",
     });
+    // What its README's commands need is declared: the app's runtime and the CLI tools.
+    expect(Object.keys(pkg.dependencies)).toEqual(["@flwr-ts/core"]);
+    expect(Object.keys(pkg.devDependencies)).toEqual(["@flwr-ts/transport"]);
+    const readme = readFileSync(join(appDir, "README.md"), "utf8");
+    for (const bin of ["flower-superlink", "flower-supernode", "flwr run"])
+      expect(readme).toContain(`npx ${bin}`);
     // Point its federation at this deployment (the generated one targets 127.0.0.1:9093, insecure).
     const ours = JSON.parse(readFileSync(join(d.appDir, "package.json"), "utf8"));
     pkg.flwr.federations = ours.flwr.federations;

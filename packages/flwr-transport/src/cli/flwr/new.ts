@@ -40,6 +40,8 @@ export function packageJson(name: string, publisher: string): string {
       type: "module",
       license: "Apache-2.0",
       dependencies: { "@flwr-ts/core": `^${version}` },
+      // The SuperLink, SuperNode and `flwr` the README's commands run (`npx …`).
+      devDependencies: { "@flwr-ts/transport": `^${version}` },
       flwr: {
         app: {
           publisher,
@@ -59,7 +61,23 @@ export function packageJson(name: string, publisher: string): string {
 
 /** The generated `README.md`. */
 export function readme(name: string): string {
-  return `# ${name}\n\nA Flower app in TypeScript (flwr-ts).\n\n\`\`\`bash\n# terminal 1\nflower-superlink --insecure\n# terminals 2 and 3\nflower-supernode --insecure --superlink 127.0.0.1:9092 --clientappio-api-address 127.0.0.1:9094\nflower-supernode --insecure --superlink 127.0.0.1:9092 --clientappio-api-address 127.0.0.1:9095\n# terminal 4\nflwr run . local-deployment --stream\n\`\`\`\n`;
+  return [
+    `# ${name}`,
+    "",
+    "A Flower app in TypeScript (flwr-ts).",
+    "",
+    "```bash",
+    "npm install   # @flwr-ts/core for the app, @flwr-ts/transport for the commands below",
+    "# terminal 1",
+    "npx flower-superlink --insecure",
+    "# terminals 2 and 3",
+    "npx flower-supernode --insecure --superlink 127.0.0.1:9092 --clientappio-api-address 127.0.0.1:9094 --node-config 'partition-id=0'",
+    "npx flower-supernode --insecure --superlink 127.0.0.1:9092 --clientappio-api-address 127.0.0.1:9095 --node-config 'partition-id=1'",
+    "# terminal 4",
+    "npx flwr run . local-deployment --stream",
+    "```",
+    "",
+  ].join("\n");
 }
 
 /** Writes the app; returns its directory. @throws CliError when the name is invalid or the directory exists. */
