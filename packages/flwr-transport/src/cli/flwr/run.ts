@@ -25,7 +25,7 @@ Arguments:
                app has no default federation)
 
 Options:
-  --stream              Stream the run's logs until it finishes
+  --stream              Stream the run's logs until it finishes; exit 1 unless it completed
   -c, --run-config TEXT Override run config values: 'key=value key2="text"' (TOML values),
                         repeatable, or one path to a .toml file of overrides
   --federation NAME     Flower federation to run in (default: the connection's "federation", else
@@ -108,6 +108,18 @@ export const command: CliCommand = {
         const runId = res.runId;
         io.err(`INFO :      Starting logstream for run_id \`${runId}\`\n`);
         await withControl(federation, (client) => streamRunLogs(client, runId, io));
+        // The stream ends when the run does: say how, and fail unless it completed (Python's
+        // CLI exits 0 either way, which hides a failed run from scripts and CI).
+        const listed = await withControl(federation, (client, timeoutMs) =>
+          client.listRuns({ runId }, { timeoutMs }),
+        );
+        const status = listed.runDict.get(runId)?.status;
+        const label = status ? `${status.status}:${status.subStatus}` : "unknown";
+        if (label !== "finished:completed") {
+          const details = status?.details ? ` (${status.details})` : "";
+          io.err(`❌ Run ${runId} ended ${label}${details}.\n`);
+          return 1;
+        }
       }
       return 0;
     });

@@ -1,7 +1,8 @@
 /**
- * `flwr run --run-config` in-process against a flwr-ts SuperLink (plaintext, in memory): the
- * overrides StartRun carries, from `key=value` pairs or from one TOML file as Flower's
- * `parse_config_args` reads it, and one clear line for a bad file.
+ * `flwr run` in-process against a flwr-ts SuperLink (plaintext, in memory, no SuperExec): the
+ * `--run-config` overrides StartRun carries, from `key=value` pairs or from one TOML file as
+ * Flower's `parse_config_args` reads it, one clear line for a bad file; and `--stream`'s exit
+ * status when the run does not complete.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -99,4 +100,23 @@ describe("flwr run --run-config", () => {
       expect(text).not.toMatch(/\n\s+at /);
     }
   });
+});
+
+describe("flwr run --stream", () => {
+  test("a run that ends other than completed is one line and exit 1", async () => {
+    const before = new Set(link.superlink.state.getRunInfo().map((r) => r.runId));
+    const streaming = flwr("run", appDir, "local", "--stream");
+    let runId: bigint | undefined;
+    for (let i = 0; i < 200 && runId === undefined; i++) {
+      runId = link.superlink.state.getRunInfo().find((r) => !before.has(r.runId))?.runId;
+      if (runId === undefined) await new Promise((r) => setTimeout(r, 25));
+    }
+    expect(runId).toBeDefined();
+    // No SuperExec serves this SuperLink: the run stays pending until it is stopped.
+    const control = link.control();
+    await control.stopRun({ runId: runId! });
+    const r = await streaming;
+    expect(r.status, r.out + r.err).toBe(1);
+    expect(r.err).toContain(`❌ Run ${runId} ended finished:stopped`);
+  }, 30_000);
 });
