@@ -28,6 +28,10 @@
  * TypeScript ClientApp) completes only if its instructions reach both SuperNodes, over gRPC and
  * HTTP Fleet, and their TypeScript replies come back to it.
  *
+ * Both halves of flwr-ts on 1.42's Runtime API: with our `flower-superexec --plugin-type
+ * serverapp` instead of Python's, our `flwr run --stream` of the TypeScript linear app completes
+ * (our `flwr-serverapp` and Grid over our SuperLink's Runtime routes).
+ *
  * Run `pnpm build` first. Prints the measured figures. Skipped when `.venv-1.42` is missing
  * outside CI.
  */
@@ -63,6 +67,7 @@ import { cliPath, type RunningProcess, run, start, stopAll } from "./support/pro
 const reference = pythonFlwr("1.42");
 const numpyApp = join(repoRoot, "e2e/fixtures/python-numpy-app");
 const mixedApp = join(repoRoot, "e2e/fixtures/mixed-runtime-app");
+const linearApp = join(repoRoot, "e2e/fixtures/linear-app");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const figure = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -85,13 +90,14 @@ function serverAppPids(address: string): number[] {
 }
 
 type Supernodes = "python-1.42" | "flwr-ts";
+type ServerExec = "python-1.42" | "flwr-ts";
 
 /**
  * One scene: our SuperLink, two SuperNodes of the given kind (their keys registered with Python
  * 1.42's CLI) and a Python 1.42 `flower-superexec` on our Runtime API. Registers its own
  * beforeAll/afterAll; the returned getters are valid inside tests.
  */
-function useScene(kind: Supernodes) {
+function useScene(kind: Supernodes, serverExec: ServerExec = "python-1.42") {
   const dir = mkdtempSync(join(tmpdir(), "flwr-rtsl142-"));
   const procs: Record<string, RunningProcess> = {};
   const addresses: string[] = [];
@@ -161,6 +167,7 @@ function useScene(kind: Supernodes) {
       PATH: `${reference.binDir}:${process.env["PATH"] ?? ""}`,
     };
     cpSync(numpyApp, join(dir, "app"), { recursive: true });
+    cpSync(linearApp, join(dir, "ts-app"), { recursive: true });
 
     const t0 = performance.now();
     procs["superlink"] = start(
@@ -215,8 +222,9 @@ function useScene(kind: Supernodes) {
     });
     await Promise.all(keys.map((_, i) => procs[`supernode ${i}`]!.waitFor("SuperNode ID", 60_000)));
     procs["superexec"] = start(
-      py("flower-superexec"),
+      serverExec === "python-1.42" ? py("flower-superexec") : cliPath("flower-superexec"),
       [
+        ...(serverExec === "flwr-ts" ? ["--plugin-type", "serverapp"] : []),
         "--runtime-api-address",
         `127.0.0.1:${sc.http}`,
         "--root-certificates",
@@ -224,7 +232,14 @@ function useScene(kind: Supernodes) {
         "--superexec-auth-secret-file",
         secret,
       ],
-      { env: { ...sc.env, FLWR_SUPEREXEC_TASK_POLL_INTERVAL: "0.5" }, cwd: dir },
+      {
+        env: {
+          ...sc.env,
+          ...(serverExec === "flwr-ts" ? { FLWR_HOME: join(dir, "superexec-home") } : {}),
+          FLWR_SUPEREXEC_TASK_POLL_INTERVAL: "0.5",
+        },
+        cwd: dir,
+      },
     );
   }, 180_000);
 
@@ -356,6 +371,37 @@ describe.skipIf(!reference.available)(
         expect(logs, context).toMatch(/round 2: train \{.*'ts-marker': 7\.0/);
         figure(
           `Python ServerApp, 2 rounds, 2 flwr-ts SuperNodes (gRPC + HTTP Fleet): ${ms.toFixed(0)} ms`,
+        );
+      }, 300_000);
+    });
+
+    describe("flwr-ts end to end on the Runtime API (our SuperExec and flwr-serverapp)", () => {
+      const sc = useScene("flwr-ts", "flwr-ts");
+
+      test("our `flwr run --stream` of the TS linear app completes through our own Runtime API", async () => {
+        const t0 = performance.now();
+        const r = await run(cliPath("flwr"), ["run", join(sc.dir, "ts-app"), "e2e", "--stream"], {
+          env: sc.env,
+          cwd: sc.dir,
+          timeoutMs: 240_000,
+        });
+        const ms = performance.now() - t0;
+        const context = `${r.output}\n${sc.dump()}`;
+        expect(r.code, context).toBe(0);
+        const id = /Successfully started run (\d+)/.exec(r.output)?.[1];
+        expect(id, context).toBeDefined();
+        expect(
+          r.output.match(/aggregate_train: Received 2 results and 0 failures/g)?.length,
+          context,
+        ).toBe(3);
+        expect(r.output, context).toMatch(/final model: w=\[/);
+        expect(await sc.status(BigInt(id!)), context).toEqual({
+          status: "finished",
+          subStatus: "completed",
+          details: "",
+        });
+        figure(
+          `TS ServerApp on our Runtime API, 3 rounds, 2 flwr-ts SuperNodes: ${ms.toFixed(0)} ms`,
         );
       }, 300_000);
     });
