@@ -24,10 +24,18 @@ export class CliError extends Error {
   }
 }
 
-/** A command-line usage error (unknown flag, missing argument); exit status 2. */
+/**
+ * A command-line usage error (unknown flag, missing argument); exit status 2. node:util
+ * `parseArgs`'s advice about `--` after "Unknown option '…'" is dropped: it is rarely the fix.
+ */
 export class UsageError extends CliError {
   constructor(message: string) {
-    super(message, { status: USAGE_EXIT_STATUS });
+    super(
+      message.replace(/^(Unknown option '[^']*')\. To specify a positional argument.*$/s, "$1"),
+      {
+        status: USAGE_EXIT_STATUS,
+      },
+    );
     this.name = "UsageError";
   }
 }

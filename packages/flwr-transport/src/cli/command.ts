@@ -4,6 +4,7 @@
  * load their module lazily, so adding a command is one file plus one line in its group.
  */
 import { type CliError, formatCliError, toCliError, UsageError } from "./cli-error.js";
+import { didYouMean } from "./did-you-mean.js";
 
 /** Where a command writes (injectable for tests). */
 export interface CliIo {
@@ -78,14 +79,30 @@ export function commandGroup(
       }
       const entry = entries.find((e) => e.name === name || e.aliases?.includes(name));
       if (!entry) {
-        throw new UsageError(`Unknown command '${name}' for '${program}'; see '${program} --help'`);
+        const names = entries
+          .filter((e) => !e.hidden)
+          .flatMap((e) => [e.name, ...(e.aliases ?? [])]);
+        const guess = didYouMean(name, names);
+        throw new UsageError(
+          `Unknown command '${name}' for '${program}'${guess ? `; did you mean '${guess}'?` : ""}; see '${program} --help'`,
+        );
       }
       const { command } = await entry.load();
       if (!command.isGroup && (rest.includes("--help") || rest.includes("-h"))) {
         io.out(`${command.usage}\n`);
         return 0;
       }
-      return command.run(rest, io);
+      if (command.isGroup) return command.run(rest, io);
+      try {
+        return await command.run(rest, io);
+      } catch (error) {
+        // A usage error points at the command's own help.
+        if (error instanceof UsageError && !/--help/.test(error.message))
+          throw new UsageError(
+            `${error.message.replace(/\.$/, "")} (see '${program} ${entry.name} --help').`,
+          );
+        throw error;
+      }
     },
   };
 }

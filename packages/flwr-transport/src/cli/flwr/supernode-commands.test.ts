@@ -120,8 +120,22 @@ describe("flwr supernode against a flwr-ts SuperLink", () => {
         /holds a private key.*\(Exit Code: 500\)$/,
         1,
       ],
-      [["supernode", "register"], /^❌ Missing argument 'public-key'\.$/, 2],
+      [
+        ["supernode", "register"],
+        /^❌ Missing argument 'public-key' \(see 'flwr supernode register --help'\)\.$/,
+        2,
+      ],
+      [
+        ["supernode", "list", "--bogus"],
+        /^❌ Unknown option '--bogus' \(see 'flwr supernode list --help'\)\.$/,
+        2,
+      ],
       [["supernode", "frobnicate"], /^❌ Unknown command 'frobnicate'/, 2],
+      [
+        ["supernode", "regster"],
+        /^❌ Unknown command 'regster' for 'flwr supernode'; did you mean 'register'\?/,
+        2,
+      ],
       [["nope"], /^❌ Unknown command 'nope' for 'flwr'/, 2],
     ];
     for (const [argv, pattern, status] of cases) {
