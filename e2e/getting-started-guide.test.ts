@@ -5,7 +5,8 @@
  *
  * 1. type-checked under `strict` with the TypeScript of the workspace (the published
  *    declarations, not the sources);
- * 2. `simulate.ts` run with tsx, printing the estimate the guide promises;
+ * 2. `simulate.ts` run with tsx, printing the estimate the guide promises and writing the
+ *    metrics chart;
  * 3. `flwr build` packs it (the guide's package.json is valid, ES module);
  * 4. section 6's insecure deployment started for real (SuperLink, two SuperNodes with their
  *    partitions, on free ports instead of the defaults) and `flwr run . local --stream`
@@ -107,6 +108,10 @@ describe("docs/getting-started.md", () => {
       env: { ...process.env, NODE_PATH: "" },
     });
     expect(out).toContain(PROMISED);
+    // The ServerApp's chart of the evaluate metric.
+    const html = readFileSync(join(dir, "metrics.html"), "utf8");
+    expect(html).toMatch(/<svg [^>]*aria-label="mse"/);
+    expect(html).toContain("<th>evaluate mse</th>");
   }, 60_000);
 
   test("flwr build packs it", async () => {

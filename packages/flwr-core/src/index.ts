@@ -258,6 +258,16 @@ export {
 } from "./strategy/aggregate.js";
 export { InconsistentMessageRepliesError } from "./strategy/errors.js";
 export { FedAvg, type FedAvgOptions } from "./strategy/fedavg.js";
+export {
+  escapeHtml,
+  lineChartSvg,
+  type MetricChart,
+  type MetricSeries,
+  type MetricsPage,
+  metricsChartHtml,
+  metricsPageHtml,
+  resultCharts,
+} from "./strategy/metrics-chart.js";
 export { Result } from "./strategy/result.js";
 export { type SampleNodesOptions, sampleNodes } from "./strategy/sample-nodes.js";
 export {
