@@ -44,7 +44,7 @@ export async function runSuperLinkCli(argv: readonly string[]): Promise<number> 
     log = createFlowerLogger({ verbose });
     log("INFO", "Starting Flower SuperLink");
     for (const warning of config.warnings) log("WARNING", warning);
-    const { state, store } = await openSuperLinkStores(config.database);
+    const { state, store, discardIfCreated } = await openSuperLinkStores(config.database);
     const superlink = new SuperLink({
       state,
       store,
@@ -62,6 +62,7 @@ export async function runSuperLinkCli(argv: readonly string[]): Promise<number> 
       await superlink.start();
     } catch (error) {
       await superlink.stop(0);
+      discardIfCreated(); // a failed start leaves no new database file behind
       throw FlowerExit.code(
         ExitCode.SUPERLINK_THREAD_CRASH,
         `The SuperLink could not start: ${(error as Error).message}`,

@@ -6,11 +6,13 @@
  *   SQLAlchemy) → a SQLite file; its directory must exist.
  *
  * With SQLite both stores share one connection (one file, two schema components); the
- * connection closes when both stores are closed (or on {@link OpenedState.close}).
+ * connection closes when both stores are closed (or on {@link OpenedState.close}). A file is
+ * opened exclusively (one SuperLink per database; `state.db.lock` names the holder).
  */
 import { MemoryObjectStore } from "../../object-store/memory-object-store.js";
 import type { ObjectStore } from "../../object-store/object-store.js";
 import { SqliteObjectStore } from "../../object-store/sqlite-object-store.js";
+import { removeLockHolder } from "./database-lock-file.js";
 import type { LinkState, LinkStateOptions } from "./link-state.js";
 import { MemoryLinkState } from "./memory-link-state.js";
 import { openSqliteDatabase, SQLITE_MEMORY, StateDatabaseError } from "./sqlite-database.js";
@@ -99,11 +101,19 @@ export function openState(
       },
     };
   }
-  const db = openSqliteDatabase(location.kind === "sqlite-file" ? location.file : SQLITE_MEMORY);
+  // A file is held by this connection alone: a second SuperLink on it is refused at once.
+  const db = openSqliteDatabase(location.kind === "sqlite-file" ? location.file : SQLITE_MEMORY, {
+    exclusive: true,
+  });
+  const closeDb = () => {
+    if (!db.open) return;
+    db.close();
+    if (db.name !== SQLITE_MEMORY) removeLockHolder(db.name);
+  };
   let leases = 2;
   const release = () => {
     leases--;
-    if (leases === 0 && db.open) db.close();
+    if (leases === 0) closeDb();
   };
   let linkState: SqliteLinkState | undefined;
   try {
@@ -120,7 +130,7 @@ export function openState(
       },
     };
   } catch (e) {
-    if (db.open) db.close();
+    closeDb();
     throw e;
   }
 }

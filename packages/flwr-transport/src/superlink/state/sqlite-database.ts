@@ -19,6 +19,7 @@ import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, resolve } from "node:path";
 import type Database from "better-sqlite3";
+import { describeLockHolder, writeLockHolder } from "./database-lock-file.js";
 
 /** A better-sqlite3 connection. */
 export type SqliteDatabase = Database.Database;
@@ -30,6 +31,18 @@ export const SQLITE_MEMORY = ":memory:";
 export const SQLITE_BUSY_TIMEOUT_MS = 5000;
 
 const SQLITE_MAGIC = "SQLite format 3\0";
+
+/** Options of {@link openSqliteDatabase}. */
+export interface OpenSqliteOptions {
+  /**
+   * Hold the file for this connection alone (`locking_mode = EXCLUSIVE`, taken at open, released
+   * when the connection closes or the process dies) and name this process in the lock file beside
+   * it (`database-lock-file.ts`): a second opener fails at once with a {@link StateDatabaseError}
+   * naming the holder. Used by the SuperLink (one SuperLink per database); other processes cannot
+   * read the file meanwhile. Default false (shared, as Flower).
+   */
+  readonly exclusive?: boolean;
+}
 
 /** The database cannot be opened, is not a SQLite database, or has an unknown schema. */
 export class StateDatabaseError extends Error {
@@ -72,11 +85,17 @@ function sqliteDriver(file: string): typeof Database {
  * Opens (creating if absent) a SQLite database file, or an in-memory one for `:memory:`, and
  * applies Flower's pragmas.
  * @param location - `:memory:` or a file path (relative paths are resolved against the cwd).
+ * @param options - `exclusive`: one connection holds the file (see {@link OpenSqliteOptions}).
  * @throws StateDatabaseError when the directory does not exist, the path is a directory, the
- *   file is not a SQLite database (it is never overwritten), or SQLite refuses to open it.
+ *   file is not a SQLite database (it is never overwritten), SQLite refuses to open it, or
+ *   (`exclusive`) another connection holds it.
  */
-export function openSqliteDatabase(location: string): SqliteDatabase {
+export function openSqliteDatabase(
+  location: string,
+  options: OpenSqliteOptions = {},
+): SqliteDatabase {
   const file = location === SQLITE_MEMORY ? SQLITE_MEMORY : resolve(location);
+  const exclusive = options.exclusive === true && file !== SQLITE_MEMORY;
   if (file !== SQLITE_MEMORY) checkDatabaseFile(file);
   const Driver = sqliteDriver(file);
   let db: SqliteDatabase;
@@ -86,7 +105,14 @@ export function openSqliteDatabase(location: string): SqliteDatabase {
     throw new StateDatabaseError(file, `cannot open: ${errorText(e)}`, e);
   }
   try {
-    db.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+    if (exclusive) {
+      // Before the first read: SQLite then takes the lock at that read and never shares it
+      // (in WAL mode without a shared-memory index). A holder makes the next read fail at once.
+      db.pragma("locking_mode = EXCLUSIVE");
+      db.pragma("busy_timeout = 0");
+    } else {
+      db.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+    }
     // Reading the schema detects files that are not databases (SQLITE_NOTADB) or corrupt.
     const tables = db.prepare("SELECT count(*) FROM sqlite_master").pluck().get();
     // A new database can give the pages of deleted objects back to the file system
@@ -99,6 +125,13 @@ export function openSqliteDatabase(location: string): SqliteDatabase {
         throw new Error(`journal_mode is ${String(mode)}, WAL could not be enabled`);
       }
     }
+    if (exclusive) {
+      // A write takes the exclusive lock now; it is held until the connection closes.
+      db.exec("BEGIN IMMEDIATE");
+      db.exec("COMMIT");
+      db.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+      writeLockHolder(file);
+    }
     db.pragma("synchronous = NORMAL");
     db.pragma("foreign_keys = ON");
     db.pragma("cache_size = -64000");
@@ -107,6 +140,13 @@ export function openSqliteDatabase(location: string): SqliteDatabase {
   } catch (e) {
     db.close();
     if (e instanceof StateDatabaseError) throw e;
+    if (exclusive && (e as { code?: unknown }).code === "SQLITE_BUSY") {
+      throw new StateDatabaseError(
+        file,
+        `is in use by ${describeLockHolder(file)}; stop it first or choose another --database path`,
+        e,
+      );
+    }
     throw new StateDatabaseError(file, describeSqliteFailure(e), e);
   }
   return db;
