@@ -9,6 +9,7 @@
  * | --------- | -------------------------------------------------------------------------------- |
  * | `ts-grpc` | flwr-ts SuperLink + SuperNodes, Fleet over gRPC (`e2e/fixtures/deployment.ts`)   |
  * | `ts-http` | the same, the SuperNodes on the SuperLink's HTTP Fleet API (Flower 1.42's wire; the `flwr` CLI stays on gRPC Control) |
+ * | `ts-runtime` | `ts-grpc` with the ServerApp on Flower 1.42's Runtime API instead of 1.29's ServerAppIo (`--isolation process`, our `flower-superexec --plugin-type serverapp --runtime-api-address`, SuperExec HMAC auth) |
  * | `py-1.29` | Python flwr 1.29 (`.venv`), gRPC everywhere (`e2e/fixtures/python-deployment.ts`) |
  * | `py-1.42` | Python flwr 1.42 (`.venv-1.42`), Fleet, Control and Runtime over HTTP on one port (`e2e/fixtures/python-1.42-deployment.ts`) |
  *
@@ -21,7 +22,7 @@
  *
  *   npx tsx bench/round-latency.ts [rounds=30] [--trace] [--curve P-256|P-384|P-521]
  *                                  [--python-rounds 3] [--no-python]
- *                                  [--rows ts-grpc,ts-http,py-1.29,py-1.42]
+ *                                  [--rows ts-grpc,ts-http,ts-runtime,py-1.29,py-1.42]
  *
  * `rounds` applies to the flwr-ts rows. `--curve` picks the SuperNode keys' curve (default P-384,
  * as the seed's `ssh-keygen -b 384`): every Fleet call is signed by the SuperNode and verified by
@@ -46,7 +47,7 @@ import { stopAll } from "../e2e/support/processes.js";
 import { pythonFlwr, pythonFlwrAvailable, pythonFlwrProblem } from "../interop/python.js";
 
 /** The rows the bench can measure, in the order they run and are printed. */
-const ROW_IDS = ["ts-grpc", "ts-http", "py-1.29", "py-1.42"] as const;
+const ROW_IDS = ["ts-grpc", "ts-http", "ts-runtime", "py-1.29", "py-1.42"] as const;
 type RowId = (typeof ROW_IDS)[number];
 const isRowId = (s: string): s is RowId => (ROW_IDS as readonly string[]).includes(s);
 
@@ -305,17 +306,23 @@ function printFigures(times: number[], firstLabel: string): ReturnType<typeof st
 
 /**
  * Runs the flwr-ts deployment for `rounds` rounds with its SuperNodes on the SuperLink's gRPC
- * Fleet port or its HTTP API, prints its details, returns its row.
+ * Fleet port or its HTTP API, and its ServerApp on 1.29's ServerAppIo or 1.42's Runtime API;
+ * prints its details, returns its row.
  */
-async function measureFlwrTs(fleet: "grpc" | "http"): Promise<Row> {
+async function measureFlwrTs(
+  fleet: "grpc" | "http",
+  serverAppApi: "appio" | "runtime" = "appio",
+): Promise<Row> {
   const traceFile = withTrace
     ? join(mkdtempSync(join(tmpdir(), "flwr-ts-trace-")), "trace.jsonl")
     : undefined;
-  const wireName = fleet === "http" ? "HTTP" : "gRPC";
+  const runtime = serverAppApi === "runtime";
+  const wireName = `${fleet === "http" ? "HTTP" : "gRPC"} Fleet${runtime ? ", ServerApp on the Runtime API" : ""}`;
   const deployment = await startDeployment({
     app: noopApp(),
     keyCurve: curve,
     supernodeFleet: fleet,
+    serverAppApi,
     env: {
       BENCH_ROOT_PID: String(process.pid),
       ...(traceFile ? { FLWR_TS_TRACE: traceFile } : {}),
@@ -333,9 +340,9 @@ async function measureFlwrTs(fleet: "grpc" | "http"): Promise<Row> {
       ],
       600_000,
     );
-    const { times, ends } = parseRounds(r.output, rounds, `flwr-ts (${wireName} Fleet)`);
+    const { times, ends } = parseRounds(r.output, rounds, `flwr-ts (${wireName})`);
     console.log(
-      `flwr-ts round latency, SuperNodes on ${wireName} Fleet${fleet === "http" ? ` (port ${deployment.ports.http}; CLI on gRPC Control)` : ""} (2 SuperNodes, TLS + auth with ${curve} keys, no-op ClientApp, FedAvg train+evaluate)${traceFile ? " — TRACING ON" : ""}:`,
+      `flwr-ts round latency, SuperNodes on ${wireName}${fleet === "http" ? ` (port ${deployment.ports.http}; CLI on gRPC Control)` : ""} (2 SuperNodes, TLS + auth with ${curve} keys, no-op ClientApp, FedAvg train+evaluate)${traceFile ? " — TRACING ON" : ""}:`,
     );
     const warm = printFigures(times, " (cold ClientApp processes)");
     const cpu = [...r.output.matchAll(/CPU_TICKS (\d+) (\{.*\})/g)].map(
@@ -361,8 +368,8 @@ async function measureFlwrTs(fleet: "grpc" | "http"): Promise<Row> {
       printRoundTimeline(traceFile, ends, median.round);
     }
     return {
-      id: fleet === "http" ? "ts-http" : "ts-grpc",
-      impl: `flwr-ts, ${wireName} Fleet`,
+      id: runtime ? "ts-runtime" : fleet === "http" ? "ts-http" : "ts-grpc",
+      impl: runtime ? "flwr-ts, Runtime API" : `flwr-ts, ${wireName}`,
       rounds,
       first: times[0]!,
       warm,
@@ -506,6 +513,7 @@ try {
     try {
       if (id === "ts-grpc") rows.push(await measureFlwrTs("grpc"));
       else if (id === "ts-http") rows.push(await measureFlwrTs("http"));
+      else if (id === "ts-runtime") rows.push(await measureFlwrTs("grpc", "runtime"));
       else rows.push(await measurePython(id === "py-1.29" ? "1.29" : "1.42"));
     } catch (error) {
       // One broken row does not lose the others' figures; the exit status says it failed.
