@@ -25,16 +25,16 @@
  * ClientApps compute (each adds `step` to every value and reports `ts-marker` = 7, a metric no
  * Python code produces); the run must end `finished:completed` and its logs carry the result.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative, sep } from "node:path";
+import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import { pythonFlwr, repoRoot } from "../interop/python.js";
-import { FAB_CONTENT_PATH, sha256Hex, writeZip } from "../packages/flwr-core/src/index.js";
 import { ControlDefinition } from "../packages/flwr-core/src/proto/index.js";
 import { generateAuthKeys, generateCertificates } from "../packages/flwr-crypto/src/index.js";
 import { createHttpClient } from "../packages/flwr-transport/src/wire/http/http-client.js";
 import { waitForPort } from "./fixtures/deployment.js";
+import { fabOfDir } from "./fixtures/fab-of-dir.js";
 import { superlink142Args, supernode142Args } from "./fixtures/python-1.42-deployment.js";
 import { launchedPids, reap } from "./fixtures/python-deployment.js";
 import { freePort } from "./support/ports.js";
@@ -42,31 +42,6 @@ import { cliPath, type RunningProcess, run, start, stopAll } from "./support/pro
 
 const reference = pythonFlwr("1.42");
 const appDir = join(repoRoot, "e2e/fixtures/mixed-runtime-app");
-
-/** The fixture's files as a FAB (Flower's layout: files sorted, then `.info/CONTENT`). */
-function buildMixedFab(dir: string): { bytes: Uint8Array; hash: string } {
-  const files: string[] = [];
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      if (e.name === "__pycache__") continue;
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else files.push(relative(dir, p).split(sep).join("/"));
-    }
-  };
-  walk(dir);
-  files.sort();
-  const entries = files.map((name) => ({
-    name,
-    data: new Uint8Array(readFileSync(join(dir, name))),
-  }));
-  const manifest = entries
-    .map((e) => `${e.name},${sha256Hex(e.data)},${e.data.length * 8}`)
-    .join("\n");
-  entries.push({ name: FAB_CONTENT_PATH, data: new TextEncoder().encode(manifest) });
-  const bytes = writeZip(entries);
-  return { bytes, hash: sha256Hex(bytes) };
-}
 
 describe.skipIf(!reference.available)(
   `Python ${reference.version} SuperNode (--isolation process) served by flwr-ts's SuperExec over the Runtime API${reference.problem ? ` (skipped: ${reference.problem})` : ""}`,
@@ -176,7 +151,7 @@ describe.skipIf(!reference.available)(
         );
       });
 
-      const fab = buildMixedFab(appDir);
+      const fab = fabOfDir(appDir);
       const control = createHttpClient(ControlDefinition, `https://127.0.0.1:${port}`, {
         rootCertificates: certs.caCert,
       });
