@@ -8,10 +8,9 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { generateAuthKeys } from "@flwr-ts/crypto";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { flwr } from "../../../test/flwr-in-process.js";
 import { startTestSuperLink, type TestSuperLink } from "../../../test/superlink-test-kit.js";
-import { type CliIo, runCommand } from "../command.js";
 import { loadTarget } from "../control-target.js";
-import { flwrCommand } from "./commands.js";
 
 let link: TestSuperLink;
 let appDir: string;
@@ -86,14 +85,6 @@ afterAll(async () => {
   else process.env["FLWR_HOME"] = savedHome;
   await link.stop();
 });
-
-async function flwr(...argv: string[]): Promise<{ status: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const io: CliIo = { out: (t) => (out += t), err: (t) => (err += t) };
-  const status = await runCommand(flwrCommand, argv, io);
-  return { status, out, err };
-}
 
 const listJson = async (...target: string[]) => {
   const r = await flwr("supernode", "list", ...target, "--format", "json");

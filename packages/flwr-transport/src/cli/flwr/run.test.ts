@@ -7,9 +7,8 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { flwr } from "../../../test/flwr-in-process.js";
 import { startTestSuperLink, type TestSuperLink } from "../../../test/superlink-test-kit.js";
-import { type CliIo, runCommand } from "../command.js";
-import { flwrCommand } from "./commands.js";
 
 let link: TestSuperLink;
 let appDir: string;
@@ -43,14 +42,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await link.stop();
 });
-
-async function flwr(...argv: string[]): Promise<{ status: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const io: CliIo = { out: (t) => (out += t), err: (t) => (err += t) };
-  const status = await runCommand(flwrCommand, argv, io);
-  return { status, out, err };
-}
 
 /** Starts a run with `args` and returns the override config the SuperLink stored. */
 async function overridesOf(...args: string[]): Promise<Record<string, unknown>> {

@@ -6,9 +6,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { generateAuthKeys } from "@flwr-ts/crypto";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { flwr } from "../../../test/flwr-in-process.js";
 import { startTestSuperLink, type TestSuperLink } from "../../../test/superlink-test-kit.js";
-import { type CliIo, runCommand } from "../command.js";
-import { flwrCommand } from "./commands.js";
 
 let link: TestSuperLink;
 let appDir: string;
@@ -38,14 +37,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await link.stop();
 });
-
-async function flwr(...argv: string[]): Promise<{ status: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const io: CliIo = { out: (t) => (out += t), err: (t) => (err += t) };
-  const status = await runCommand(flwrCommand, argv, io);
-  return { status, out, err };
-}
 
 describe("flwr supernode against a flwr-ts SuperLink", () => {
   const ids: string[] = [];
