@@ -256,8 +256,14 @@ export {
   validateReplyConsistency,
   weightFactors,
 } from "./strategy/aggregate.js";
-export { InconsistentMessageRepliesError } from "./strategy/errors.js";
+export { AggregationError, InconsistentMessageRepliesError } from "./strategy/errors.js";
+export { FedAdagrad, type FedAdagradOptions } from "./strategy/fedadagrad.js";
+export { FedAdam, type FedAdamOptions } from "./strategy/fedadam.js";
 export { FedAvg, type FedAvgOptions } from "./strategy/fedavg.js";
+export { FedAvgM, type FedAvgMOptions } from "./strategy/fedavgm.js";
+export { FedOpt, type FedOptOptions, type SecondMomentUpdate } from "./strategy/fedopt.js";
+export { FedProx, type FedProxOptions } from "./strategy/fedprox.js";
+export { FedYogi, type FedYogiOptions } from "./strategy/fedyogi.js";
 export {
   escapeHtml,
   lineChartSvg,

@@ -79,8 +79,8 @@ function numberToHalf(x: number): number {
   return sign | half;
 }
 
-/** The elements of an array as float64 values. */
-function toFloat64(a: NdArray): Float64Array {
+/** The elements of an array as float64 values (a new buffer). */
+export function toFloat64(a: NdArray): Float64Array {
   const t = a.toTypedArray();
   const out = new Float64Array(t.length);
   if (a.dtype === "float16") {
@@ -94,7 +94,7 @@ function toFloat64(a: NdArray): Float64Array {
 }
 
 /** Casts float64 values back to `dtype` (integers and bools rounded to nearest, clamped). */
-function fromFloat64(values: Float64Array, dtype: DType, shape: readonly number[]): NdArray {
+export function fromFloat64(values: Float64Array, dtype: DType, shape: readonly number[]): NdArray {
   const n = values.length;
   switch (dtype) {
     case "float64":

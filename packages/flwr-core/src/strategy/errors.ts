@@ -8,3 +8,8 @@
 export class InconsistentMessageRepliesError extends Error {
   override name = "InconsistentMessageReplies";
 }
+
+/** Aggregation failed (Python `AggregationError`), e.g. a stateful strategy aggregated before `configureTrain`. */
+export class AggregationError extends Error {
+  override name = "AggregationError";
+}

@@ -84,8 +84,10 @@ export class FedAvg extends Strategy {
   readonly arrayrecordKey: string;
   /** ConfigRecord key in messages. */
   readonly configrecordKey: string;
-  private readonly trainMetricsAggrFn: MetricsAggregationFn;
-  private readonly evaluateMetricsAggrFn: MetricsAggregationFn;
+  /** Train metrics aggregation. */
+  protected readonly trainMetricsAggrFn: MetricsAggregationFn;
+  /** Evaluate metrics aggregation. */
+  protected readonly evaluateMetricsAggrFn: MetricsAggregationFn;
   private readonly nodePollIntervalMs: number | undefined;
   private readonly random: (() => number) | undefined;
 

@@ -131,3 +131,16 @@ export function pprintDict(d: PyDict, indent = 0, allowance = 0): string {
   });
   return `{ ${parts.join(`,\n${" ".repeat(inner)}`)}}`;
 }
+
+/** Python's `f"{x:.6g}"` (or another precision): general format, trailing zeros removed. */
+export function pyG(x: number, precision = 6): string {
+  if (Number.isNaN(x)) return "nan";
+  if (!Number.isFinite(x)) return x > 0 ? "inf" : "-inf";
+  const p = Math.max(1, precision);
+  if (x === 0) return Object.is(x, -0) ? "-0" : "0";
+  const [mant, expStr] = x.toExponential(p - 1).split("e") as [string, string];
+  const exp = Number(expStr);
+  const strip = (s: string) => (s.includes(".") ? s.replace(/\.?0+$/, "") : s);
+  if (exp >= -4 && exp < p) return strip(x.toFixed(p - 1 - exp));
+  return `${strip(mant)}e${exp < 0 ? "-" : "+"}${String(Math.abs(exp)).padStart(2, "0")}`;
+}
