@@ -256,14 +256,23 @@ export {
   validateReplyConsistency,
   weightFactors,
 } from "./strategy/aggregate.js";
+export {
+  aggregateNClosest,
+  Bulyan,
+  type BulyanOptions,
+  type SelectionRule,
+} from "./strategy/bulyan.js";
 export { AggregationError, InconsistentMessageRepliesError } from "./strategy/errors.js";
 export { FedAdagrad, type FedAdagradOptions } from "./strategy/fedadagrad.js";
 export { FedAdam, type FedAdamOptions } from "./strategy/fedadam.js";
 export { FedAvg, type FedAvgOptions } from "./strategy/fedavg.js";
 export { FedAvgM, type FedAvgMOptions } from "./strategy/fedavgm.js";
+export { FedMedian } from "./strategy/fedmedian.js";
 export { FedOpt, type FedOptOptions, type SecondMomentUpdate } from "./strategy/fedopt.js";
 export { FedProx, type FedProxOptions } from "./strategy/fedprox.js";
+export { FedTrimmedAvg, type FedTrimmedAvgOptions, trimMean } from "./strategy/fedtrimmedavg.js";
 export { FedYogi, type FedYogiOptions } from "./strategy/fedyogi.js";
+export { Krum, type KrumOptions } from "./strategy/krum.js";
 export {
   escapeHtml,
   lineChartSvg,
@@ -274,6 +283,12 @@ export {
   metricsPageHtml,
   resultCharts,
 } from "./strategy/metrics-chart.js";
+export {
+  computeDistances,
+  MultiKrum,
+  type MultiKrumOptions,
+  selectMultikrum,
+} from "./strategy/multikrum.js";
 export { Result } from "./strategy/result.js";
 export { type SampleNodesOptions, sampleNodes } from "./strategy/sample-nodes.js";
 export {

@@ -66,3 +66,57 @@ export function checkSameLayout(a: FloatArrays, b: FloatArrays): void {
     }
   }
 }
+
+/**
+ * The arrays of each reply's (only) ArrayRecord grouped by name, in the first reply's order:
+ * name → one {@link FloatArray} per reply (what Flower stacks with `np.stack(layers)`).
+ * @throws AggregationError when a reply lacks an array or its size differs.
+ */
+export function stackByName(records: readonly ArrayRecord[]): Map<string, FloatArray[]> {
+  const out = new Map<string, FloatArray[]>();
+  const read = records.map((r) => readFloatArrays(r));
+  for (const [name, first] of read[0] ?? []) {
+    out.set(
+      name,
+      read.map((arrays) => {
+        const a = arrays.get(name);
+        if (a === undefined || a.values.length !== first.values.length) {
+          throw new AggregationError(
+            `array '${name}' is missing or differs in size between replies`,
+          );
+        }
+        return a;
+      }),
+    );
+  }
+  return out;
+}
+
+/**
+ * Applies `reduce` to each coordinate of stacked arrays (`reduce` gets the replies' values at
+ * that coordinate in reply order and may reorder them) and keeps the first reply's dtype.
+ */
+export function reduceCoordinates(
+  stack: readonly FloatArray[],
+  reduce: (values: Float64Array) => number,
+): FloatArray {
+  const first = stack[0]!;
+  const n = first.values.length;
+  const column = new Float64Array(stack.length);
+  const values = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < stack.length; j++) column[j] = stack[j]!.values[i]!;
+    values[i] = reduce(column);
+  }
+  return { dtype: first.dtype, shape: first.shape, values };
+}
+
+/** The median of values (the mean of the two middle ones for an even count), as numpy's. */
+export function median(values: Float64Array): number {
+  const s = Float64Array.from(values).sort();
+  const n = s.length;
+  if (n === 0) return Number.NaN;
+  if (s.some(Number.isNaN)) return Number.NaN;
+  const h = n >> 1;
+  return n % 2 === 1 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
+}

@@ -51,6 +51,8 @@ export interface ScenarioOptions {
   evaluateFailures?: [number, number][];
   /** Overrides a node's array element (adversarial inputs): undefined keeps the random one. */
   override?: (round: number, node: number, name: string, index: number) => number | undefined;
+  /** `[from, to]` node index pairs: `to`'s train reply repeats `from`'s (arrays and metrics). */
+  duplicates?: [number, number][];
 }
 
 /**
@@ -81,6 +83,10 @@ export function randomScenario(options: ScenarioOptions): Scenario {
         ]),
       };
     });
+    for (const [from, to] of options.duplicates ?? []) {
+      const src = train[from]!;
+      train[to] = { ...src, node: nodes[to]! };
+    }
     const evaluate: ScriptedReply[] = nodes.map((node, n) => {
       if (failsEval.has(`${r}:${n}`)) return { node, error: "evaluation crashed" };
       return {
