@@ -7,7 +7,8 @@
  * 2. Store the instruction and its objects in the {@link NodeState}; a SuperExec (or a warm
  *    `flwr-clientapp`) is woken by it, runs the ClientApp and pushes the reply.
  * 3. Resolve with the reply (its objects read from the node's store) as soon as it is complete,
- *    or with CLIENT_APP_CRASHED when the ClientApp's token expires without a reply.
+ *    or with CLIENT_APP_CRASHED when the ClientApp's token expires without a reply; reject with
+ *    {@link RunStoppedError} when the run finishes meanwhile (`flwr stop`, `run-stop-watch.ts`).
  */
 import { createHash } from "node:crypto";
 import {
@@ -25,6 +26,8 @@ import {
 import type { Fab, Message as ProtoMessage, Run } from "@flwr-ts/core/proto";
 import { objectTreeIds } from "../app-runtime/object-transfer.js";
 import type { NodeState } from "../supernode/node-state.js";
+import { classifyRpcError, rpcErrorDetails } from "../supernode/rpc-retry.js";
+import { RunStoppedError, watchRunFinished } from "./run-stop-watch.js";
 
 /** An instruction's objects as the SuperNode pulled and verified them. */
 export interface ReceivedObjects {
@@ -168,8 +171,34 @@ export function createMessageExecutor(
       const unsubscribe = state.subscribe((e) => {
         if (e.type === "reply" && e.replyToMessageId === insId) check();
       });
+      // `flwr stop`: the run's status is checked while the ClientApp works; a finished run is
+      // stored with its status (the SuperExec ends the app process when it sees it) and its
+      // instruction withdrawn.
+      const watching = new AbortController();
+      // Fleet GetRun of a run that is not running is refused (Flower's `check_abort`): that is
+      // the answer too, with the SuperLink's reason as the status details.
+      const currentRun = async (): Promise<Run | undefined> => {
+        try {
+          return await env.getRun(runId);
+        } catch (error) {
+          const known = state.getRun(runId);
+          if (classifyRpcError(error) !== "run-not-running" || !known) throw error;
+          return {
+            ...known,
+            status: { status: "finished", subStatus: "", details: rpcErrorDetails(error) },
+          };
+        }
+      };
+      void watchRunFinished(currentRun, watching.signal).then((run) => {
+        if (!run) return;
+        cleanup();
+        state.storeRun(run);
+        state.deleteMessages([insId]);
+        reject(new RunStoppedError(run));
+      });
       const cleanup = () => {
         unsubscribe();
+        watching.abort();
         env.signal.removeEventListener("abort", onAbort);
       };
       env.signal.addEventListener("abort", onAbort, { once: true });

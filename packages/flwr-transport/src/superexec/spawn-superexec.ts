@@ -1,10 +1,12 @@
 /**
  * `--isolation subprocess`: the SuperLink / SuperNode starts this installation's
  * `flower-superexec --insecure --appio-api-address <bound address> --plugin-type <type>
- * --parent-pid <own pid>`, with `0.0.0.0` → `127.0.0.1` and `[::]` → `[::1]` as Flower does.
+ * --parent-pid <own pid>`, with `0.0.0.0` → `127.0.0.1` and `[::]` → `[::1]` as Flower does, and
+ * a parent-death pipe (`app-runtime/parent-monitor.ts`).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { withParentPipe } from "../app-runtime/parent-monitor.js";
 import type { PluginType } from "./superexec.js";
 
 /** The address an app process uses to reach a server bound to `bindAddress` on `port`. */
@@ -30,5 +32,6 @@ export function spawnSuperExec(appioAddress: string, pluginType: PluginType): Ch
     "--parent-pid",
     String(process.pid),
   ];
-  return spawn(process.execPath, args, { stdio: "inherit" });
+  // A parent-death pipe: the SuperExec (and through its own pipe its apps) ends with this process.
+  return spawn(process.execPath, args, withParentPipe("inherit"));
 }

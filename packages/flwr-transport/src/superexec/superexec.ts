@@ -11,17 +11,20 @@
  *
  * For ServerApps it also watches its children: a `flwr-serverapp` that dies without finishing
  * its run (killed, crashed) has its run marked `finished:failed` at once with the token it was
- * given, instead of waiting for the token to expire.
+ * given, instead of waiting for the token to expire. For ClientApps it ends the processes of a
+ * run that finished while they worked (`flwr stop`; `stopped-run-reaper.ts`).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { ClientAppIoDefinition, ServerAppIoDefinition } from "@flwr-ts/core/proto";
 import { credentials, Metadata } from "@grpc/grpc-js";
 import { appLog } from "../app-runtime/app-log.js";
+import { withParentPipe } from "../app-runtime/parent-monitor.js";
 import { flowerChannelOptions } from "../grpc/channel-options.js";
 import { createClient } from "../grpc/client.js";
 import { PULL_WAIT_HEADER as WAIT_HEADER } from "../protocol/flwr-ts-headers.js";
 import { APP_TOKEN_HEADER } from "../serverappio/app-token-middleware.js";
 import { abortableSleep } from "../supernode/abortable-sleep.js";
+import { StoppedRunReaper } from "./stopped-run-reaper.js";
 
 /** The two plugin types. */
 export type PluginType = "serverapp" | "clientapp";
@@ -70,6 +73,11 @@ export async function runSuperExec(options: SuperExecOptions): Promise<void> {
   );
   const signal = options.signal ?? new AbortController().signal;
   const children = new Set<ChildProcess>();
+  // `flwr stop` reaches ClientApps: their processes end once their run is finished.
+  const reaper =
+    options.pluginType === "clientapp"
+      ? new StoppedRunReaper(async (runId) => (await client.getRun({ node: undefined, runId })).run)
+      : undefined;
   let idle = 100;
   try {
     while (!signal.aborted) {
@@ -96,6 +104,7 @@ export async function runSuperExec(options: SuperExecOptions): Promise<void> {
           if (token) {
             const child = launch(options, token, runId);
             children.add(child);
+            reaper?.track(child, runId);
             child.once("exit", (code, sig) => {
               children.delete(child);
               if (options.pluginType === "serverapp" && code !== 0)
@@ -119,6 +128,7 @@ export async function runSuperExec(options: SuperExecOptions): Promise<void> {
       idle = Math.min(idle * 2, 1000);
     }
   } finally {
+    reaper?.close();
     client.close();
   }
 }
@@ -141,7 +151,8 @@ function launch(options: SuperExecOptions, token: string, runId: bigint): ChildP
   // Like Flower: a ServerApp's output goes to the run's logs only; a ClientApp's to the node's console.
   const stdio = options.pluginType === "serverapp" && !verbose ? "ignore" : "inherit";
   appLog("DEBUG", `Launching ${options.pluginType} for run ${runId}`);
-  return spawn(options.app.command, args, { stdio });
+  // A parent-death pipe: the app process ends as soon as this SuperExec does, however it ends.
+  return spawn(options.app.command, args, withParentPipe(stdio));
 }
 
 async function failRun(

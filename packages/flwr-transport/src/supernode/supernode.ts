@@ -48,6 +48,7 @@ import {
   type UserConfig,
 } from "@flwr-ts/core";
 import type { MessageExecutor, ReceivedObjects } from "../clientappio/message-executor.js";
+import { RunStoppedError } from "../clientappio/run-stop-watch.js";
 import { trace, traceNow, traceSpan } from "../diagnostics/trace.js";
 import { inlineFromObjects, receiveInlined, withInlineContent } from "../inline/inline-content.js";
 import { abortableSleep } from "./abortable-sleep.js";
@@ -659,6 +660,13 @@ export class SuperNode {
       });
     } catch (error) {
       if (signal.aborted || error instanceof ShutdownError) throw new ShutdownError();
+      if (error instanceof RunStoppedError) {
+        this.log.log(
+          "INFO",
+          `${error.message} Ignoring message ${instruction.metadata.messageId}.`,
+        );
+        return undefined;
+      }
       if (classifyRpcError(error) === "run-not-running") {
         this.log.log(
           "INFO",
