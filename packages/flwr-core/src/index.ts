@@ -289,6 +289,7 @@ export {
   type MultiKrumOptions,
   selectMultikrum,
 } from "./strategy/multikrum.js";
+export { QFedAvg, type QFedAvgOptions } from "./strategy/qfedavg.js";
 export { Result } from "./strategy/result.js";
 export { type SampleNodesOptions, sampleNodes } from "./strategy/sample-nodes.js";
 export {

@@ -1,5 +1,5 @@
 /**
- * FedAvgM, FedProx, FedOpt, FedAdagrad, FedAdam and FedYogi against Python Flower 1.29's on
+ * FedAvgM, FedProx, FedOpt, FedAdagrad, FedAdam, FedYogi and QFedAvg against Python Flower 1.29's on
  * the same replies, over 3 rounds (momentum and moments carried between rounds).
  */
 import { describe, expect, it } from "vitest";
@@ -13,6 +13,7 @@ import {
   FedProx,
   FedYogi,
   type Logger,
+  QFedAvg,
   type Strategy,
 } from "../src/index.js";
 import {
@@ -58,6 +59,16 @@ const cases: [string, Record<string, PyKwarg>, (logger: Logger) => Strategy][] =
     (logger) => new FedAdam({ eta: 0.05, beta1: 0.5, beta2: 0.9, tau: 1e-2, logger }),
   ],
   ["FedYogi", {}, (logger) => new FedYogi({ logger })],
+  [
+    "QFedAvg",
+    { client_learning_rate: 0.1, train_loss_key: "loss" },
+    (logger) => new QFedAvg({ clientLearningRate: 0.1, trainLossKey: "loss", logger }),
+  ],
+  [
+    "QFedAvg",
+    { client_learning_rate: 0.05, q: 2.0, train_loss_key: "loss" },
+    (logger) => new QFedAvg({ clientLearningRate: 0.05, q: 2, trainLossKey: "loss", logger }),
+  ],
   [
     "FedYogi",
     { eta: 0.1, beta_1: 0.8, beta_2: 0.95 },
