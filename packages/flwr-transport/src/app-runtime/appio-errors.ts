@@ -1,6 +1,8 @@
 /**
  * How app processes read AppIo errors: PERMISSION_DENIED means the run is no longer running
- * (stopped by the user, or failed); UNAVAILABLE is worth retrying.
+ * (stopped by the user, or failed); UNAVAILABLE is worth retrying. Both, and CANCELLED, are
+ * expected ends of an app process (its SuperNode stopped, was unregistered, the run was stopped):
+ * {@link expectedAppIoEnd} gives them one line instead of a stack trace.
  */
 import { status } from "@grpc/grpc-js";
 import { isServiceError } from "../grpc/rpc-error.js";
@@ -36,4 +38,21 @@ export async function withAppIoRetry<T>(fn: () => Promise<T>, tries = 8): Promis
       delay = Math.min(delay * 2, 2000);
     }
   }
+}
+
+/**
+ * One line for an error that ends an app process in an expected way — the run is not running any
+ * more, or the AppIo API at `address` went away (UNAVAILABLE, CANCELLED: its SuperNode or
+ * SuperLink stopped) — or undefined for any other error (a bug: worth its stack trace).
+ */
+export function expectedAppIoEnd(error: unknown, address: string): string | undefined {
+  if (error instanceof RunNotRunningError) return `${error.message.replace(/\.$/, "")}; exiting.`;
+  if (
+    isServiceError(error) &&
+    (error.code === status.UNAVAILABLE || error.code === status.CANCELLED)
+  ) {
+    const name = error.code === status.UNAVAILABLE ? "UNAVAILABLE" : "CANCELLED";
+    return `the AppIo API at ${address} went away (${error.code} ${name}: ${error.details}); its SuperNode or SuperLink stopped. Exiting.`;
+  }
+  return undefined;
 }

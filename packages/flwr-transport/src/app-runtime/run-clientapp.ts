@@ -32,7 +32,7 @@ import { ObjectCache } from "../supernode/object-cache.js";
 import type { RequestMetadata } from "../wire/metadata.js";
 import { AppLoadError, loadComponent, registerAppLoader } from "./app-loader.js";
 import { appLog } from "./app-log.js";
-import { withAppIoRetry } from "./appio-errors.js";
+import { expectedAppIoEnd, withAppIoRetry } from "./appio-errors.js";
 import { installFab } from "./fab-install.js";
 import { AppHeartbeatThread } from "./heartbeat-thread.js";
 import { appsRoot, fuseRunConfig, readInstalledAppConfig } from "./installed-app.js";
@@ -215,9 +215,11 @@ export async function runClientApp(options: RunClientAppOptions): Promise<number
       warmRunId = runId;
     }
   } catch (error) {
+    // An expected end (the SuperNode went away, the run stopped) is one line; a bug keeps its stack.
+    const expected = expectedAppIoEnd(error, options.address);
     appLog(
-      "ERROR",
-      `flwr-clientapp: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+      expected ? "WARNING" : "ERROR",
+      `flwr-clientapp: ${expected ?? (error instanceof Error ? (error.stack ?? error.message) : String(error))}`,
     );
     return 1;
   } finally {
