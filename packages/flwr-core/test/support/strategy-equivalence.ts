@@ -264,13 +264,26 @@ export function maxArrayDifference(a: ArrayRecord, b: ArrayRecord): number {
   return max;
 }
 
+/** Options of {@link expectEquivalent}. */
+export interface EquivalenceOptions {
+  /**
+   * Python returns float64 where flwr-ts keeps float32 (numpy 2 promotes a float32 array
+   * times an `np.float64` scalar, as FedAdam and QFedAvg compute); otherwise dtypes must match.
+   */
+  pythonPromotesFloat32?: boolean;
+}
+
 /**
  * Asserts that flwr-ts and Python agree: the same log lines (level and text), arrays within 1e-5 for float32 arrays and 1e-6
  * otherwise, metrics and train configs exactly (keys, order, int/float kind and value).
  * @returns the largest array difference seen, by the flwr-ts array's dtype (for the README
  *   table and commit messages).
  */
-export function expectEquivalent(tsReplay: Replay, pyReplay: Replay): Record<string, number> {
+export function expectEquivalent(
+  tsReplay: Replay,
+  pyReplay: Replay,
+  options: EquivalenceOptions = {},
+): Record<string, number> {
   expect(tsReplay.log.length, "log lines").toBeGreaterThan(10);
   expect(tsReplay.log, "log lines").toEqual(pyReplay.log);
   const ts = tsReplay.rounds;
@@ -286,7 +299,11 @@ export function expectEquivalent(tsReplay: Replay, pyReplay: Replay): Record<str
           new ArrayRecord([[k, a]]),
           new ArrayRecord([[k, p.arrays.get(k)!]]),
         );
-        const tol = a.dtype === "float32" || p.arrays.get(k)!.dtype === "float32" ? 1e-5 : 1e-6;
+        const pyDtype = p.arrays.get(k)!.dtype;
+        const expected =
+          options.pythonPromotesFloat32 && a.dtype === "float32" ? "float64" : a.dtype;
+        expect(pyDtype, `round ${i + 1}, array '${k}' dtype`).toBe(expected);
+        const tol = a.dtype === "float32" || pyDtype === "float32" ? 1e-5 : 1e-6;
         expect(d, `round ${i + 1}, array '${k}' (${a.dtype})`).toBeLessThanOrEqual(tol);
         max[a.dtype] = Math.max(max[a.dtype] ?? 0, d);
       }
