@@ -6,6 +6,7 @@
  */
 import { existsSync, statSync } from "node:fs";
 import { CryptoError, loadPrivateKey } from "@flwr-ts/crypto";
+import { loadSuperExecAuthSecret } from "../app-runtime/runtime-api/superexec-auth.js";
 import { startClientAppIo } from "../clientappio/clientappio-runtime.js";
 import { CredentialFileError, channelCredentials, readRootCertificates } from "../grpc/tls.js";
 import { SuperNodeFatalError } from "../supernode/errors.js";
@@ -96,11 +97,44 @@ async function main(argv: string[]): Promise<void> {
     throw err;
   }
 
-  const appIo = await startClientAppIo({
-    address: args.clientappioApiAddress,
-    isolation: args.isolation,
-  });
+  const runtimeApi = args.runtimeApi;
+  let superExecAuthSecret: Buffer | undefined;
+  if (runtimeApi !== undefined && args.superExecAuthSecretFile !== undefined) {
+    try {
+      superExecAuthSecret = loadSuperExecAuthSecret(args.superExecAuthSecretFile);
+    } catch (err) {
+      throw new CliError((err as Error).message);
+    }
+  }
+  const runtimeAddress =
+    runtimeApi === undefined
+      ? undefined
+      : `${runtimeApi.host.includes(":") ? `[${runtimeApi.host}]` : runtimeApi.host}:${runtimeApi.port}`;
+  let appIo: Awaited<ReturnType<typeof startClientAppIo>>;
+  try {
+    appIo = await startClientAppIo({
+      address: args.clientappioApiAddress,
+      isolation: args.isolation,
+      runtime:
+        runtimeApi === undefined || runtimeAddress === undefined
+          ? undefined
+          : {
+              address: runtimeAddress,
+              tls: runtimeApi.tls,
+              superExecAuthSecret,
+              log: (level, message) => logger.log(level, message),
+            },
+    });
+  } catch (err) {
+    if (err instanceof CredentialFileError) throw new CliError(err.message);
+    throw err;
+  }
   logger.log("INFO", `Starting Flower ClientAppIo gRPC server on ${args.clientappioApiAddress}`);
+  if (runtimeApi !== undefined)
+    logger.log(
+      "INFO",
+      `Starting Flower Runtime HTTP API (Flower 1.42) on ${runtimeApi.host}:${appIo.runtimePort} (${runtimeApi.tls ? "TLS" : "plain HTTP"}, SuperExec auth ${superExecAuthSecret ? "on" : "off"})`,
+    );
   const node = new SuperNode({
     ...wire,
     executor: appIo.executor,

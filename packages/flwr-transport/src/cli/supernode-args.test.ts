@@ -176,11 +176,11 @@ describe("flower-supernode arguments", () => {
   });
 
   describe("Flower 1.42's other flags", () => {
-    test("--host/--port/--ssl-* (the Runtime HTTP API) are checked and warn they are not served", () => {
+    test("--host/--port/--ssl-* (the Runtime HTTP API) are checked and served without a warning", () => {
       expect(run([]).runtimeApi).toBeUndefined();
       const a = run(["--host", "0.0.0.0", "--port", "9095"]);
       expect(a.runtimeApi).toEqual({ host: "0.0.0.0", port: 9095, tls: undefined });
-      expect(a.warnings.join("\n")).toMatch(/Runtime HTTP API .* not served by flwr-ts yet/);
+      expect(a.warnings).toEqual([]);
       const b = run([
         "--ssl-certfile",
         "s.pem",
@@ -213,6 +213,15 @@ describe("flower-supernode arguments", () => {
       ]);
       expect(a.warnings).toHaveLength(4);
       expect(a.warnings.join("\n")).toMatch(/--trusted-entities/);
+    });
+
+    test("--superexec-auth-secret-file is kept for the Runtime API, and warns without it", () => {
+      const served = run(["--port", "9095", "--superexec-auth-secret-file", "s.key"]);
+      expect(served.superExecAuthSecretFile).toBe("s.key");
+      expect(served.warnings).toEqual([]);
+      const unserved = run(["--superexec-auth-secret-file", "s.key"]);
+      expect(unserved.superExecAuthSecretFile).toBe("s.key");
+      expect(unserved.warnings.join("\n")).toMatch(/Runtime HTTP API, which is not served/);
     });
 
     test("the help names the wire choice and the 1.42 flags", () => {

@@ -18,11 +18,12 @@
  * 127.0.0.1:8000` (or its `host:port` with `--fleet-api-type http`).
  *
  * 1.42's own Runtime HTTP API flags (`--host`, `--port`, `--ssl-certfile`, `--ssl-keyfile`,
- * `--ssl-ca-certfile`, and the deprecated `--appio-ssl-*`) are accepted and checked, but that
- * API is not served yet: ClientApps run through 1.29's ClientAppIo gRPC API on
- * `--clientappio-api-address`. 1.42's `--trusted-entities`, `--superexec-auth-secret-file`,
- * `--allow-runtime-dependency-installation` and `--health-server-address` are accepted and
- * ignored, each with a warning.
+ * `--ssl-ca-certfile`, and the deprecated `--appio-ssl-*`): when any is given, the SuperNode
+ * serves that API (`supernode/runtime/`) beside 1.29's ClientAppIo gRPC API on
+ * `--clientappio-api-address`, so a 1.42 `flower-superexec` can serve its ClientApp tasks;
+ * `--superexec-auth-secret-file` makes its AcquireTask need 1.42's SuperExec signature. 1.42's
+ * `--trusted-entities`, `--allow-runtime-dependency-installation` and `--health-server-address`
+ * are accepted and ignored, each with a warning.
  */
 import { parseArgs } from "node:util";
 import { ConfigArgsError, parseConfigArgs, type UserConfig } from "@flwr-ts/core";
@@ -73,10 +74,14 @@ Options:
   -V, --version                    Show the version
   -h, --help                       Show this help
 
-Flower 1.42 flags, accepted but not served yet (a warning says so): the SuperNode's Runtime
-HTTP API (--host HOST, --port PORT, --ssl-certfile, --ssl-keyfile, --ssl-ca-certfile; ClientApps
-use the ClientAppIo gRPC API on --clientappio-api-address instead). Ignored with a warning:
---trusted-entities, --superexec-auth-secret-file, --allow-runtime-dependency-installation,
+Flower 1.42's SuperNode Runtime HTTP API, served when any of its flags is given (beside
+ClientAppIo on --clientappio-api-address; with --isolation process a Flower 1.42
+flower-superexec --runtime-api-address HOST:PORT serves the ClientApp tasks):
+  --host HOST, --port PORT         Its address (default 127.0.0.1:9094)
+  --ssl-certfile, --ssl-keyfile, --ssl-ca-certfile
+                                   Its TLS files (all three, or none for plain HTTP)
+  --superexec-auth-secret-file F   SuperExec shared secret: AcquireTask needs 1.42's signature
+Ignored with a warning: --trusted-entities, --allow-runtime-dependency-installation,
 --health-server-address.`;
 
 /** A validated `flower-supernode` configuration. */
@@ -88,8 +93,8 @@ export interface SuperNodeArgs {
   /** Which rule chose {@link fleetApiType}. */
   readonly fleetApiTypeSource: FleetApiTypeSource;
   /**
-   * Flower 1.42's Runtime HTTP API settings, when any of its flags was given (not served yet;
-   * see the module note).
+   * Flower 1.42's Runtime HTTP API settings, when any of its flags was given (then it is
+   * served; see the module note).
    */
   readonly runtimeApi:
     | {
@@ -98,6 +103,8 @@ export interface SuperNodeArgs {
         readonly tls: { certFile: string; keyFile: string; caCertFile: string } | undefined;
       }
     | undefined;
+  /** `--superexec-auth-secret-file`, when given (used by the Runtime API only). */
+  readonly superExecAuthSecretFile: string | undefined;
   /** CA certificate file, when given. */
   readonly rootCertificates: string | undefined;
   /** Plaintext connection. */
@@ -243,11 +250,13 @@ export function parseSuperNodeArgs(argv: readonly string[]): SuperNodeCommand {
   }
   const warnings: string[] = [];
   const runtimeApi = runtimeApiArgs(values, warnings);
-  for (const flag of [
-    "trusted-entities",
-    "superexec-auth-secret-file",
-    "health-server-address",
-  ] as const) {
+  const superExecAuthSecretFile = values["superexec-auth-secret-file"] as string | undefined;
+  if (superExecAuthSecretFile !== undefined && runtimeApi === undefined)
+    warnings.push(
+      "`--superexec-auth-secret-file` is used only by the Runtime HTTP API, which is not served " +
+        "(give --host/--port to serve it).",
+    );
+  for (const flag of ["trusted-entities", "health-server-address"] as const) {
     if (values[flag] !== undefined)
       warnings.push(`\`--${flag}\` (Flower 1.42) is not supported by flwr-ts yet and is ignored.`);
   }
@@ -268,6 +277,7 @@ export function parseSuperNodeArgs(argv: readonly string[]): SuperNodeCommand {
       fleetApiType: fleet.type,
       fleetApiTypeSource: fleet.source,
       runtimeApi,
+      superExecAuthSecretFile,
       rootCertificates,
       insecure,
       privateKeyFile,
@@ -354,7 +364,7 @@ export function chooseFleetApi(
   };
 }
 
-/** Flower 1.42's Runtime API flags (checked as 1.42 checks them) and the warning they get. */
+/** Flower 1.42's Runtime API flags (checked as 1.42 checks them; deprecated spellings warn). */
 function runtimeApiArgs(
   values: Record<string, string | boolean | undefined>,
   warnings: string[],
@@ -388,11 +398,6 @@ function runtimeApiArgs(
       { flowerCode: ExitCode.COMMON_TLS_SERVER_CERTIFICATES_INVALID },
     );
   const host = str("host") ?? DEFAULT_RUNTIME_API.host;
-  warnings.push(
-    `Flower 1.42's SuperNode Runtime HTTP API (--host/--port${certFile ? "/--ssl-*" : ""}, ` +
-      `${host}:${port}) is not served by flwr-ts yet; ClientApps use the ClientAppIo gRPC API ` +
-      "on --clientappio-api-address.",
-  );
   return {
     host,
     port,

@@ -1,7 +1,9 @@
 /**
  * The SuperNode's app side in one call: a {@link NodeState}, the ClientAppIo server on
- * `--clientappio-api-address` (plaintext, token policy), the {@link MessageExecutor} the SuperNode
- * hands its messages to, and — with `--isolation subprocess` — this installation's SuperExec.
+ * `--clientappio-api-address` (plaintext, token policy), optionally Flower 1.42's Runtime HTTP
+ * API over the same state (`--host/--port/--ssl-*`, `supernode/runtime/`), the
+ * {@link MessageExecutor} the SuperNode hands its messages to, and — with `--isolation
+ * subprocess` — this installation's SuperExec.
  */
 import type { ChildProcess } from "node:child_process";
 import { type UserConfig, userConfigFromProto } from "@flwr-ts/core";
@@ -11,11 +13,17 @@ import { readFabContents } from "../app-runtime/fab-metadata.js";
 import { flowerChannelOptions } from "../grpc/channel-options.js";
 import { createServiceImplementation } from "../grpc/server-handlers.js";
 import { guardServerSessions } from "../grpc/session-guard.js";
+import type { ServerTlsFiles } from "../grpc/tls.js";
 import { inlineMaxFromEnv } from "../inline/inline-content.js";
 import { createInlineAnnouncementMiddleware } from "../inline/inline-server.js";
 import { createAppTokenMiddleware } from "../serverappio/app-token-middleware.js";
 import { localAppIoAddress, spawnSuperExec } from "../superexec/spawn-superexec.js";
+import type { LogLevel } from "../supernode/log.js";
 import { NodeState } from "../supernode/node-state.js";
+import {
+  type SuperNodeRuntime,
+  startSuperNodeRuntime,
+} from "../supernode/runtime/supernode-runtime-server.js";
 import { createClientAppIoHandlers } from "./clientappio-servicer.js";
 import { createMessageExecutor, type MessageExecutor } from "./message-executor.js";
 
@@ -27,7 +35,9 @@ export interface ClientAppIoRuntime {
   readonly port: number;
   /** The node state (tests). */
   readonly state: NodeState;
-  /** Stops the SuperExec child and the server. */
+  /** The Runtime HTTP API's bound port, when it is served. */
+  readonly runtimePort: number | undefined;
+  /** Stops the SuperExec child and the servers. */
   close(): Promise<void>;
 }
 
@@ -47,6 +57,15 @@ export function runConfigFromFab(fab: Fab, run: Run): UserConfig {
 export async function startClientAppIo(options: {
   address: string;
   isolation: "subprocess" | "process";
+  /** Also serve Flower 1.42's Runtime HTTP API over the same state. */
+  runtime?:
+    | {
+        address: string;
+        tls: ServerTlsFiles | undefined;
+        superExecAuthSecret?: Uint8Array | undefined;
+        log?: (level: LogLevel, message: string) => void;
+      }
+    | undefined;
 }): Promise<ClientAppIoRuntime> {
   const state = new NodeState();
   const inlineMaxBytes = inlineMaxFromEnv();
@@ -68,6 +87,16 @@ export async function startClientAppIo(options: {
     ),
   );
   guardServerSessions(server);
+  let runtime: SuperNodeRuntime | undefined;
+  if (options.runtime) {
+    try {
+      runtime = await startSuperNodeRuntime({ state, ...options.runtime });
+    } catch (error) {
+      server.forceShutdown();
+      state.close();
+      throw error;
+    }
+  }
   let superexec: ChildProcess | undefined;
   if (options.isolation === "subprocess")
     superexec = spawnSuperExec(localAppIoAddress(options.address, port), "clientapp");
@@ -75,8 +104,10 @@ export async function startClientAppIo(options: {
     executor: createMessageExecutor(state, runConfigFromFab),
     port,
     state,
+    runtimePort: runtime?.port,
     async close() {
       superexec?.kill("SIGTERM");
+      await runtime?.close();
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
           server.forceShutdown();

@@ -47,4 +47,4 @@ export const SuperLinkRuntimeDefinition = {
 export type SuperLinkRuntimeDefinition = typeof SuperLinkRuntimeDefinition;
 
 /** The method that SuperExec signatures protect (`SuperExecAuthDependency`). */
-export const ACQUIRE_TASK_PATH = `/${RuntimeDefinition.fullName}/AcquireTask`;
+export { ACQUIRE_TASK_PATH } from "../../protocol/runtime/runtime-auth-middleware.js";
