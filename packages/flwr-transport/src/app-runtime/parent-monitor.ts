@@ -73,13 +73,22 @@ export function watchParentPipe(onParentGone: () => void): boolean {
 }
 
 /**
- * Calls `onParentGone` (default: exit with status 1) once `parentPid` no longer exists or this
+ * Ends this process at once: `process.exit` first stops worker threads (an app's heartbeat
+ * thread, tsx's loader thread), which took about a second in a loaded ClientApp; with the parent
+ * gone there is nobody to report to, so the process kills itself.
+ */
+function exitNow(): void {
+  process.kill(process.pid, "SIGKILL");
+}
+
+/**
+ * Calls `onParentGone` (default: end this process at once, SIGKILL) once `parentPid` no longer exists or this
  * process was re-parented, or at once when its parent-death pipe closes. Returns a function that
  * stops the periodic check.
  */
 export function startParentMonitor(
   parentPid: number,
-  onParentGone: () => void = () => process.exit(1),
+  onParentGone: () => void = exitNow,
   intervalMs = 1000,
 ): () => void {
   let fired = false;
