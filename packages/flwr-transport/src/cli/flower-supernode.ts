@@ -6,9 +6,9 @@
  */
 import { existsSync, statSync } from "node:fs";
 import { CryptoError, loadPrivateKey } from "@flwr-ts/crypto";
-import { loadSuperExecAuthSecret } from "../app-runtime/runtime-api/superexec-auth.js";
 import { startClientAppIo } from "../clientappio/clientappio-runtime.js";
 import { CredentialFileError, channelCredentials, readRootCertificates } from "../grpc/tls.js";
+import { loadSuperExecAuthSecret } from "../protocol/runtime/superexec-auth.js";
 import { SuperNodeFatalError } from "../supernode/errors.js";
 import type { FleetWireOptions } from "../supernode/fleet-connection.js";
 import { consoleLogger, formatLogLine } from "../supernode/log.js";

@@ -22,6 +22,8 @@ import { type ServerTlsFiles, serverCredentials } from "../grpc/tls.js";
 import { inlineMaxFromEnv } from "../inline/inline-content.js";
 import { createInlineAnnouncementMiddleware } from "../inline/inline-server.js";
 import type { ObjectStore } from "../object-store/object-store.js";
+import { createRuntimeAuthMiddleware } from "../protocol/runtime/runtime-auth-middleware.js";
+import { createRuntimeVersionMiddleware } from "../protocol/runtime/runtime-version-middleware.js";
 import { addServerAppIoService } from "../serverappio/serverappio-service.js";
 import type { ServiceOptions } from "../wire/call-context.js";
 import { HttpRpcRouter } from "../wire/http/http-router.js";
@@ -30,10 +32,8 @@ import { createNodeAuthMiddleware } from "./auth/node-auth-middleware.js";
 import { type ControlRunHandlers, createControlHandlers } from "./control/control-servicer.js";
 import { createFleetHandlers } from "./fleet/fleet-servicer.js";
 import { type Logger, silentLogger } from "./logger.js";
-import { createRuntimeAuthMiddleware } from "./runtime/runtime-auth-middleware.js";
 import { createRuntimeHandlers } from "./runtime/runtime-handlers.js";
 import { SuperLinkRuntimeDefinition } from "./runtime/runtime-server-definition.js";
-import { createRuntimeVersionMiddleware } from "./runtime/runtime-version-middleware.js";
 import type { LinkState } from "./state/link-state.js";
 
 /** Server options Flower uses (message sizes, keepalive, 1000 concurrent rpcs). */

@@ -20,14 +20,14 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { parseAddress } from "../../cli/address.js";
 import { UsageError } from "../../cli/cli-error.js";
+import { TaskType } from "../../protocol/runtime/runtime-definition.js";
+import { loadSuperExecAuthSecret } from "../../protocol/runtime/superexec-auth.js";
 import { probeWire } from "../../wire/wire-probe.js";
 import { appLog } from "../app-log.js";
 import { startParentMonitor } from "../parent-monitor.js";
 import { runClientAppRuntime } from "./run-clientapp-runtime.js";
 import { runServerAppRuntime } from "./run-serverapp-runtime.js";
-import { TaskType } from "./runtime-definition.js";
 import { runRuntimeSuperExec, SuperExecAuthError } from "./runtime-superexec.js";
-import { loadSuperExecAuthSecret } from "./superexec-auth.js";
 
 /** True when `argv` names a Runtime API explicitly (`--runtime-api-address`). */
 export function namesRuntimeApi(argv: readonly string[]): boolean {

@@ -10,9 +10,9 @@
  * continuation when all runtime metadata keys are missing").
  */
 
+import { RuntimeDefinition, TASK_TOKEN_HEADER } from "../../protocol/runtime/runtime-definition.js";
 import { createHttpClient } from "../../wire/http/http-client.js";
 import type { ServiceClient } from "../../wire/service-client.js";
-import { RuntimeDefinition, TASK_TOKEN_HEADER } from "./runtime-definition.js";
 
 /** How to reach a Runtime API. */
 export interface RuntimeConnection {

@@ -14,12 +14,12 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { AcquireTaskRequest } from "@flwr-ts/core/proto/runtime";
 import { Metadata } from "@grpc/grpc-js";
+import { deriveAuthSecret, superExecAuthHeaders } from "../../protocol/runtime/superexec-auth.js";
 import { abortableSleep } from "../../supernode/abortable-sleep.js";
 import { Code } from "../../wire/code.js";
 import { isServiceError } from "../../wire/rpc-error.js";
 import { appLog } from "../app-log.js";
 import { createRuntimeClient, type RuntimeConnection } from "./runtime-client.js";
-import { deriveAuthSecret, superExecAuthHeaders } from "./superexec-auth.js";
 
 /** How an app process is started. */
 export interface RuntimeAppCommand {

@@ -8,7 +8,7 @@
  *   `flwr-superexec-ts/-nonce/-body-sha256/-signature` header: an integer Unix timestamp within
  *   (−5 s, 305 s) of now, the SHA-256 hex of the request's deterministic protobuf bytes, the
  *   HMAC-SHA256 hex over `method=…\nts=…\nnonce=…\nbody_sha256=…` keyed with the derived secret
- *   (`app-runtime/runtime-api/superexec-auth.ts` signs the same), and a nonce not seen before
+ *   (`protocol/runtime/superexec-auth.ts` signs the same), and a nonce not seen before
  *   (reserved in the state under `superexec:<method>` until the window closes, only once the
  *   rest verified). Without a secret, 1.42 checks nothing (`authenticate_superexec_request`
  *   returns at once) and neither does flwr-ts.
@@ -20,15 +20,11 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { AcquireTaskRequest, Task } from "@flwr-ts/core/proto/runtime";
-import { RuntimeDefinition } from "../../app-runtime/runtime-api/runtime-definition.js";
-import {
-  deriveAuthSecret,
-  SUPEREXEC_AUTH_HEADERS,
-  superExecSignature,
-} from "../../app-runtime/runtime-api/superexec-auth.js";
 import type { CallContext, Middleware } from "../../wire/call-context.js";
 import type { MetadataValue } from "../../wire/metadata.js";
+import { RuntimeDefinition } from "./runtime-definition.js";
 import { runtimeAuthenticationFailed } from "./runtime-errors.js";
+import { deriveAuthSecret, SUPEREXEC_AUTH_HEADERS, superExecSignature } from "./superexec-auth.js";
 
 /** The method that SuperExec signatures protect (`SuperExecAuthDependency`). */
 export const ACQUIRE_TASK_PATH = `/${RuntimeDefinition.fullName}/AcquireTask`;

@@ -15,8 +15,8 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
-import { loadSuperExecAuthSecret } from "../../app-runtime/runtime-api/superexec-auth.js";
 import type { ServerTlsFiles } from "../../grpc/tls.js";
+import { loadSuperExecAuthSecret } from "../../protocol/runtime/superexec-auth.js";
 import { ExitCode, FlowerExit } from "../flower-exit.js";
 
 /** Flower's in-memory database name (the default of `--database`). */

@@ -19,6 +19,10 @@ import { prepareOutgoing } from "../../app-runtime/object-transfer.js";
 import { MemoryObjectStore } from "../../object-store/memory-object-store.js";
 import type { ObjectStore } from "../../object-store/object-store.js";
 import { SqliteObjectStore } from "../../object-store/sqlite-object-store.js";
+import {
+  createRuntimeAuthMiddleware,
+  TASK_TOKEN_HEADER,
+} from "../../protocol/runtime/runtime-auth-middleware.js";
 import type { CallContext } from "../../wire/call-context.js";
 import { HeaderMetadata } from "../../wire/http/header-metadata.js";
 import { RpcError } from "../../wire/rpc-error.js";
@@ -30,7 +34,6 @@ import {
 } from "../state/link-state.js";
 import { MemoryLinkState } from "../state/memory-link-state.js";
 import { SqliteLinkState } from "../state/sqlite-link-state.js";
-import { createRuntimeAuthMiddleware, TASK_TOKEN_HEADER } from "./runtime-auth-middleware.js";
 import { createRuntimeHandlers } from "./runtime-handlers.js";
 import { SuperLinkRuntimeDefinition } from "./runtime-server-definition.js";
 

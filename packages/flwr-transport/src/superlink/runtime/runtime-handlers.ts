@@ -20,13 +20,17 @@
 import { randomBytes } from "node:crypto";
 import { SimulationConfig } from "@flwr-ts/core/proto";
 import type { ObjectStore } from "../../object-store/object-store.js";
+import { taskOfCall } from "../../protocol/runtime/runtime-auth-middleware.js";
+import {
+  invalidMessageCount,
+  taskStartFailed,
+  unexpectedNodeId,
+} from "../../protocol/runtime/runtime-errors.js";
 import { createServerAppIoHandlers } from "../../serverappio/serverappio-servicer.js";
 import type { CallContext, ServiceHandlers } from "../../wire/call-context.js";
 import type { Logger } from "../logger.js";
 import { type LinkState, SUPERLINK_NODE_ID } from "../state/link-state.js";
 import { PrimaryTaskType } from "../state/task-records.js";
-import { taskOfCall } from "./runtime-auth-middleware.js";
-import { invalidMessageCount, taskStartFailed, unexpectedNodeId } from "./runtime-errors.js";
 import type { SuperLinkRuntimeDefinition } from "./runtime-server-definition.js";
 
 /** Options of {@link createRuntimeHandlers}. */

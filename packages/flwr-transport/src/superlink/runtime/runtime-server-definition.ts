@@ -4,12 +4,12 @@
  * `flower-superexec --plugin-type serverapp` and its `flwr-serverapp` call
  * (`flwr/supercore/superexec/run_superexec.py`, `flwr/superlink/runtime/run_serverapp.py`,
  * `flwr/superlink/grid/http_grid.py`, `flwr/supercore/logger.py`'s log uploader). The entries
- * are the client-side definition's (`app-runtime/runtime-api/runtime-definition.ts`), so both
+ * are the client-side definition's (`protocol/runtime/runtime-definition.ts`), so both
  * sides share one codec per route; GetNodes is defined here as well because only a ServerApp on
  * a SuperLink calls it. The other 11 routes of 1.42 answer 404 (see the transport README).
  */
 import { GetNodesRequest, GetNodesResponse } from "@flwr-ts/core/proto/runtime";
-import { RuntimeDefinition } from "../../app-runtime/runtime-api/runtime-definition.js";
+import { RuntimeDefinition } from "../../protocol/runtime/runtime-definition.js";
 
 const m = RuntimeDefinition.methods;
 

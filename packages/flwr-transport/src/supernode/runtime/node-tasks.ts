@@ -14,8 +14,8 @@
  */
 import { randomBytes } from "node:crypto";
 import type { Task } from "@flwr-ts/core/proto/runtime";
-import { TaskType } from "../../app-runtime/runtime-api/runtime-definition.js";
 import type { RuntimeAuthState } from "../../protocol/runtime/runtime-auth-middleware.js";
+import { TaskType } from "../../protocol/runtime/runtime-definition.js";
 import type { NodeState } from "../node-state.js";
 
 /** Most log text kept per task (bytes of UTF-16 code units), oldest dropped first. */

@@ -18,12 +18,12 @@ import {
   SendTaskHeartbeatRequest,
 } from "@flwr-ts/core/proto/runtime";
 import { afterEach, describe, expect, test } from "vitest";
+import { ACQUIRE_TASK_PATH } from "../../protocol/runtime/runtime-auth-middleware.js";
 import {
   deriveAuthSecret,
   SUPEREXEC_AUTH_HEADERS,
   superExecAuthHeaders,
-} from "../../app-runtime/runtime-api/superexec-auth.js";
-import { ACQUIRE_TASK_PATH } from "../../protocol/runtime/runtime-auth-middleware.js";
+} from "../../protocol/runtime/superexec-auth.js";
 import { NodeState, TOKEN_HEARTBEAT_TTL_S } from "../node-state.js";
 import { createSuperNodeRuntimeRouter } from "./supernode-runtime-server.js";
 

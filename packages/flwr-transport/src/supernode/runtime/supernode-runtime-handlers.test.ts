@@ -47,16 +47,13 @@ import {
 } from "@flwr-ts/core/proto/runtime";
 import { afterEach, describe, expect, test } from "vitest";
 import { prepareOutgoing } from "../../app-runtime/object-transfer.js";
-import {
-  deriveAuthSecret,
-  superExecAuthHeaders,
-} from "../../app-runtime/runtime-api/superexec-auth.js";
 import { createClientAppIoHandlers } from "../../clientappio/clientappio-servicer.js";
 import {
   createMessageExecutor,
   type ExecutionEnvironment,
 } from "../../clientappio/message-executor.js";
 import { ACQUIRE_TASK_PATH } from "../../protocol/runtime/runtime-auth-middleware.js";
+import { deriveAuthSecret, superExecAuthHeaders } from "../../protocol/runtime/superexec-auth.js";
 import { NodeState } from "../node-state.js";
 import type { NodeTasks } from "./node-tasks.js";
 import { createSuperNodeRuntimeRouter } from "./supernode-runtime-server.js";

@@ -16,9 +16,9 @@
  * the SuperNode's log at DEBUG (1.42 keeps it in its NodeState).
  */
 import { randomBytes } from "node:crypto";
-import type { RuntimeDefinition } from "../../app-runtime/runtime-api/runtime-definition.js";
 import { createClientAppIoHandlers } from "../../clientappio/clientappio-servicer.js";
 import { taskOfCall } from "../../protocol/runtime/runtime-auth-middleware.js";
+import type { RuntimeDefinition } from "../../protocol/runtime/runtime-definition.js";
 import {
   contextNotFound,
   endpointUnavailable,

@@ -6,9 +6,10 @@
  * 401 {1008}), then the handlers of `supernode-runtime-handlers.ts` over the node's state. Served
  * beside the ClientAppIo gRPC API, over the same state.
  */
-import { RuntimeDefinition } from "../../app-runtime/runtime-api/runtime-definition.js";
+
 import type { ServerTlsFiles } from "../../grpc/tls.js";
 import { createRuntimeAuthMiddleware } from "../../protocol/runtime/runtime-auth-middleware.js";
+import { RuntimeDefinition } from "../../protocol/runtime/runtime-definition.js";
 import { createRuntimeVersionMiddleware } from "../../protocol/runtime/runtime-version-middleware.js";
 import { HttpRpcRouter, type HttpServiceOptions } from "../../wire/http/http-router.js";
 import { listenHttp } from "../../wire/http/http-server.js";

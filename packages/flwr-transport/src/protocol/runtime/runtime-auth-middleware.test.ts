@@ -10,17 +10,17 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { AcquireTaskRequest, AcquireTaskResponse } from "@flwr-ts/core/proto/runtime";
 import { afterEach, describe, expect, test } from "vitest";
-import {
-  deriveAuthSecret,
-  superExecAuthHeaders,
-} from "../../app-runtime/runtime-api/superexec-auth.js";
 import { MemoryObjectStore } from "../../object-store/memory-object-store.js";
+import { createRuntimeHandlers } from "../../superlink/runtime/runtime-handlers.js";
+import {
+  ACQUIRE_TASK_PATH,
+  SuperLinkRuntimeDefinition,
+} from "../../superlink/runtime/runtime-server-definition.js";
+import { NOOP_FEDERATION, NOOP_FLWR_AID } from "../../superlink/state/link-state.js";
+import { MemoryLinkState } from "../../superlink/state/memory-link-state.js";
 import { HttpRpcRouter } from "../../wire/http/http-router.js";
-import { NOOP_FEDERATION, NOOP_FLWR_AID } from "../state/link-state.js";
-import { MemoryLinkState } from "../state/memory-link-state.js";
 import { createRuntimeAuthMiddleware, TASK_TOKEN_HEADER } from "./runtime-auth-middleware.js";
-import { createRuntimeHandlers } from "./runtime-handlers.js";
-import { ACQUIRE_TASK_PATH, SuperLinkRuntimeDefinition } from "./runtime-server-definition.js";
+import { deriveAuthSecret, superExecAuthHeaders } from "./superexec-auth.js";
 
 const SECRET = Buffer.from("a SuperExec secret\n");
 const AUTH_FAILED = { code: 1008, detail: "Authentication failed." };

@@ -7,12 +7,12 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { describe, expect, test } from "vitest";
 import { MemoryObjectStore } from "../../object-store/memory-object-store.js";
+import { createRuntimeHandlers } from "../../superlink/runtime/runtime-handlers.js";
+import { SuperLinkRuntimeDefinition } from "../../superlink/runtime/runtime-server-definition.js";
+import { MemoryLinkState } from "../../superlink/state/memory-link-state.js";
 import { HttpRpcRouter } from "../../wire/http/http-router.js";
 import type { MetadataValue } from "../../wire/metadata.js";
-import { MemoryLinkState } from "../state/memory-link-state.js";
 import { createRuntimeAuthMiddleware } from "./runtime-auth-middleware.js";
-import { createRuntimeHandlers } from "./runtime-handlers.js";
-import { SuperLinkRuntimeDefinition } from "./runtime-server-definition.js";
 import {
   createRuntimeVersionMiddleware,
   runtimeVersionProblem,
