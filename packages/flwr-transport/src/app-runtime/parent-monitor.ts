@@ -19,6 +19,9 @@ export const PARENT_PIPE_FD_ENV = "FLWR_TS_PARENT_PIPE_FD";
 /** The file descriptor of the parent-death pipe in a child spawned with {@link withParentPipe}. */
 const PARENT_PIPE_FD = 3;
 
+/** The parent-death pipes being watched (a reference keeps each one open). */
+const watchedPipes = new Set<Socket>();
+
 /** True while process `pid` exists (signal 0 probes without signalling). */
 export function processAlive(pid: number): boolean {
   try {
@@ -69,6 +72,7 @@ export function watchParentPipe(onParentGone: () => void): boolean {
   pipe.on("error", gone);
   pipe.resume(); // the parent never writes; reading is how end-of-file is seen
   pipe.unref();
+  watchedPipes.add(pipe); // held for the life of the process
   return true;
 }
 

@@ -83,9 +83,14 @@ export async function runSuperExecCli(argv: string[]): Promise<number> {
   if (pidText !== undefined && !/^\d+$/.test(pidText))
     throw new UsageError(`--parent-pid must be a process id, got '${pidText}'`);
   const stop = new AbortController();
-  // Parent gone: its AppIo API is gone too, nothing is left to finish. Exiting at once closes
-  // the app processes' parent-death pipes, so they end with it.
-  if (pidText !== undefined) startParentMonitor(Number(pidText), () => process.exit(1));
+  // Parent gone: its AppIo API is gone too, nothing is left to finish. The app processes get
+  // SIGKILL (`parentGone`) and this process exits at once.
+  const parentGone = new AbortController();
+  if (pidText !== undefined)
+    startParentMonitor(Number(pidText), () => {
+      parentGone.abort();
+      process.exit(1);
+    });
   for (const sig of ["SIGINT", "SIGTERM"] as const) process.once(sig, () => stop.abort());
   appLog("INFO", "Starting Flower SuperExec");
   const reuseEnv = process.env["FLWR_TS_CLIENTAPP_REUSE_MS"];
@@ -100,6 +105,7 @@ export async function runSuperExecCli(argv: string[]): Promise<number> {
     extraAppArgs:
       pluginType === "clientapp" && reuseMs > 0 ? ["--flwr-ts-reuse-idle-ms", String(reuseMs)] : [],
     signal: stop.signal,
+    parentGone: parentGone.signal,
   });
   appLog("INFO", "SuperExec terminated gracefully.");
   return 0;

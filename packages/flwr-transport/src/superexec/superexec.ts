@@ -51,6 +51,11 @@ export interface SuperExecOptions {
   readonly metadata?: (method: string) => Metadata;
   /** Stops the loop. */
   readonly signal?: AbortSignal;
+  /**
+   * Aborted when this SuperExec's parent is gone: its app processes get SIGKILL at once (one
+   * still starting up watches nothing yet; the others would end by their parent-death pipe).
+   */
+  readonly parentGone?: AbortSignal;
   /** Called after each launch (tests). */
   readonly onLaunch?: (runId: bigint, child: ChildProcess) => void;
 }
@@ -73,6 +78,13 @@ export async function runSuperExec(options: SuperExecOptions): Promise<void> {
   );
   const signal = options.signal ?? new AbortController().signal;
   const children = new Set<ChildProcess>();
+  options.parentGone?.addEventListener(
+    "abort",
+    () => {
+      for (const child of children) child.kill("SIGKILL");
+    },
+    { once: true },
+  );
   // `flwr stop` reaches ClientApps: their processes end once their run is finished.
   const reaper =
     options.pluginType === "clientapp"
