@@ -77,45 +77,6 @@ export function watchParentPipe(onParentGone: () => void): boolean {
 }
 
 /**
- * Calls `onParentGone` once the parent-death pipe named by {@link PARENT_PIPE_FD_ENV} reaches
- * end-of-file. The variable is removed from this process's environment (it names this process's
- * fd, not a child's). Returns false when this process has no such pipe.
- */
-export function watchParentPipe(onParentGone: () => void): boolean {
-  const fdText = process.env[PARENT_PIPE_FD_ENV];
-  delete process.env[PARENT_PIPE_FD_ENV];
-  if (fdText === undefined || !/^\d+$/.test(fdText)) return false;
-  let pipe: Socket;
-  try {
-    pipe = new Socket({ fd: Number(fdText), readable: true, writable: false });
-  } catch {
-    return false; // not an open pipe: the pid check below still runs
-  }
-  let fired = false;
-  const gone = () => {
-    if (fired) return;
-    fired = true;
-    onParentGone();
-  };
-  pipe.on("end", gone);
-  pipe.on("close", gone);
-  pipe.on("error", gone);
-  pipe.resume(); // the parent never writes; reading is how end-of-file is seen
-  pipe.unref();
-  watchedPipes.add(pipe); // held for the life of the process
-  return true;
-}
-
-/**
- * Ends this process at once: `process.exit` first stops worker threads (an app's heartbeat
- * thread, tsx's loader thread), which took about a second in a loaded ClientApp; with the parent
- * gone there is nobody to report to, so the process kills itself.
- */
-function exitNow(): void {
-  process.kill(process.pid, "SIGKILL");
-}
-
-/**
  * Calls `onParentGone` (default: exit with status 1) once `parentPid` no longer exists or this
  * process was re-parented, or at once when its parent-death pipe closes. Returns a function that
  * stops the periodic check.
