@@ -109,7 +109,8 @@ export const command: CliCommand = {
         io.err(`INFO :      Starting logstream for run_id \`${runId}\`\n`);
         await withControl(federation, (client) => streamRunLogs(client, runId, io));
         // The stream ends when the run does: say how, and fail unless it completed (Python's
-        // CLI exits 0 either way, which hides a failed run from scripts and CI).
+        // CLI exits 0 either way: 1.29's and 1.42's `flwr/cli/run/run.py` return after `start_stream`,
+        // which hides a failed run from scripts and CI).
         const listed = await withControl(federation, (client, timeoutMs) =>
           client.listRuns({ runId }, { timeoutMs }),
         );
