@@ -77,7 +77,8 @@ function validateHost(host: string): { type: "dns" | "ip"; value: string } {
   return { type: "dns", value: bare.toLowerCase() };
 }
 
-function serialNumber(): string {
+/** A random positive 128-bit certificate serial number (hex). @internal */
+export function serialNumber(): string {
   const bytes = randomBytes(16);
   bytes[0] = (bytes[0]! & 0x7f) | 0x01; // positive, full length
   return bytes.toString("hex");
@@ -116,7 +117,7 @@ async function pkcs8Pem(key: CryptoKey): Promise<string> {
  * Loads @peculiar/x509 (and its reflect-metadata polyfill) on first use: it costs several
  * hundred milliseconds of start-up, which processes that only sign requests should not pay.
  */
-async function loadX509(): Promise<typeof X509> {
+export async function loadX509(): Promise<typeof X509> {
   await import("reflect-metadata");
   return import("@peculiar/x509");
 }

@@ -11,6 +11,7 @@ import {
   generateCertificates,
 } from "./certificates.js";
 import { CryptoError } from "./errors.js";
+import { generateOperatorCertificate } from "./operator-certificates.js";
 
 /** Where the CLI writes its output (injectable for tests). */
 export interface CliIo {
@@ -26,7 +27,11 @@ const GEN_CERTS_USAGE = `  flwr-ts gen-certs [--out DIR] [--host H]... [--key-ty
                        (default: ${DEFAULT_CERT_HOSTS.join(", ")})
       --key-type T     ec-p384 (default) or rsa-4096
       --days N         validity in days (default: 365)
-      --force          overwrite existing files`;
+      --force          overwrite existing files
+  flwr-ts gen-certs --operator NAME [--out DIR] [--days N] [--force]
+      Write an operator client certificate signed by DIR/ca.crt + DIR/ca.key (from gen-certs):
+      DIR/operator-NAME.pem and operator-NAME.key, subject CN=NAME, for a SuperLink started with
+      --require-control-auth (federation keys "operator-certificate" and "operator-key").`;
 
 /** `flwr-ts gen-keys --help`. */
 const GEN_KEYS_USAGE = `  flwr-ts gen-keys [N] [--out DIR] [--prefix NAME] [--force]
@@ -89,10 +94,27 @@ async function genCerts(args: string[], io: CliIo): Promise<void> {
       "key-type": { type: "string", default: "ec-p384" },
       days: { type: "string", default: "365" },
       force: { type: "boolean", default: false },
+      operator: { type: "string" },
     },
   });
   if (positionals.length > 0)
     throw new UsageError(`gen-certs takes no positional arguments, got "${positionals[0]}"`);
+  if (values.operator !== undefined) {
+    if (values.host !== undefined || args.some((a) => a.startsWith("--key-type")))
+      throw new UsageError(
+        "--operator takes no --host or --key-type (the key type follows the CA's)",
+      );
+    const operator = await generateOperatorCertificate({
+      outDir: values.out,
+      name: values.operator,
+      validityDays: parsePositiveInt(values.days, "--days"),
+      overwrite: values.force,
+    });
+    io.out(`Wrote the certificate of operator '${values.operator}':`);
+    io.out(`  ${operator.paths.cert}  operator certificate ("operator-certificate")`);
+    io.out(`  ${operator.paths.key}  operator private key ("operator-key", keep it secret)`);
+    return;
+  }
   const keyType = values["key-type"];
   if (keyType !== "ec-p384" && keyType !== "rsa-4096")
     throw new UsageError(`--key-type must be ec-p384 or rsa-4096, got "${keyType}"`);

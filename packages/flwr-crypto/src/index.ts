@@ -49,6 +49,15 @@ export {
   parseOpenSshPrivateKey,
   parseOpenSshPublicKey,
 } from "./openssh.js";
+export {
+  CLIENT_AUTH_OID,
+  type GeneratedOperatorCertificate,
+  type GenerateOperatorCertificateOptions,
+  generateOperatorCertificate,
+  OPERATOR_NAME_PATTERN,
+  OPERATOR_OU,
+  operatorNameOfCertificate,
+} from "./operator-certificates.js";
 export { decodePem, encodePem, type PemBlock } from "./pem.js";
 export { ReplayCache, type ReplayCacheOptions } from "./replay-cache.js";
 export {

@@ -111,7 +111,7 @@ describe("resolveFederation", () => {
     [{ address: "h", transport: "grpc" }, "gRPC needs the port"],
     [
       { address: "h:1", protocol: "http" },
-      "allowed keys are 'address', 'root-certificates', 'insecure' and 'transport'",
+      "allowed keys are 'address', 'root-certificates', 'insecure', 'transport', 'operator-certificate'",
     ],
   ])("invalid entry %j", (entry, message) => {
     const e = error(resolveFederation(app({ f: entry }), "/a", "f"));

@@ -12,7 +12,10 @@
  * ```
  *
  * Keys: `address` (required), `root-certificates`, `insecure`, and `transport` (`"grpc"` or
- * `"http"`). A bare `host:port` is gRPC Control (Flower 1.29, the seed's form); an
+ * `"http"`); for a SuperLink started with flwr-ts's `--require-control-auth`, the operator's
+ * credentials: `operator-certificate` + `operator-key` (a client certificate from
+ * `flwr-ts gen-certs --operator NAME`) and/or `operator-token-file` (the SuperLink's
+ * `--control-auth-token-file` token). Paths resolve against the app directory. A bare `host:port` is gRPC Control (Flower 1.29, the seed's form); an
  * `https://host:port` / `http://host:port` address or `"transport": "http"` is Flower 1.37+'s
  * HTTP Control API (`control-endpoint.ts` has the rules).
  *
@@ -52,6 +55,12 @@ export interface FederationConfig {
    * `federation` key; undefined for package.json federations (the SuperLink's default).
    */
   readonly flowerFederation?: string | undefined;
+  /** Operator client certificate (PEM) presented over TLS (`operator-certificate`), resolved. */
+  readonly operatorCertificate?: string | undefined;
+  /** Its private key (PEM, `operator-key`), resolved. */
+  readonly operatorKey?: string | undefined;
+  /** File with the operator bearer token (`operator-token-file`), resolved. */
+  readonly operatorTokenFile?: string | undefined;
 }
 
 /** What is wrong with a federation configuration. */
@@ -100,6 +109,27 @@ export const BOTH_TLS_CHOICES_MESSAGE =
   "sets both 'root-certificates' and 'insecure = true'; remove one " +
   "('insecure' disables TLS, 'root-certificates' configures it)";
 
+/** The message of an operator certificate without its key, or a key without its certificate. */
+export const OPERATOR_PAIR_MESSAGE =
+  "sets only one of 'operator-certificate' and 'operator-key'; set both (the files " +
+  "`flwr-ts gen-certs --operator NAME` writes: operator-NAME.pem and operator-NAME.key)";
+
+/** The message of operator credentials with `insecure = true`. */
+export const OPERATOR_NEEDS_TLS_MESSAGE =
+  "sets operator credentials with 'insecure = true'; operator authentication needs TLS " +
+  "(remove 'insecure' and set 'root-certificates')";
+
+const pathSchema = z
+  .string({ error: "must be a path to a file" })
+  .min(1, { error: "must not be empty" });
+
+function hasOperatorCredentials(f: {
+  "operator-certificate"?: string | undefined;
+  "operator-token-file"?: string | undefined;
+}): boolean {
+  return f["operator-certificate"] !== undefined || f["operator-token-file"] !== undefined;
+}
+
 /** Schema of a SuperLink address, in a federation entry and in a `config.toml` connection alike. */
 export const addressSchema = z
   .string({ error: (i) => (i.input === undefined ? "is required" : "must be a string") })
@@ -115,9 +145,18 @@ export const federationEntrySchema = z
       .optional(),
     insecure: z.boolean({ error: "must be true or false" }).optional(),
     transport: controlTransportSchema.optional(),
+    "operator-certificate": pathSchema.optional(),
+    "operator-key": pathSchema.optional(),
+    "operator-token-file": pathSchema.optional(),
   })
   .refine((f) => !(f.insecure === true && f["root-certificates"] !== undefined), {
     error: BOTH_TLS_CHOICES_MESSAGE,
+  })
+  .refine((f) => (f["operator-certificate"] === undefined) === (f["operator-key"] === undefined), {
+    error: OPERATOR_PAIR_MESSAGE,
+  })
+  .refine((f) => !(f.insecure === true && hasOperatorCredentials(f)), {
+    error: OPERATOR_NEEDS_TLS_MESSAGE,
   });
 
 /** A validated federation entry, as written in `package.json`. */
@@ -137,7 +176,8 @@ export function describeIssue(where: string, error: z.ZodError): string {
   if (issue.code === "unrecognized_keys") {
     return (
       `${where} has unknown key(s) ${issue.keys.map((k) => `'${k}'`).join(", ")}; ` +
-      "allowed keys are 'address', 'root-certificates', 'insecure' and 'transport'"
+      "allowed keys are 'address', 'root-certificates', 'insecure', 'transport', " +
+      "'operator-certificate', 'operator-key' and 'operator-token-file'"
     );
   }
   return path ? `${where}: '${path}' ${issue.message}` : `${where} ${issue.message}`;
@@ -193,6 +233,8 @@ export function resolveFederation(
     return fail("invalid", describeIssue(`Federation '${name}'`, entry.error));
   }
   const rc = entry.data["root-certificates"];
+  const resolvePath = (p: string | undefined) =>
+    p === undefined ? undefined : isAbsolute(p) ? p : join(appDir, p);
   const endpoint = resolveControlEndpoint(
     {
       address: entry.data.address,
@@ -215,6 +257,15 @@ export function resolveFederation(
       insecure: endpoint.endpoint.insecure,
       source: "package.json",
       file: join(appDir, "package.json"),
+      ...(entry.data["operator-certificate"] !== undefined
+        ? {
+            operatorCertificate: resolvePath(entry.data["operator-certificate"]),
+            operatorKey: resolvePath(entry.data["operator-key"]),
+          }
+        : {}),
+      ...(entry.data["operator-token-file"] !== undefined
+        ? { operatorTokenFile: resolvePath(entry.data["operator-token-file"]) }
+        : {}),
     },
   };
 }

@@ -12,6 +12,9 @@
  * # insecure = true                     # plaintext
  * # federation = "@acme/prod"           # StartRunRequest.federation
  * # transport = "grpc"                  # flwr-ts only: a Flower 1.29–1.36 gRPC Control API
+ * # operator-certificate = "/abs/operator-alice.pem"  # flwr-ts only: --require-control-auth
+ * # operator-key = "/abs/operator-alice.key"
+ * # operator-token-file = "/abs/control-token"
  * ```
  *
  * A connection's bare `host:port` is Flower's HTTP Control API, as for Flower 1.37+'s CLI
@@ -35,10 +38,18 @@ import {
   FederationConfigError,
   type FederationConfigErrorCode,
   type FederationResult,
+  OPERATOR_NEEDS_TLS_MESSAGE,
+  OPERATOR_PAIR_MESSAGE,
 } from "./federation-config.js";
 
 /** Flower's address of a local simulation SuperLink (`cli/constant.py`), which flwr-ts does not run. */
 export const LOCAL_SUPERLINK_ADDRESS = ":local:";
+
+const absolutePath = z
+  .string({ error: "must be a string (an absolute path)" })
+  .refine((p) => isAbsolute(p), {
+    error: (i) => `must be an absolute path, got relative path '${String(i.input)}'`,
+  });
 
 /** Schema of one `[superlink.<name>]` table (unknown keys allowed, as Flower's parser allows them). */
 export const superLinkConnectionSchema = z
@@ -53,10 +64,24 @@ export const superLinkConnectionSchema = z
     insecure: z.boolean({ error: "must be true or false" }).optional(),
     federation: z.string({ error: "must be a string" }).optional(),
     transport: controlTransportSchema.optional(),
+    "operator-certificate": absolutePath.optional(),
+    "operator-key": absolutePath.optional(),
+    "operator-token-file": absolutePath.optional(),
   })
   .refine((f) => !(f.insecure === true && f["root-certificates"] !== undefined), {
     error: BOTH_TLS_CHOICES_MESSAGE,
-  });
+  })
+  .refine((f) => (f["operator-certificate"] === undefined) === (f["operator-key"] === undefined), {
+    error: OPERATOR_PAIR_MESSAGE,
+  })
+  .refine(
+    (f) =>
+      !(
+        f.insecure === true &&
+        (f["operator-certificate"] !== undefined || f["operator-token-file"] !== undefined)
+      ),
+    { error: OPERATOR_NEEDS_TLS_MESSAGE },
+  );
 
 /**
  * Picks and validates a SuperLink connection from the text of `$FLWR_HOME/config.toml`.
@@ -145,6 +170,15 @@ export function resolveSuperLinkConnection(
     source: "config.toml",
     file: configFile,
     flowerFederation: entry.data.federation,
+    ...(entry.data["operator-certificate"] !== undefined
+      ? {
+          operatorCertificate: entry.data["operator-certificate"],
+          operatorKey: entry.data["operator-key"],
+        }
+      : {}),
+    ...(entry.data["operator-token-file"] !== undefined
+      ? { operatorTokenFile: entry.data["operator-token-file"] }
+      : {}),
   };
   return { ok: true, federation };
 }

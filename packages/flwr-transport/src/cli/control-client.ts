@@ -13,9 +13,15 @@
 import { readFileSync } from "node:fs";
 import { controlEndpointLabel, type FederationConfig } from "@flwr-ts/core";
 import { ControlDefinition } from "@flwr-ts/core/proto";
+import { Metadata } from "@grpc/grpc-js";
 import { flowerChannelOptions } from "../grpc/channel-options.js";
 import { createClient } from "../grpc/client.js";
 import { CredentialFileError, channelCredentials } from "../grpc/tls.js";
+import {
+  AUTHORIZATION_HEADER,
+  ControlAuthTokenError,
+  readControlAuthToken,
+} from "../protocol/control-auth/control-auth-token.js";
 import { classifyRpcError, rpcErrorDetails } from "../supernode/rpc-retry.js";
 import { Code } from "../wire/code.js";
 import { parseGrpcFlowerError } from "../wire/flower-error-details.js";
@@ -75,27 +81,88 @@ function readRootCertificatesFile(path: string, federation: FederationConfig): B
   return bytes;
 }
 
+function readOperatorPem(path: string, key: string, federation: FederationConfig): Buffer {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason =
+      code === "ENOENT" ? "does not exist" : `cannot be read (${code ?? String(error)})`;
+    throw new CliError(
+      `Operator file '${path}' ${reason}. Check "${key}" of ${entryName(federation)} ` +
+        "(`flwr-ts gen-certs --operator NAME` writes operator-NAME.pem and operator-NAME.key).",
+    );
+  }
+  if (!bytes.toString("latin1").includes("-----BEGIN ")) {
+    throw new CliError(
+      `Operator file '${path}' is not a PEM file. Check "${key}" of ${entryName(federation)}.`,
+    );
+  }
+  return bytes;
+}
+
+/** The operator credentials of a federation (`operator-*` keys), read and checked. */
+function operatorCredentials(federation: FederationConfig): {
+  clientCertificate?: { cert: Buffer; key: Buffer };
+  token?: string;
+} {
+  const out: { clientCertificate?: { cert: Buffer; key: Buffer }; token?: string } = {};
+  if (federation.operatorCertificate !== undefined && federation.operatorKey !== undefined)
+    out.clientCertificate = {
+      cert: readOperatorPem(federation.operatorCertificate, "operator-certificate", federation),
+      key: readOperatorPem(federation.operatorKey, "operator-key", federation),
+    };
+  if (federation.operatorTokenFile !== undefined) {
+    try {
+      out.token = readControlAuthToken(
+        federation.operatorTokenFile,
+        `Operator token file (operator-token-file of ${entryName(federation)})`,
+      );
+    } catch (error) {
+      if (error instanceof ControlAuthTokenError) throw new CliError(error.message);
+      throw error;
+    }
+  }
+  return out;
+}
+
 /**
  * Opens a Control API client for the federation on its wire (TLS with its root certificates,
- * or plaintext when `insecure`).
- * @throws CliError when the certificate file cannot be used.
+ * or plaintext when `insecure`), presenting the operator's certificate and/or token when the
+ * federation names them (`operator-certificate`/`operator-key`, `operator-token-file`).
+ * @throws CliError when a certificate, key or token file cannot be used.
  */
 export function connectControl(federation: FederationConfig): ControlClient {
   const { host, port } = splitAddress(federation.address);
   const label = federationLabel(federation);
+  const operator = operatorCredentials(federation);
+  const metadata =
+    operator.token === undefined
+      ? undefined
+      : () => {
+          const md = new Metadata();
+          md.set(AUTHORIZATION_HEADER, `Bearer ${operator.token}`);
+          return md;
+        };
   let client: ControlClient;
   if (federation.transport === "http") {
     const rootCertificates =
       federation.insecure || federation.rootCertificates === undefined
         ? undefined
         : readRootCertificatesFile(federation.rootCertificates, federation);
-    client = createHttpClient(ControlDefinition, label, { rootCertificates });
+    client = createHttpClient(ControlDefinition, label, {
+      rootCertificates,
+      ...(operator.clientCertificate ? { clientCertificate: operator.clientCertificate } : {}),
+      ...(metadata ? { metadata } : {}),
+    });
   } else {
     let credentials: ReturnType<typeof channelCredentials>;
     try {
       credentials = channelCredentials({
         insecure: federation.insecure,
         rootCertificatesFile: federation.rootCertificates,
+        clientCertificate: operator.clientCertificate,
       });
     } catch (err) {
       if (err instanceof CredentialFileError) {
@@ -105,6 +172,7 @@ export function connectControl(federation: FederationConfig): ControlClient {
     }
     client = createClient(ControlDefinition, federation.address, credentials, {
       channelOptions: flowerChannelOptions,
+      ...(metadata ? { metadata } : {}),
     });
   }
   return withWireCheck<typeof ControlDefinition>(client, {
@@ -201,6 +269,10 @@ export function controlErrorToCliError(error: unknown, federation: FederationCon
     case "deadline":
       return new CliError(`${where} did not answer within ${CONTROL_CALL_TIMEOUT_MS / 1000} s.`);
     case "unauthenticated":
+      if (/operator/i.test(details))
+        return new CliError(
+          `The SuperLink at ${label} refused the call: ${bare(details)}. Set them in ${entryName(federation)}.`,
+        );
       return new CliError(
         "Authentication failed. Please run `flwr login` to authenticate and try again.",
       );

@@ -47,7 +47,7 @@ describe("flower-supernode arguments", () => {
   test("Flower's defaults; retries, wait time, isolation, IPv6", () => {
     expect(run([])).toMatchObject({
       superlink: "0.0.0.0:9092",
-      clientappioApiAddress: "0.0.0.0:9094",
+      clientappioApiAddress: "127.0.0.1:9094",
       nodeConfig: {},
     });
     expect(

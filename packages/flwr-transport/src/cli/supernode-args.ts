@@ -34,8 +34,13 @@ import { ExitCode } from "./exit-codes.js";
 
 /** Flower 1.29's default Fleet API address for SuperNodes (gRPC). */
 export const DEFAULT_SUPERLINK = "0.0.0.0:9092";
-/** Flower's default ClientAppIo API address. */
-export const DEFAULT_CLIENTAPPIO = "0.0.0.0:9094";
+/**
+ * Default ClientAppIo API address: loopback (Flower's is `0.0.0.0:9094`). ClientAppIo is
+ * plaintext and serves a run's messages to whoever holds its token, so it is not exposed to the
+ * network unless the operator passes an address (e.g. `0.0.0.0:9094` for a `flwr-clientapp` in
+ * another container with `--isolation process`).
+ */
+export const DEFAULT_CLIENTAPPIO = "127.0.0.1:9094";
 /** Flower 1.40+'s SuperLink HTTP port: an address with it and no scheme or flag means HTTP. */
 export const HTTP_FLEET_PORT = 8000;
 /** Flower 1.42's default host and port of the SuperNode's Runtime HTTP API. */
@@ -67,7 +72,9 @@ Options:
                                    register its public key first: flwr supernode register
   --node-config CONFIG             Node config as key=value pairs with TOML values, e.g.
                                    'dataset-path="datasets/part_1" partition-id=0'
-  --clientappio-api-address ADDR   ClientAppIo API address (default: ${DEFAULT_CLIENTAPPIO})
+  --clientappio-api-address ADDR   ClientAppIo API address (default: ${DEFAULT_CLIENTAPPIO},
+                                   loopback; Flower's is 0.0.0.0:9094: pass that for a
+                                   flwr-clientapp on another host with --isolation process)
   --isolation MODE                 subprocess (default) or process
   --max-retries N                  Reconnection attempts before giving up (default: unlimited)
   --max-wait-time SECONDS          Time to keep reconnecting before giving up (default: unlimited)

@@ -71,6 +71,10 @@ function contextOf(
     protocol: "grpc",
     metadata: call.metadata,
     peer: call.getPeer(),
+    get peerCertificate() {
+      // grpc-js gives the certificate only when the TLS socket verified it (`authorized`).
+      return call.getAuthContext().sslPeerCertificate?.raw;
+    },
     signal: controller.signal,
     attributes: new Map(),
     responseMetadata: new Metadata(),

@@ -3,7 +3,12 @@
  * errors that name the file and what to do.
  */
 import { readFileSync } from "node:fs";
-import { type ChannelCredentials, credentials, ServerCredentials } from "@grpc/grpc-js";
+import {
+  type ChannelCredentials,
+  credentials,
+  experimental,
+  ServerCredentials,
+} from "@grpc/grpc-js";
 
 /** A file the user named could not be used. */
 export class CredentialFileError extends Error {
@@ -45,14 +50,58 @@ export function readServerTls(files: ServerTlsFiles): { cert: Buffer; key: Buffe
 }
 
 /**
- * Server credentials: TLS from PEM files, or insecure when `files` is undefined.
- * Client certificates are not requested (as in Flower).
+ * A certificate provider that hands grpc-js fixed PEM bytes (the CA and the server's pair).
+ * grpc-js's certificate-provider credentials are the only ones that request a client certificate
+ * without requiring one (`requestCert: true, rejectUnauthorized: false`).
  */
-export function serverCredentials(files: ServerTlsFiles | undefined): ServerCredentials {
+function staticCertificateProvider(
+  ca: Buffer,
+  cert: Buffer,
+  key: Buffer,
+): experimental.CertificateProvider {
+  // Listeners are called after they were added, as a file watcher's are: grpc-js registers the
+  // server's watcher only once its own listeners are in place, and would miss a synchronous call.
+  return {
+    addCaCertificateListener: (listener) => queueMicrotask(() => listener({ caCertificate: ca })),
+    removeCaCertificateListener: () => {},
+    addIdentityCertificateListener: (listener) =>
+      queueMicrotask(() => listener({ certificate: cert, privateKey: key })),
+    removeIdentityCertificateListener: () => {},
+  };
+}
+
+/** Options of {@link serverCredentials}. */
+export interface ServerCredentialOptions {
+  /**
+   * Ask clients for a certificate (optional for them) and verify the one presented against the
+   * CA file: the Control API's operator certificates. Needs `caCertFile`. Default false (as
+   * Flower: no client certificates).
+   */
+  requestClientCertificates?: boolean;
+}
+
+/**
+ * Server credentials: TLS from PEM files, or insecure when `files` is undefined.
+ * Client certificates are not requested (as in Flower) unless `requestClientCertificates`.
+ */
+export function serverCredentials(
+  files: ServerTlsFiles | undefined,
+  options: ServerCredentialOptions = {},
+): ServerCredentials {
   if (!files) return ServerCredentials.createInsecure();
   const ca = files.caCertFile ? readPem(files.caCertFile, "CA certificate") : null;
   const cert = readPem(files.certFile, "Server certificate");
   const key = readPem(files.keyFile, "Server private key");
+  if (options.requestClientCertificates) {
+    if (!ca)
+      throw new CredentialFileError(
+        "Client certificates need the CA certificate that signs them (--ssl-ca-certfile).",
+      );
+    const provider = staticCertificateProvider(ca, cert, key);
+    // One provider for both roles (grpc-js's parameter names and order differ between the
+    // function and the class it builds).
+    return experimental.createCertificateProviderServerCredentials(provider, provider, false);
+  }
   return ServerCredentials.createSsl(ca, [{ cert_chain: cert, private_key: key }], false);
 }
 
@@ -72,10 +121,15 @@ export function readRootCertificates(path: string): Buffer {
 export function channelCredentials(options: {
   insecure: boolean;
   rootCertificatesFile?: string | undefined;
+  /** A client certificate and its key (PEM bytes) to present, e.g. an operator certificate. */
+  clientCertificate?: { cert: Buffer; key: Buffer } | undefined;
 }): ChannelCredentials {
   if (options.insecure) return credentials.createInsecure();
   const roots = options.rootCertificatesFile
     ? readPem(options.rootCertificatesFile, "Root certificates")
     : null;
-  return credentials.createSsl(roots);
+  const client = options.clientCertificate;
+  return client
+    ? credentials.createSsl(roots, client.key, client.cert)
+    : credentials.createSsl(roots);
 }

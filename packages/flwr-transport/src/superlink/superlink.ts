@@ -28,7 +28,9 @@ import { addServerAppIoService } from "../serverappio/serverappio-service.js";
 import type { ServiceOptions } from "../wire/call-context.js";
 import { HttpRpcRouter } from "../wire/http/http-router.js";
 import { type HttpRpcServer, listenHttp } from "../wire/http/http-server.js";
+import { createControlAuthMiddleware } from "./auth/control-auth-middleware.js";
 import { createNodeAuthMiddleware } from "./auth/node-auth-middleware.js";
+import { withControlAudit } from "./control/control-audit.js";
 import { type ControlRunHandlers, createControlHandlers } from "./control/control-servicer.js";
 import { createFleetHandlers } from "./fleet/fleet-servicer.js";
 import { type Logger, silentLogger } from "./logger.js";
@@ -78,6 +80,13 @@ export interface SuperLinkOptions {
    * AcquireTask then needs a SuperExec signature; undefined = not checked, as in 1.42.
    */
   superExecAuthSecret?: Uint8Array | undefined;
+  /**
+   * Operator authentication on the Control API (`control-auth-middleware.ts`), both wires:
+   * `required` refuses callers without an operator certificate (TLS client certificate signed by
+   * the CA file, clientAuth, CN = name) or the `token`. Default: off, as in Flower (every caller
+   * is `anonymous`). Requires `tls` with a CA file when required.
+   */
+  controlAuth?: { required: boolean; token?: string | undefined } | undefined;
   /** Log sink; default silent. */
   log?: Logger;
 }
@@ -142,12 +151,20 @@ export class SuperLink {
   }
 
   /**
-   * Builds the services, binds both servers and starts serving.
+   * Builds the services, binds every server and starts serving. The Control API is bound last,
+   * so a start that fails on another port never opened it; the "Starting … API" lines are logged
+   * once every server is bound.
    * @throws when a port cannot be bound or a TLS file cannot be read.
    */
   async start(): Promise<SuperLinkAddresses> {
     const { state, store, enableSupernodeAuth, tls } = this.options;
     const creds = serverCredentials(tls);
+    const controlAuthRequired = this.options.controlAuth?.required === true;
+    if (controlAuthRequired && !tls?.caCertFile)
+      throw new Error("Operator authentication on the Control API needs TLS with a CA file.");
+    const controlCreds = controlAuthRequired
+      ? serverCredentials(tls, { requestClientCertificates: true })
+      : creds;
     const onError = (method: string, error: unknown) =>
       this.log(
         "ERROR",
@@ -170,23 +187,34 @@ export class SuperLink {
       middleware: [auth, createInlineAnnouncementMiddleware(inlineMaxBytes)],
       onError,
     };
-    const controlHandlers = createControlHandlers({
-      state,
-      store,
-      ...(this.options.controlRunHandlers ? { runHandlers: this.options.controlRunHandlers } : {}),
-    });
+    // Authorization and audit wrap the Control handlers once, for both wires.
+    const controlHandlers = withControlAudit(
+      createControlHandlers({
+        state,
+        store,
+        ...(this.options.controlRunHandlers
+          ? { runHandlers: this.options.controlRunHandlers }
+          : {}),
+      }),
+      this.log,
+    );
+    const controlOptions: ServiceOptions = {
+      middleware: [
+        createControlAuthMiddleware({
+          required: controlAuthRequired,
+          token: this.options.controlAuth?.token,
+          log: this.log,
+        }),
+      ],
+      onError,
+    };
     const fleet = createServiceImplementation(FleetDefinition, fleetHandlers, fleetOptions);
     this.fleet.addService(fleet.definition, fleet.implementation);
-    const control = createServiceImplementation(ControlDefinition, controlHandlers, { onError });
+    const control = createServiceImplementation(ControlDefinition, controlHandlers, controlOptions);
     this.control.addService(control.definition, control.implementation);
-    const controlPort = await bind(this.control, this.options.controlAddress, creds);
-    this.log(
-      "INFO",
-      `Flower Deployment Runtime: Starting Control API on ${hostOf(this.options.controlAddress)}:${controlPort}`,
-    );
+    const started: string[] = [];
     const fleetPort = await bind(this.fleet, this.options.fleetAddress, creds);
-    this.log(
-      "INFO",
+    started.push(
       `Flower Deployment Runtime: Starting Fleet API (gRPC-rere) on ${hostOf(this.options.fleetAddress)}:${fleetPort}`,
     );
     let serverAppIoPort = 0;
@@ -203,8 +231,7 @@ export class SuperLink {
         this.options.serverAppIoAddress,
         ServerCredentials.createInsecure(),
       );
-      this.log(
-        "INFO",
+      started.push(
         `Flower Deployment Runtime: Starting ServerAppIo API on ${hostOf(this.options.serverAppIoAddress)}:${serverAppIoPort}`,
       );
     }
@@ -218,23 +245,27 @@ export class SuperLink {
       });
       const router = new HttpRpcRouter()
         .addService(FleetDefinition, fleetHandlers, fleetOptions)
-        .addService(ControlDefinition, controlHandlers, { onError })
+        .addService(ControlDefinition, controlHandlers, controlOptions)
         .addService(SuperLinkRuntimeDefinition, runtime.handlers, {
           // The version check runs first, as 1.42's router-level dependency does.
           middleware: [createRuntimeVersionMiddleware(), runtimeAuth],
           onError,
         });
-      this.http = await listenHttp(router, this.options.httpAddress, tls);
+      this.http = await listenHttp(router, this.options.httpAddress, tls, {
+        requestClientCertificates: controlAuthRequired,
+      });
       httpPort = this.http.port;
-      this.log(
-        "INFO",
+      started.push(
         `Flower Deployment Runtime: Starting HTTP API (Fleet, Control) on ${hostOf(this.options.httpAddress)}:${httpPort}`,
-      );
-      this.log(
-        "INFO",
         `Flower Deployment Runtime: Starting Runtime HTTP API on ${hostOf(this.options.httpAddress)}:${httpPort} (SuperExec auth ${this.options.superExecAuthSecret ? "on" : "off"})`,
       );
     }
+    const controlPort = await bind(this.control, this.options.controlAddress, controlCreds);
+    this.log(
+      "INFO",
+      `Flower Deployment Runtime: Starting Control API on ${hostOf(this.options.controlAddress)}:${controlPort} (operator auth ${controlAuthRequired ? "required" : "off"})`,
+    );
+    for (const text of started) this.log("INFO", text);
     this.addresses = { fleetPort, controlPort, serverAppIoPort, httpPort };
     return this.addresses;
   }

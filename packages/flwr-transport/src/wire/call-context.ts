@@ -20,6 +20,13 @@ export interface CallContext {
   readonly peer: string;
   /** Aborted when the client cancels the call, disconnects, or its deadline passes. */
   readonly signal: AbortSignal;
+  /**
+   * The DER bytes of the client's TLS certificate, when it presented one and the TLS layer
+   * verified it against the server's CA (servers request client certificates only where a
+   * middleware uses them: the Control API with `--require-control-auth`); undefined otherwise.
+   * Read lazily.
+   */
+  readonly peerCertificate?: Uint8Array | undefined;
   /** Values attached by middleware for the handler (e.g. the authenticated public key). */
   readonly attributes: Map<string, unknown>;
   /**

@@ -10,6 +10,12 @@ import { ExitCode, FlowerExit, flowerExitMessage } from "../flower-exit.js";
 import { createFlowerLogger } from "../logger.js";
 import { SuperLink } from "../superlink.js";
 import { openSuperLinkStores } from "./open-stores.js";
+import {
+  busyAddressOf,
+  findBusyAddress,
+  portInUseMessage,
+  quietGrpcBindLog,
+} from "./port-clash.js";
 import { parseSuperLinkArgs, SUPERLINK_USAGE } from "./superlink-args.js";
 
 function version(): string {
@@ -44,6 +50,15 @@ export async function runSuperLinkCli(argv: readonly string[]): Promise<number> 
     log = createFlowerLogger({ verbose });
     log("INFO", "Starting Flower SuperLink");
     for (const warning of config.warnings) log("WARNING", warning);
+    // A taken port is found before the database is opened or any API is bound.
+    quietGrpcBindLog();
+    const busy = await findBusyAddress([
+      config.fleetAddress,
+      config.serverAppIoAddress,
+      ...(config.httpAddress !== undefined ? [config.httpAddress] : []),
+      config.controlAddress,
+    ]);
+    if (busy !== undefined) throw FlowerExit.plain(portInUseMessage(busy));
     const { state, store, discardIfCreated } = await openSuperLinkStores(config.database);
     const superlink = new SuperLink({
       state,
@@ -56,6 +71,7 @@ export async function runSuperLinkCli(argv: readonly string[]): Promise<number> 
       serverAppIoAddress: config.serverAppIoAddress,
       httpAddress: config.httpAddress,
       superExecAuthSecret: config.superExecAuthSecret,
+      controlAuth: config.controlAuth,
       controlRunHandlers: createControlRunHandlers({ state, store, inspectFab, log }),
     });
     try {
@@ -63,6 +79,8 @@ export async function runSuperLinkCli(argv: readonly string[]): Promise<number> 
     } catch (error) {
       await superlink.stop(0);
       discardIfCreated(); // a failed start leaves no new database file behind
+      const busyAddress = busyAddressOf(error);
+      if (busyAddress !== undefined) throw FlowerExit.plain(portInUseMessage(busyAddress));
       throw FlowerExit.code(
         ExitCode.SUPERLINK_THREAD_CRASH,
         `The SuperLink could not start: ${(error as Error).message}`,

@@ -27,7 +27,7 @@ describe("flower-superlink arguments", () => {
     expect(cmd.config).toMatchObject({
       fleetAddress: "0.0.0.0:9092",
       controlAddress: "0.0.0.0:9093",
-      serverAppIoAddress: "0.0.0.0:9091",
+      serverAppIoAddress: "127.0.0.1:9091",
       httpAddress: "127.0.0.1:8000",
       database: ":flwr-in-memory:",
       isolation: "subprocess",
@@ -129,5 +129,40 @@ describe("--superexec-auth-secret-file (Flower 1.42)", () => {
       const exit = exitOf([...tls, "--isolation", "process", "--superexec-auth-secret-file", file]);
       expect(exit.message).toMatch(/Failed to load SuperExec authentication secret: /);
     }
+  });
+
+  test("--require-control-auth: off by default, needs TLS, reads and checks the token file", () => {
+    const off = parseSuperLinkArgs([...tls, "--enable-supernode-auth"]);
+    if (off.kind !== "run") throw new Error("expected run");
+    expect(off.config.controlAuth).toEqual({ required: false });
+    expect(off.config.warnings.join()).toMatch(/Control API operator authentication is off/);
+    const certOnly = parseSuperLinkArgs([...tls, "--require-control-auth"]);
+    if (certOnly.kind !== "run") throw new Error("expected run");
+    expect(certOnly.config.controlAuth).toEqual({ required: true, token: undefined });
+    const token = "t".repeat(40);
+    const file = join(tmpdir(), `flwr-args-token-${process.pid}`);
+    writeFileSync(file, `${token}\n`);
+    const withToken = parseSuperLinkArgs([
+      ...tls,
+      "--require-control-auth",
+      "--control-auth-token-file",
+      file,
+    ]);
+    if (withToken.kind !== "run") throw new Error("expected run");
+    expect(withToken.config.controlAuth).toEqual({ required: true, token });
+    expect(exitOf(["--insecure", "--require-control-auth"]).message).toMatch(
+      /--require-control-auth` needs TLS/,
+    );
+    expect(exitOf([...tls, "--control-auth-token-file", file]).message).toMatch(
+      /has no effect without `--require-control-auth`/,
+    );
+    writeFileSync(file, "short\n");
+    expect(
+      exitOf([...tls, "--require-control-auth", "--control-auth-token-file", file]).message,
+    ).toMatch(/must hold one token of 32-512 characters \(got 5\); create one with/);
+    expect(
+      exitOf([...tls, "--require-control-auth", "--control-auth-token-file", `${file}.nope`])
+        .message,
+    ).toMatch(/does not exist/);
   });
 });

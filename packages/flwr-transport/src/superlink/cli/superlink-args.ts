@@ -16,8 +16,19 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import type { ServerTlsFiles } from "../../grpc/tls.js";
+import {
+  ControlAuthTokenError,
+  readControlAuthToken,
+} from "../../protocol/control-auth/control-auth-token.js";
 import { loadSuperExecAuthSecret } from "../../protocol/runtime/superexec-auth.js";
 import { ExitCode, FlowerExit } from "../flower-exit.js";
+
+/**
+ * Default `--serverappio-api-address`: loopback (Flower's is `0.0.0.0:9091`). ServerAppIo is
+ * plaintext and gives a run's token to any caller that asks first, so it is not exposed to the
+ * network unless the operator says so.
+ */
+export const DEFAULT_SERVERAPPIO_ADDRESS = "127.0.0.1:9091";
 
 /** Flower's in-memory database name (the default of `--database`). */
 export const IN_MEMORY_DATABASE = ":flwr-in-memory:";
@@ -32,6 +43,8 @@ export const SUPERLINK_USAGE = `usage: flower-superlink [-h] [-V] [--insecure] [
                         [--control-api-address CONTROL_API_ADDRESS] [--host HOST]
                         [--port PORT] [--no-http-api]
                         [--superexec-auth-secret-file SUPEREXEC_AUTH_SECRET_FILE]
+                        [--require-control-auth]
+                        [--control-auth-token-file CONTROL_AUTH_TOKEN_FILE]
                         [--verbose]
 
 Start a Flower SuperLink (flwr-ts).
@@ -48,7 +61,10 @@ options:
   --storage-dir         Directory for FABs (default ~/.flwr/superlink/ffs).
   --enable-supernode-auth
                         Only SuperNodes registered with 'flwr supernode register' may connect.
-  --serverappio-api-address  (default 0.0.0.0:9091)
+  --serverappio-api-address  (default 127.0.0.1:9091; Flower's is 0.0.0.0:9091. ServerAppIo
+                             is plaintext and hands out run tokens: with --isolation process
+                             and a flwr-serverapp on another machine or container, pass
+                             0.0.0.0:9091 and keep the port behind a firewall)
   --fleet-api-address        (default 0.0.0.0:9092)
   --control-api-address      (default 0.0.0.0:9093)
   --host                Host of the HTTP API (Flower 1.40+'s Fleet and Control). Default 127.0.0.1.
@@ -58,6 +74,15 @@ options:
                         File with the SuperExec shared secret (exact bytes): with
                         --isolation process, the HTTP Runtime API's AcquireTask needs
                         Flower 1.42's SuperExec HMAC signature (ignored in subprocess mode).
+  --require-control-auth
+                        flwr-ts: Control API calls (flwr run/stop/ls/log, flwr supernode …) need an
+                        operator: a TLS client certificate signed by --ssl-ca-certfile
+                        (flwr-ts gen-certs --operator NAME) or the token of
+                        --control-auth-token-file. Off by default, as in Flower (Python's flwr
+                        CLI cannot present a certificate; it can send the token, see the README).
+  --control-auth-token-file
+                        File with the operator token (one line, 32-512 visible ASCII characters,
+                        e.g. \`openssl rand -hex 32\`); needs --require-control-auth.
   --verbose             Print DEBUG log lines.
 `;
 
@@ -89,6 +114,11 @@ export interface SuperLinkConfig {
    * there).
    */
   superExecAuthSecret?: Uint8Array | undefined;
+  /**
+   * Operator authentication on the Control API (`--require-control-auth`, with the token of
+   * `--control-auth-token-file`); `required: false` without the flag.
+   */
+  controlAuth: { required: boolean; token?: string | undefined };
   /** Warnings to log before starting. */
   warnings: string[];
 }
@@ -109,7 +139,7 @@ const optionsSchema = z.object({
   "storage-dir": z.string().min(1).optional(),
   "enable-supernode-auth": z.boolean().default(false),
   "auth-list-public-keys": z.string().optional(),
-  "serverappio-api-address": z.string().default("0.0.0.0:9091"),
+  "serverappio-api-address": z.string().default(DEFAULT_SERVERAPPIO_ADDRESS),
   "simulationio-api-address": z.string().optional(),
   "fleet-api-type": z.string().default("grpc-rere"),
   "fleet-api-address": z.string().optional(),
@@ -124,6 +154,8 @@ const optionsSchema = z.object({
     .default(8000),
   "no-http-api": z.boolean().default(false),
   "superexec-auth-secret-file": z.string().optional(),
+  "require-control-auth": z.boolean().default(false),
+  "control-auth-token-file": z.string().min(1, "must be a file path").optional(),
   verbose: z.boolean().default(false),
   help: z.boolean().default(false),
   version: z.boolean().default(false),
@@ -209,6 +241,8 @@ export function parseSuperLinkArgs(argv: readonly string[]): SuperLinkCommand {
         port: { type: "string" },
         "no-http-api": { type: "boolean" },
         "superexec-auth-secret-file": { type: "string" },
+        "require-control-auth": { type: "boolean" },
+        "control-auth-token-file": { type: "string" },
         verbose: { type: "boolean" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "V" },
@@ -334,10 +368,45 @@ export function parseSuperLinkArgs(argv: readonly string[]): SuperLinkCommand {
     }
   }
 
+  // flwr-ts's operator authentication on the Control API.
+  let controlAuth: SuperLinkConfig["controlAuth"] = { required: false };
+  const tokenFile = o["control-auth-token-file"];
+  if (o["require-control-auth"]) {
+    if (!tls)
+      throw FlowerExit.code(
+        ExitCode.SUPERLINK_INVALID_ARGS,
+        "`--require-control-auth` needs TLS (operator certificates and tokens must not travel in plaintext): remove `--insecure` and pass `--ssl-certfile`, `--ssl-keyfile` and `--ssl-ca-certfile`.",
+      );
+    let token: string | undefined;
+    if (tokenFile !== undefined) {
+      try {
+        token = readControlAuthToken(
+          tokenFile.replace(/^~(?=\/|$)/, homedir()),
+          "`--control-auth-token-file`",
+        );
+      } catch (error) {
+        if (!(error instanceof ControlAuthTokenError)) throw error;
+        throw FlowerExit.code(ExitCode.SUPERLINK_INVALID_ARGS, error.message);
+      }
+    }
+    controlAuth = { required: true, token };
+  } else {
+    if (tokenFile !== undefined)
+      throw FlowerExit.code(
+        ExitCode.SUPERLINK_INVALID_ARGS,
+        "`--control-auth-token-file` has no effect without `--require-control-auth`: add `--require-control-auth` to require operator authentication on the Control API.",
+      );
+    if (enableSupernodeAuth)
+      warnings.push(
+        "Control API operator authentication is off: anyone who can reach the Control API and holds the CA certificate can register SuperNode keys and start runs. Pass `--require-control-auth` (flwr-ts) to require an operator certificate or token.",
+      );
+  }
+
   return {
     kind: "run",
     config: {
       tls,
+      controlAuth,
       enableSupernodeAuth,
       fleetAddress,
       controlAddress,

@@ -80,6 +80,8 @@ export interface HttpClientOptions {
    * Default: Node's bundled trust store (as Python uses the system's).
    */
   readonly rootCertificates?: Buffer | string | undefined;
+  /** A TLS client certificate and its key (PEM bytes) to present, e.g. an operator's. */
+  readonly clientCertificate?: { readonly cert: Buffer; readonly key: Buffer } | undefined;
   /** TLS server name to verify instead of the URL's host. */
   readonly servername?: string;
   /** Metadata added to every call (before per-call metadata), e.g. Flower's SuperNode signature. */
@@ -365,6 +367,9 @@ export function createHttpClient<S extends GenericService>(
         ...agentOptions,
         ...(ca ? { ca } : {}),
         ...(options.servername ? { servername: options.servername } : {}),
+        ...(options.clientCertificate
+          ? { cert: options.clientCertificate.cert, key: options.clientCertificate.key }
+          : {}),
         ALPNProtocols: ["http/1.1"],
       })
     : new HttpAgent(agentOptions);

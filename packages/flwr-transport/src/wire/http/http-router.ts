@@ -14,6 +14,7 @@
  * backpressure and abort-on-disconnect are each a few lines here.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { TLSSocket } from "node:tls";
 import { TRACE_ENABLED, traceNow, traceSpan } from "../../diagnostics/trace.js";
 import {
   type CallContext,
@@ -175,6 +176,12 @@ function contextOf(path: string, req: IncomingMessage, res: ServerResponse): Cal
     protocol: "http",
     metadata: new HeaderMetadata(req.headers),
     peer: `${req.socket.remoteAddress ?? "?"}:${req.socket.remotePort ?? 0}`,
+    get peerCertificate() {
+      const socket = req.socket;
+      if (!(socket instanceof TLSSocket) || !socket.authorized) return undefined;
+      const raw = socket.getPeerCertificate().raw;
+      return raw && raw.length > 0 ? raw : undefined;
+    },
     signal: controller.signal,
     attributes: new Map(),
     responseMetadata: new HeaderMetadata(),

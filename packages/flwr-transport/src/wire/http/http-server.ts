@@ -40,11 +40,21 @@ export async function listenHttp(
   router: HttpRpcRouter,
   address: string,
   tls: ServerTlsFiles | undefined,
+  listenOptions: {
+    /**
+     * Ask clients for a certificate (optional for them), verified against the CA file; handlers
+     * see a verified one as `ctx.peerCertificate` (the Control API's operator certificates).
+     */
+    requestClientCertificates?: boolean;
+  } = {},
 ): Promise<HttpRpcServer> {
   const { host, port } = splitHostPort(address);
   const options = { maxHeaderSize: MAX_HEADER_BYTES, keepAliveTimeout: 65_000 };
+  const clientCerts = listenOptions.requestClientCertificates
+    ? { requestCert: true, rejectUnauthorized: false }
+    : {};
   const server: Server = tls
-    ? createHttpsServer({ ...options, ...readServerTls(tls) }, router.handle)
+    ? createHttpsServer({ ...options, ...readServerTls(tls), ...clientCerts }, router.handle)
     : createHttpServer(options, router.handle);
   // A long-polled call may be held open for 30 s; the default 300 s request timeout stays.
   server.headersTimeout = 60_000;
