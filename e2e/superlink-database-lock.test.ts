@@ -160,7 +160,7 @@ describe.skipIf(!existsSync(superlinkBin))("one SuperLink per SQLite database", 
         { timeoutMs: 30_000 },
       );
       expect(r.code, r.output).not.toBe(0);
-      expect(r.output).toMatch(/could not start/);
+      expect(r.output).toMatch(/Port in server address 127\.0\.0\.1:\d+ is already in use\./);
       return r;
     };
 
