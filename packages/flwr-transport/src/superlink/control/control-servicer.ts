@@ -32,6 +32,11 @@ export interface ControlServicerOptions {
   runHandlers?: ControlRunHandlers;
   /** Clock in epoch ms; default `Date.now`. */
   clock?: () => number;
+  /**
+   * Epoch ms of the SuperLink's start (ListNodes lists online nodes that have not sent a
+   * heartbeat since as offline); default: when the handlers are created.
+   */
+  startedAtMs?: number;
 }
 
 const notYet = (): never => {
@@ -58,6 +63,7 @@ export function createControlHandlers(
     state: options.state,
     account,
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.startedAtMs !== undefined ? { startedAtMs: options.startedAtMs } : {}),
   };
   return {
     ...(options.runHandlers ?? unimplementedRunHandlers),
