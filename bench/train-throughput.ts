@@ -14,8 +14,7 @@
  * (process CPU time, all threads) are printed beside wall-clock figures, and
  * the load average before and after.
  */
-import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { execFileSync } from "node:child_process";
 import { availableParallelism, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -29,6 +28,7 @@ import {
   tf,
   train,
 } from "../packages/flwr-ml/src/index.js";
+import { findTorchPython } from "./support/torch-python.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
@@ -57,20 +57,6 @@ const RECORDED = {
   eval: 37500,
   note: "recorded: PyTorch 2.13 CPU, 2 threads (tfjs-training-notes.md)",
 };
-
-function findTorchPython(): string | undefined {
-  const candidates = [
-    process.env.TORCH_PYTHON,
-    "/tmp/torch-venv/bin/python",
-    join(here, "..", ".venv", "bin", "python"),
-  ];
-  for (const py of candidates) {
-    if (!py || !existsSync(py)) continue;
-    const r = spawnSync(py, ["-c", "import torch"], { stdio: "ignore" });
-    if (r.status === 0) return py;
-  }
-  return undefined;
-}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

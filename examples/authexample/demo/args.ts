@@ -14,7 +14,7 @@ Options:
   --synthetic        use the synthetic CIFAR-10 stand-in (no download)
   --samples <n>      images in the synthetic stand-in (default: 10000; implies --synthetic)
   --local-epochs <n> local epochs per round (default: the app's local-epochs, 1)
-  --learning-rate <x> SGD learning rate (default: 0.02; the app's own default is the seed's
+  --learning-rate <x> SGD learning rate (default: 0.01; the app's own default is the seed's
                      0.1, which with momentum 0.9 often diverges to NaN on this small CNN)
   --datasets <dir>   where the partitions are, relative to examples/authexample
                      (default: datasets, the seed's path)
@@ -127,7 +127,7 @@ export function parseDemoArgs(argv: readonly string[]): DemoOptions {
     synthetic: values["synthetic"] === true || samples !== undefined,
     samples: samples ?? 10_000,
     localEpochs: int("local-epochs", values["local-epochs"] as string | undefined, 1, 100),
-    learningRate: positive("learning-rate", values["learning-rate"] as string | undefined) ?? 0.02,
+    learningRate: positive("learning-rate", values["learning-rate"] as string | undefined) ?? 0.01,
     datasets: datasetsDir(values["datasets"] as string | undefined),
     basePort: int("base-port", values["base-port"] as string | undefined, 1024, 65530) ?? 9091,
     timeoutSeconds: int("timeout", values["timeout"] as string | undefined, 10, 86_400) ?? 3600,
