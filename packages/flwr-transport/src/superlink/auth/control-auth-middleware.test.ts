@@ -83,7 +83,7 @@ describe("Control API operator authentication middleware", () => {
   test("required: the token as Bearer or as Flower's flwr-oidc-access-token; a wrong one is refused", async () => {
     const guard = createControlAuthMiddleware({ required: true, token: TOKEN });
     for (const metadata of [
-      { authorization: `Bearer ${TOKEN}` },
+      { authorization: `Bearer ${TOKEN}` } as Record<string, string>,
       { "flwr-oidc-access-token": TOKEN, "flwr-oidc-refresh-token": "x" },
     ]) {
       const ctx = ctxOf({ metadata });
