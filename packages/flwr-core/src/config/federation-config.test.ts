@@ -159,4 +159,43 @@ describe("resolveFederation", () => {
       rootCertificates: "/a/c/ca.crt",
     });
   });
+
+  test("operator credentials resolve against the app dir; a lone certificate or plaintext is refused", () => {
+    const r = resolveFederation(
+      app({
+        f: {
+          address: "127.0.0.1:9093",
+          "root-certificates": "c/ca.crt",
+          "operator-certificate": "c/operator-alice.pem",
+          "operator-key": "/abs/operator-alice.key",
+          "operator-token-file": "control-token",
+        },
+      }),
+      "/a",
+      "f",
+    );
+    expect(r.ok && r.federation).toMatchObject({
+      operatorCertificate: "/a/c/operator-alice.pem",
+      operatorKey: "/abs/operator-alice.key",
+      operatorTokenFile: "/a/control-token",
+    });
+    expect(
+      error(
+        resolveFederation(
+          app({ f: { address: "h:1", "operator-certificate": "c.pem" } }),
+          "/a",
+          "f",
+        ),
+      ).message,
+    ).toContain("sets only one of 'operator-certificate' and 'operator-key'");
+    expect(
+      error(
+        resolveFederation(
+          app({ f: { address: "h:1", insecure: true, "operator-token-file": "t" } }),
+          "/a",
+          "f",
+        ),
+      ).message,
+    ).toContain("operator authentication needs TLS");
+  });
 });
