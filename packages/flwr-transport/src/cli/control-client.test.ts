@@ -4,7 +4,7 @@ import { Code } from "../wire/code.js";
 import { parseGrpcFlowerError } from "../wire/flower-error-details.js";
 import { RpcError } from "../wire/rpc-error.js";
 import { WireMismatchError } from "../wire/wire-probe.js";
-import { controlErrorToCliError } from "./control-client.js";
+import { connectControl, controlErrorToCliError } from "./control-client.js";
 
 const fed = (init: Partial<FederationConfig> = {}): FederationConfig => ({
   name: "f",
@@ -63,6 +63,25 @@ describe("controlErrorToCliError", () => {
     });
     expect(controlErrorToCliError(toGrpc, conn).message).toMatch(
       /^The SuperLink at https:\/\/127\.0\.0\.1:9093 speaks gRPC Control .*: add transport = "grpc" to SuperLink connection 'f' in \/h\/config\.toml/,
+    );
+  });
+
+  test("a refused operator check names the federation; missing operator files say which key", () => {
+    const refused = new RpcError(
+      Code.UNAUTHENTICATED,
+      "Control API calls need operator authentication on this SuperLink: present …",
+    );
+    expect(controlErrorToCliError(refused, fed()).message).toBe(
+      "The SuperLink at 127.0.0.1:8000 refused the call: Control API calls need operator " +
+        "authentication on this SuperLink: present …. Set them in federation 'f' in /app/package.json.",
+    );
+    expect(() =>
+      connectControl(fed({ operatorCertificate: "/nope.pem", operatorKey: "/nope.key" })),
+    ).toThrow(
+      /Operator file '\/nope.pem' does not exist. Check "operator-certificate" of federation 'f'/,
+    );
+    expect(() => connectControl(fed({ operatorTokenFile: "/nope-token" }))).toThrow(
+      /Operator token file \(operator-token-file of federation 'f' in \/app\/package.json\) '\/nope-token' does not exist/,
     );
   });
 });
