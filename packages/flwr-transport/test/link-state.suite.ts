@@ -21,6 +21,12 @@ import {
   PublicKeyInUseError,
   RunNotFoundError,
 } from "../src/superlink/state/link-state.js";
+import {
+  NODE_DEACTIVATED_ERROR_REASON,
+  NODE_RESTARTED_ERROR_REASON,
+  NODE_UNAVAILABLE_ERROR_REASON,
+  NODE_UNREGISTERED_ERROR_REASON,
+} from "../src/superlink/state/message-rules.js";
 import { waitForChange } from "../src/superlink/state/wait-for-change.js";
 
 /** What a suite factory gets. */
@@ -143,8 +149,13 @@ export function linkStateSuite(name: string, factory: LinkStateFactory): void {
         expect(state.getNodeInfo()).toHaveLength(50);
       });
 
-      test("public keys are unique forever, matched byte-exactly", () => {
+      test("public keys are unique among registered nodes, matched byte-exactly", () => {
         const id = state.createNode("aid", "name", key(1), 30);
+        expect(() => state.createNode("aid", "name", key(1), 30)).toThrow(PublicKeyInUseError);
+        expect(() => state.createNode("other", "o", key(1), 30)).toThrow(
+          "Public key already in use",
+        );
+        expect(state.activateNode(id, 30)).toBe(true);
         expect(() => state.createNode("aid", "name", key(1), 30)).toThrow(PublicKeyInUseError);
         expect(state.getNodeIdByPublicKey(key(1))).toBe(id);
         expect(state.getNodeIdByPublicKey(Buffer.concat([key(1), Buffer.from("\n")]))).toBe(
@@ -152,9 +163,33 @@ export function linkStateSuite(name: string, factory: LinkStateFactory): void {
         );
         state.deleteNode("aid", id);
         expect(state.getNodeIdByPublicKey(key(1))).toBe(undefined);
-        expect(() => state.createNode("aid", "name", key(1), 30)).toThrow(
-          "Public key already in use",
+      });
+
+      test("an unregistered node's key registers again: a new node supersedes the old row", () => {
+        const runId = newRun();
+        const old = onlineNode(1);
+        const i = ins(runId, old);
+        expect(state.storeMessageIns(i).ok).toBe(true);
+        advance(1);
+        state.deleteNode(NOOP_FLWR_AID, old);
+        advance(1);
+        const again = state.createNode(NOOP_FLWR_AID, "none", key(1), 30);
+        expect(again).not.toBe(old);
+        expect(state.getNodeIdByPublicKey(key(1))).toBe(again);
+        expect(state.getNodeInfo({ nodeIds: [old] })).toEqual([]);
+        const [info] = state.getNodeInfo({ nodeIds: [again] });
+        expect(info).toMatchObject({ status: NodeStatus.REGISTERED, unregisteredAt: undefined });
+        expect(state.getNodeInfo()).toHaveLength(1);
+        expect(state.activateNode(again, 30)).toBe(true);
+        expect(() => state.createNode(NOOP_FLWR_AID, "none", key(1), 30)).toThrow(
+          PublicKeyInUseError,
         );
+        // An instruction to the superseded node answers NODE_UNAVAILABLE: unregistered.
+        const [err] = state.getMessageRes([i.metadata!.messageId]);
+        expect(err!.error).toEqual({
+          code: BigInt(ErrorCode.NODE_UNAVAILABLE),
+          reason: NODE_UNREGISTERED_ERROR_REASON,
+        });
       });
 
       test("activate → online until now + 2 × interval; activating an online node fails", () => {
@@ -525,6 +560,146 @@ export function linkStateSuite(name: string, factory: LinkStateFactory): void {
           messageType: "train",
         });
         expect(err!.metadata!.ttl).toBeCloseTo(3600 - 61, 3);
+      });
+
+      test("heartbeat expiry: Flower's NODE_UNAVAILABLE text, and a message-res event", () => {
+        const runId = newRun();
+        const node = onlineNode();
+        const i = ins(runId, node);
+        state.storeMessageIns(i);
+        expect(state.getMessageIns(node)).toHaveLength(1);
+        const events: LinkStateEvent[] = [];
+        const off = state.subscribe((e) => events.push(e));
+        advance(60);
+        expect(state.getNodeInfo({ nodeIds: [node] })[0]!.status).toBe(NodeStatus.OFFLINE);
+        off();
+        expect(events).toContainEqual({
+          type: "message-res",
+          runId,
+          replyToMessageId: i.metadata!.messageId,
+        });
+        const [err] = state.getMessageRes([i.metadata!.messageId]);
+        expect(err!.error!.reason).toBe(NODE_UNAVAILABLE_ERROR_REASON);
+      });
+
+      test("fast restart: instructions the old session pulled answer NODE_UNAVAILABLE at once", () => {
+        const runId = newRun();
+        const node = onlineNode();
+        const pulled = ins(runId, node);
+        state.storeMessageIns(pulled);
+        expect(state.getMessageIns(node)).toHaveLength(1);
+        const waiting = ins(runId, node);
+        state.storeMessageIns(waiting);
+        const answered = ins(runId, node);
+        state.storeMessageIns(answered);
+        advance(1);
+        const ids = [pulled, waiting, answered].map((m) => m.metadata!.messageId);
+        expect(state.getMessageIns(node, 1).map((m) => m.metadata!.messageId)).toEqual([ids[1]]);
+        expect(state.getMessageIns(node, 1).map((m) => m.metadata!.messageId)).toEqual([ids[2]]);
+        expect(state.storeMessageRes(reply(answered)).ok).toBe(true);
+        // The old session is still online: every pulled instruction waits for its reply.
+        expect(state.getMessageRes([ids[0]!, ids[1]!])).toEqual([]);
+        advance(2);
+        const events: LinkStateEvent[] = [];
+        const off = state.subscribe((e) => events.push(e));
+        expect(state.activateNode(node, 30, { reactivate: true })).toBe(true);
+        off();
+        // Every pulled, unanswered instruction is announced; the answered one is not.
+        expect(
+          events.filter((e) => e.type === "message-res").map((e) => e.replyToMessageId),
+        ).toEqual([ids[0], ids[1]]);
+        const errors = state.getMessageRes([ids[0]!, ids[1]!]);
+        expect(errors.map((e) => e.metadata!.replyToMessageId)).toEqual([ids[0], ids[1]]);
+        for (const err of errors) {
+          expect(err.error).toEqual({
+            code: BigInt(ErrorCode.NODE_UNAVAILABLE),
+            reason: NODE_RESTARTED_ERROR_REASON,
+          });
+          expect(err.metadata).toMatchObject({ runId, srcNodeId: 1n, dstNodeId: 1n });
+        }
+        // The reply stored before the restart is still delivered.
+        expect(state.getMessageRes([ids[2]!]).map((m) => m.error)).toEqual([undefined]);
+        // A new instruction pulled by the new session waits for it.
+        const next = ins(runId, node);
+        state.storeMessageIns(next);
+        expect(state.getMessageIns(node)).toHaveLength(1);
+        advance(1);
+        expect(state.getMessageRes([next.metadata!.messageId])).toEqual([]);
+      });
+
+      test("fast restart: instructions not pulled yet go to the new session", () => {
+        const runId = newRun();
+        const node = onlineNode();
+        const i = ins(runId, node);
+        state.storeMessageIns(i);
+        advance(1);
+        expect(state.activateNode(node, 30, { reactivate: true })).toBe(true);
+        expect(state.getMessageRes([i.metadata!.messageId])).toEqual([]);
+        advance(1);
+        expect(state.getMessageIns(node).map((m) => m.metadata!.messageId)).toEqual([
+          i.metadata!.messageId,
+        ]);
+        advance(1);
+        expect(state.getMessageRes([i.metadata!.messageId])).toEqual([]);
+        expect(state.storeMessageRes(reply(i)).ok).toBe(true);
+        expect(state.getMessageRes([i.metadata!.messageId]).map((m) => m.error)).toEqual([
+          undefined,
+        ]);
+      });
+
+      test("deactivation: NODE_UNAVAILABLE (deactivated) in the same instant, also after re-activation", () => {
+        const runId = newRun();
+        const node = onlineNode();
+        const pulled = ins(runId, node);
+        state.storeMessageIns(pulled);
+        expect(state.getMessageIns(node)).toHaveLength(1);
+        const notPulled = ins(runId, node);
+        state.storeMessageIns(notPulled);
+        advance(1);
+        const events: LinkStateEvent[] = [];
+        const off = state.subscribe((e) => events.push(e));
+        expect(state.deactivateNode(node)).toBe(true);
+        off();
+        expect(
+          events.filter((e) => e.type === "message-res").map((e) => e.replyToMessageId),
+        ).toEqual([pulled.metadata!.messageId, notPulled.metadata!.messageId]);
+        const ids = [pulled.metadata!.messageId, notPulled.metadata!.messageId];
+        // No clock step: the deactivation's instant already counts.
+        expect(state.getMessageRes([ids[0]!]).map((m) => m.error?.reason)).toEqual([
+          NODE_DEACTIVATED_ERROR_REASON,
+        ]);
+        // Back within the ServerApp's poll interval: what the old session pulled stays failed,
+        // the instruction it never pulled is delivered to the new one.
+        advance(1);
+        expect(state.activateNode(node, 30)).toBe(true);
+        expect(state.getMessageRes(ids).map((m) => m.error?.reason)).toEqual([
+          NODE_DEACTIVATED_ERROR_REASON,
+        ]);
+        expect(state.getMessageIns(node).map((m) => m.metadata!.messageId)).toEqual([ids[1]]);
+      });
+
+      test("a node that came back by heartbeat fails what it pulled before it went offline", () => {
+        const runId = newRun();
+        const node = onlineNode();
+        const i = ins(runId, node);
+        state.storeMessageIns(i);
+        expect(state.getMessageIns(node)).toHaveLength(1);
+        advance(61);
+        expect(state.getNodeInfo({ nodeIds: [node] })[0]!.status).toBe(NodeStatus.OFFLINE);
+        advance(1);
+        expect(state.acknowledgeNodeHeartbeat(node, 30)).toBe(true);
+        const [err] = state.getMessageRes([i.metadata!.messageId]);
+        expect(err!.error!.reason).toBe(NODE_UNAVAILABLE_ERROR_REASON);
+      });
+
+      test("unregistered destination: NODE_UNAVAILABLE (unregistered)", () => {
+        const runId = newRun();
+        const node = onlineNode();
+        const i = ins(runId, node);
+        state.storeMessageIns(i);
+        state.deleteNode(NOOP_FLWR_AID, node);
+        const [err] = state.getMessageRes([i.metadata!.messageId]);
+        expect(err!.error!.reason).toBe(NODE_UNREGISTERED_ERROR_REASON);
       });
 
       test("REPLY_MESSAGE_UNAVAILABLE when the reply expired", () => {

@@ -23,6 +23,7 @@
 import type { Http2SecureServer, Http2Server, ServerHttp2Session } from "node:http2";
 import type { Metadata, Server } from "@grpc/grpc-js";
 import { Code, RpcError } from "../wire/rpc-error.js";
+import { trackPeerConnection } from "./peer-connections.js";
 
 /** Flower's hard metadata limit (grpcio's default `grpc.max_metadata_size`): 16 KiB. */
 export const MAX_METADATA_BYTES = 16 * 1024;
@@ -69,7 +70,8 @@ function http2ServersOf(server: Server): Iterable<Http2Server | Http2SecureServe
 
 /**
  * Applies node:http2's header list limit and the dead-session check to every HTTP/2 server
- * `server` has bound so far; call it after each `bindAsync` has completed.
+ * `server` has bound so far, and registers its connections in `peer-connections.ts`; call it
+ * after each `bindAsync` has completed.
  * @param maxHeaderListBytes - largest header list node:http2 takes (default
  *   {@link MAX_HEADER_LIST_BYTES}).
  * @returns a function that stops the check (also stopped by the servers' "close").
@@ -84,6 +86,7 @@ export function guardServerSessions(
   for (const http2 of servers) {
     http2.updateSettings({ maxHeaderListSize: maxHeaderListBytes });
     http2.on("session", (session: ServerHttp2Session) => {
+      trackPeerConnection(session);
       const watched: Watched = { lastStreamId: 0, pingTicks: undefined };
       sessions.set(session, watched);
       session.on("stream", (stream: { id?: number }) => {

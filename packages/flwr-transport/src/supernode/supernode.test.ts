@@ -15,7 +15,12 @@ import {
 } from "@flwr-ts/core";
 import { publicKeyToPem } from "@flwr-ts/crypto";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { startTestSuperLink, type TestSuperLink } from "../../test/superlink-test-kit.js";
+import {
+  newNodeKey,
+  startTestSuperLink,
+  type TestSuperLink,
+} from "../../test/superlink-test-kit.js";
+import { anotherSuperNodeOnlineLine } from "../protocol/node-session-errors.js";
 import { NOOP_FEDERATION, RunStatusValue } from "../superlink/state/link-state.js";
 import { EXECUTION_UNAVAILABLE_REASON } from "./error-reply.js";
 import { NOT_REGISTERED_MESSAGE, SuperNodeFatalError } from "./errors.js";
@@ -149,6 +154,28 @@ describe("SuperNode against a flwr-ts SuperLink (TLS + auth)", () => {
     const err = await node.run().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SuperNodeFatalError);
     expect((err as Error).message).toBe(NOT_REGISTERED_MESSAGE);
+  });
+
+  test("a SuperNode refused for another live session with its key ends run() with one line", async () => {
+    const nodeKey = newNodeKey();
+    const publicKey = nodeKey.publicKeyPem;
+    const reg = await link.control().registerNode({ publicKey });
+    // The first "SuperNode": a Fleet client on its own connection (grpc-js shares a connection
+    // between channels of one process with equal options, so not a second SuperNode here).
+    const first = link.fleet(nodeKey);
+    await first.activateNode({ publicKey, heartbeatInterval: 30 });
+    const second = new SuperNode({
+      superlink: `127.0.0.1:${link.superlink.ports.fleetPort}`,
+      credentials: link.credentials(),
+      privateKey: nodeKey.privateKey,
+      logger,
+    });
+    const err = await second.run().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SuperNodeFatalError);
+    expect((err as Error).message).toBe(anotherSuperNodeOnlineLine(reg.nodeId!));
+    expect(second.nodeId).toBeUndefined();
+    expect(nodeStatus(reg.nodeId!)).toBe("online");
+    first.close();
   });
 
   test("without a key, self-registration is refused while auth is enforced", async () => {

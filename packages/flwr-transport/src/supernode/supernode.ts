@@ -51,6 +51,10 @@ import type { MessageExecutor, ReceivedObjects } from "../clientappio/message-ex
 import { RunStoppedError } from "../clientappio/run-stop-watch.js";
 import { trace, traceNow, traceSpan } from "../diagnostics/trace.js";
 import { inlineFromObjects, receiveInlined, withInlineContent } from "../inline/inline-content.js";
+import {
+  ANOTHER_SUPERNODE_ONLINE,
+  anotherSuperNodeOnlineLine,
+} from "../protocol/node-session-errors.js";
 import { abortableSleep } from "./abortable-sleep.js";
 import { Backoff } from "./backoff.js";
 import { forEachBounded } from "./bounded.js";
@@ -326,6 +330,13 @@ export class SuperNode {
         const details = rpcErrorDetails(error);
         if (kind === "failed-precondition" && /No SuperNode found/i.test(details)) {
           throw new SuperNodeFatalError(NOT_REGISTERED_MESSAGE);
+        }
+        // A flwr-ts SuperLink: another live SuperNode holds this key's session.
+        const duplicate = new RegExp(`${ANOTHER_SUPERNODE_ONLINE} \\(node id (\\d+)\\)`).exec(
+          details,
+        );
+        if (kind === "failed-precondition" && duplicate) {
+          throw new SuperNodeFatalError(anotherSuperNodeOnlineLine(duplicate[1]!));
         }
         if (kind === "failed-precondition" && /could not be activated/i.test(details)) {
           // The SuperLink still lists this key online (a previous process did not deactivate).

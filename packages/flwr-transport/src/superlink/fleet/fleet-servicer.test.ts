@@ -16,6 +16,7 @@ import {
   type TestNodeKey,
   type TestSuperLink,
 } from "../../../test/superlink-test-kit.js";
+import { anotherSuperNodeOnlineDetails } from "../../protocol/node-session-errors.js";
 import {
   NOOP_ACCOUNT_NAME,
   NOOP_FEDERATION,
@@ -85,17 +86,48 @@ describe("Fleet API with --enable-supernode-auth (TLS)", () => {
     await expect(
       fleet.activateNode({ publicKey: key.publicKeyPem, heartbeatInterval: 30 }),
     ).resolves.toEqual({ nodeId });
+    fleet.close();
   });
 
-  test("fast restart: an online node re-activates at once with its key", async () => {
-    const fleet = link.fleet(key);
+  test("fast restart vs a second live SuperNode: refused while the first's connection is open", async () => {
+    const activate = (client: ReturnType<typeof link.fleet>) =>
+      client.activateNode({ publicKey: key.publicKeyPem, heartbeatInterval: 30 });
+    // Until the server has seen the last test's connection close, its session is alive.
+    const eventually = async (client: ReturnType<typeof link.fleet>) => {
+      const t0 = performance.now();
+      for (;;) {
+        try {
+          return { answer: await activate(client), ms: performance.now() - t0 };
+        } catch (error) {
+          if (performance.now() - t0 > 5000) throw error;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      }
+    };
+    const first = link.fleet(key);
     expect(status_()).toBe(NodeStatus.ONLINE);
-    const before = link.superlink.state.getNodeInfo({ nodeIds: [nodeId] })[0]!.lastActivatedAt;
+    expect((await eventually(first)).answer).toEqual({ nodeId });
     await expect(
-      fleet.activateNode({ publicKey: key.publicKeyPem, heartbeatInterval: 30 }),
-    ).resolves.toEqual({ nodeId });
+      first.sendNodeHeartbeat({ node: { nodeId }, heartbeatInterval: 30 }),
+    ).resolves.toEqual({ success: true });
+    const second = link.fleet(key);
+    await expect(activate(second)).rejects.toMatchObject(
+      failed(status.FAILED_PRECONDITION, anotherSuperNodeOnlineDetails(nodeId)),
+    );
+    // The first keeps its session (and may activate again over its own connection).
+    await expect(activate(first)).resolves.toEqual({ nodeId });
+    await expect(activate(second)).rejects.toMatchObject(failed(status.FAILED_PRECONDITION));
+    // The first "crashes": its connection closes, and the second comes in at once.
+    const before = link.superlink.state.getNodeInfo({ nodeIds: [nodeId] })[0]!.lastActivatedAt;
+    first.close();
+    const { answer, ms } = await eventually(second);
+    expect(answer).toEqual({ nodeId });
+    expect(ms).toBeLessThan(5000);
     const after = link.superlink.state.getNodeInfo({ nodeIds: [nodeId] })[0]!.lastActivatedAt;
-    expect(after! >= before!).toBe(true);
+    expect(after! > before!).toBe(true);
+    // A graceful stop ends the session: a new SuperNode activates at once.
+    await second.deactivateNode({ nodeId });
+    await expect(activate(link.fleet(key))).resolves.toEqual({ nodeId });
   });
 
   describe("messages and objects", () => {
@@ -292,7 +324,7 @@ describe("Fleet API without --enable-supernode-auth (plaintext)", () => {
   });
   afterAll(() => link?.stop());
 
-  test("self-register, activate, unregister; the key stays used forever", async () => {
+  test("self-register, activate, unregister; then the key registers again as a new node", async () => {
     const key = newNodeKey();
     const fleet = link.fleet(key);
     const { nodeId } = await fleet.registerNode({ publicKey: key.publicKeyPem });
@@ -311,5 +343,10 @@ describe("Fleet API without --enable-supernode-auth (plaintext)", () => {
     await expect(
       fleet.activateNode({ publicKey: key.publicKeyPem, heartbeatInterval: 30 }),
     ).rejects.toMatchObject(failed(status.FAILED_PRECONDITION));
+    const again = await fleet.registerNode({ publicKey: key.publicKeyPem });
+    expect(again.nodeId).not.toBe(nodeId);
+    await expect(
+      fleet.activateNode({ publicKey: key.publicKeyPem, heartbeatInterval: 30 }),
+    ).resolves.toEqual({ nodeId: again.nodeId });
   });
 });

@@ -7,7 +7,11 @@
  *   FAILED_PRECONDITION "could not be activated" until `online_until` passes, ≈60 s). The auth
  *   middleware has proven that the caller holds the node's private key (the request's
  *   `public_key` must be the signing key, and the signed timestamp is fresh and unreplayed), so a
- *   crashed SuperNode restarting with its key is the node itself: it comes back at once.
+ *   crashed SuperNode restarting with its key is the node itself: it comes back at once. The old
+ *   session ends: the instructions it pulled and did not answer get their NODE_UNAVAILABLE reply
+ *   at once (LinkState `activateNode`). A second *live* SuperNode with the key is refused
+ *   (FAILED_PRECONDITION, {@link anotherSuperNodeOnlineDetails}) while a connection of the
+ *   current session is still open (`node-sessions.ts`).
  * - **Long-polling PullMessages (opt-in).** A client sending the metadata entry
  *   {@link PULL_WAIT_HEADER} (milliseconds, capped at {@link MAX_PULL_WAIT_MS}) has its
  *   PullMessages held open until an instruction for it arrives or the wait passes, then gets the
@@ -50,6 +54,7 @@ import {
   type UnregisterNodeFleetRequest,
 } from "@flwr-ts/core/proto";
 import { trace } from "../../diagnostics/trace.js";
+import { isPeerConnectionOpen } from "../../grpc/peer-connections.js";
 import { DEFAULT_INLINE_MAX_BYTES } from "../../inline/inline-content.js";
 import {
   inlinePullAnswer,
@@ -63,6 +68,7 @@ import {
   UnexpectedObjectContentError,
 } from "../../object-store/object-store.js";
 import { requestedWait } from "../../protocol/long-poll.js";
+import { anotherSuperNodeOnlineDetails } from "../../protocol/node-session-errors.js";
 import { StagedInstructions } from "../../serverappio/staged-instructions.js";
 import type { CallContext, ServiceHandlers } from "../../wire/call-context.js";
 import { Code } from "../../wire/code.js";
@@ -75,11 +81,13 @@ import {
   type LinkState,
   NOOP_ACCOUNT_NAME,
   NOOP_FLWR_AID,
+  NodeStatus,
   PublicKeyInUseError,
   RunStatusValue,
   RunSubStatus,
 } from "../state/link-state.js";
 import { waitForChange } from "../state/wait-for-change.js";
+import { NodeSessions, type PeerLiveness } from "./node-sessions.js";
 
 export { MAX_PULL_WAIT_MS, PULL_WAIT_HEADER } from "../../protocol/flwr-ts-headers.js";
 
@@ -119,6 +127,12 @@ export interface FleetServicerOptions {
    * it (`inline/inline-content.ts`); 0 turns the extension off. Default 1 MiB.
    */
   inlineMaxBytes?: number;
+  /**
+   * Whether a caller's connection is still open, by `CallContext.peer` (default: the gRPC
+   * servers' registry, `grpc/peer-connections.ts`); tells a restarted SuperNode from a second
+   * live one (`node-sessions.ts`).
+   */
+  peerLiveness?: PeerLiveness;
 }
 
 function validateHeartbeatInterval(interval: number): void {
@@ -136,6 +150,7 @@ export function createFleetHandlers(
   const inlineMax = options.inlineMaxBytes ?? DEFAULT_INLINE_MAX_BYTES;
   const log = options.log ?? (() => {});
   const stagedReplies = new StagedInstructions();
+  const sessions = new NodeSessions(options.peerLiveness ?? isPeerConnectionOpen);
 
   const storeReply = (message: Message): boolean => {
     const stored = state.storeMessageRes(message);
@@ -228,13 +243,26 @@ export function createFleetHandlers(
       }
     },
 
-    activateNode: (request: ActivateNodeRequest) => {
+    activateNode: (request: ActivateNodeRequest, ctx: CallContext) => {
       const nodeId = state.getNodeIdByPublicKey(request.publicKey);
       if (nodeId === undefined) {
         log("ERROR", `[Fleet.ActivateNode] Activation failed: ${NO_NODE_FOR_KEY_MESSAGE}`);
         throw new RpcError(Code.FAILED_PRECONDITION, NO_NODE_FOR_KEY_MESSAGE, ACTIVATION);
       }
       validateHeartbeatInterval(request.heartbeatInterval);
+      // A second live SuperNode with this key: the online node's session still has an open
+      // connection that is not the caller's (a crashed one's connection is closed).
+      if (state.getNodeInfo({ nodeIds: [nodeId] })[0]?.status === NodeStatus.ONLINE) {
+        const other = sessions.liveOtherPeer(nodeId, ctx.peer);
+        if (other !== undefined) {
+          const details = anotherSuperNodeOnlineDetails(nodeId);
+          log(
+            "WARNING",
+            `[Fleet.ActivateNode] Refused ${untrusted(ctx.peer)}: ${details} (its session is on ${untrusted(other)})`,
+          );
+          throw new RpcError(Code.FAILED_PRECONDITION, details, ACTIVATION);
+        }
+      }
       // Fast restart: the middleware proved the caller signs with this very key.
       if (!state.activateNode(nodeId, request.heartbeatInterval, { reactivate: true }))
         throw new RpcError(
@@ -242,6 +270,7 @@ export function createFleetHandlers(
           `SuperNode with node ID ${nodeId} could not be activated.`,
           ACTIVATION,
         );
+      sessions.activated(nodeId, ctx.peer);
       log("INFO", `[Fleet.ActivateNode] Activated node_id=${nodeId}`);
       return { nodeId };
     },
@@ -253,6 +282,7 @@ export function createFleetHandlers(
           `SuperNode with node ID ${request.nodeId} could not be deactivated.`,
           { apiErrorCode: ApiErrorCode.FLEET_NODE_DEACTIVATION_FAILED },
         );
+      sessions.ended(request.nodeId);
       log("INFO", `[Fleet.DeactivateNode] Deactivated node_id=${request.nodeId}`);
       return {};
     },
@@ -276,17 +306,17 @@ export function createFleetHandlers(
       return {};
     },
 
-    sendNodeHeartbeat: (request: SendNodeHeartbeatRequest) => {
+    sendNodeHeartbeat: (request: SendNodeHeartbeatRequest, ctx: CallContext) => {
       validateHeartbeatInterval(request.heartbeatInterval);
-      const success = state.acknowledgeNodeHeartbeat(
-        request.node?.nodeId ?? 0n,
-        request.heartbeatInterval,
-      );
+      const nodeId = request.node?.nodeId ?? 0n;
+      const success = state.acknowledgeNodeHeartbeat(nodeId, request.heartbeatInterval);
+      if (success) sessions.seen(nodeId, ctx.peer);
       return { success };
     },
 
     pullMessages: async (request: PullMessagesRequest, ctx: CallContext) => {
       const nodeId = request.node?.nodeId ?? 0n;
+      sessions.seen(nodeId, ctx.peer, { create: false });
       const waitMs = requestedWait(ctx);
       const deadline = Date.now() + waitMs;
       for (;;) {

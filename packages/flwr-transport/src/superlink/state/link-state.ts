@@ -89,7 +89,7 @@ export const RunSubStatus = {
 /** Run types. */
 export const RunType = { SERVER_APP: "serverapp", SIMULATION: "simulation" } as const;
 
-/** The public key is registered to another node (keys are unique forever). */
+/** The public key belongs to another node that is not unregistered. */
 export class PublicKeyInUseError extends Error {
   constructor() {
     super("Public key already in use");
@@ -203,8 +203,10 @@ export interface LinkState {
   // ---------------------------------------------------------------- nodes
   /**
    * Creates a node with status `registered` and a random uint64 id (never 0 or 1).
-   * @param publicKey - SPKI PEM bytes, compared byte-exactly, unique forever (also after unregistering).
-   * @throws PublicKeyInUseError when the key was ever registered.
+   * @param publicKey - SPKI PEM bytes, compared byte-exactly, unique among the stored nodes. The
+   *   key of an unregistered node may be registered again: the new node (new id) supersedes the
+   *   old node's row, which is deleted (flwr-ts; Flower refuses such keys forever).
+   * @throws PublicKeyInUseError when a node that is not unregistered has the key.
    */
   createNode(
     ownerAid: string,
@@ -225,7 +227,10 @@ export interface LinkState {
    * `last_activated_at` and `heartbeat_interval`. Applies lazy offline first.
    * @param options.reactivate - also accept a node that is still `online` (the flwr-ts
    *   fast-restart rule: the caller has proven possession of the node's key, so a SuperNode that
-   *   crashed can come back at once instead of waiting out `online_until`).
+   *   crashed can come back at once instead of waiting out `online_until`; the Fleet API refuses
+   *   it while the old session's connection is still open). The old session ends: every
+   *   instruction it pulled and did not answer gets its NODE_UNAVAILABLE reply at once (see
+   *   {@link getMessageRes}), and a `message-res` event is emitted for each.
    * @returns false when the node is unknown, unregistered, or online without `reactivate`.
    */
   activateNode(
@@ -235,7 +240,8 @@ export interface LinkState {
   ): boolean;
 
   /**
-   * Marks an `online` node `offline` now (`last_deactivated_at`, `online_until` = now).
+   * Marks an `online` node `offline` now (`last_deactivated_at`, `online_until` = now); a
+   * `message-res` event is emitted for each of its unanswered instructions.
    * @returns false when the node is not online (after lazy offline).
    */
   deactivateNode(nodeId: bigint): boolean;
@@ -316,8 +322,10 @@ export interface LinkState {
   /**
    * For each instruction id: the undelivered reply (marked delivered), or a synthesized error
    * reply — MESSAGE_UNAVAILABLE (3) for an unknown/expired instruction, REPLY_MESSAGE_UNAVAILABLE
-   * (4) for an expired reply, NODE_UNAVAILABLE (5) when the destination's `online_until` has
-   * passed — or nothing while the instruction still waits. Synthesized replies have src = dst = 1
+   * (4) for an expired reply, NODE_UNAVAILABLE (5) when the destination is unregistered, offline
+   * or past its `online_until`, or when the instruction was pulled by an earlier session of the
+   * node (`message-rules.ts`, `nodeUnavailableCause`; the reason says which) — or nothing while
+   * the instruction still waits. Synthesized replies have src = dst = 1
    * and `message_id` = their object id; they are not stored (the caller puts their objects).
    */
   getMessageRes(messageIds: Iterable<string>): Message[];

@@ -31,6 +31,8 @@ import {
   instructionErrorReply,
   messageTtlHasExpired,
   messageUnavailableReply,
+  nodeUnavailableCause,
+  type SessionEnd,
   validateMessage,
   withoutContent,
 } from "./message-rules.js";
@@ -80,6 +82,8 @@ export class MemoryLinkState implements LinkState {
   private readonly notifier = new LinkStateNotifier();
   private readonly nodes = new Map<bigint, NodeInfo>();
   private readonly nodeByKey = new Map<string, bigint>();
+  /** How each node's last session ended (see `SessionEnd`); absent = none yet. */
+  private readonly sessionEnd = new Map<bigint, SessionEnd>();
   private readonly runs = new Map<bigint, RunRecord>();
   private readonly contexts = new Map<bigint, Context>();
   private readonly messageIns = new Map<string, StoredMessage>();
@@ -124,7 +128,15 @@ export class MemoryLinkState implements LinkState {
     heartbeatInterval: number,
   ): bigint {
     const key = keyOf(publicKey);
-    if (this.nodeByKey.has(key)) throw new PublicKeyInUseError();
+    const previous = this.nodeByKey.get(key);
+    if (previous !== undefined) {
+      // An unregistered node's key may be registered again: the new node supersedes its row.
+      if (this.nodes.get(previous)?.status !== NodeStatus.UNREGISTERED)
+        throw new PublicKeyInUseError();
+      this.nodes.delete(previous);
+      this.sessionEnd.delete(previous);
+      this.nodeByKey.delete(key);
+    }
     let nodeId = randomUint64([0n, SUPERLINK_NODE_ID]);
     while (this.nodes.has(nodeId)) nodeId = randomUint64([0n, SUPERLINK_NODE_ID]);
     this.nodes.set(nodeId, {
@@ -155,6 +167,23 @@ export class MemoryLinkState implements LinkState {
     // Flower: min(online_until, now); a never-activated node gets now.
     node.onlineUntil = Math.min(node.onlineUntil ?? now / 1000, now / 1000);
     this.notifier.emit({ type: "node", nodeId, status: node.status });
+    this.announceUnanswered(nodeId, false);
+  }
+
+  /**
+   * Emits a `message-res` event for each unanswered instruction to `nodeId` (only those pulled
+   * before now when `pulledOnly`): its session ended, so a waiting ServerApp pulls its
+   * NODE_UNAVAILABLE reply at once.
+   */
+  private announceUnanswered(nodeId: bigint, pulledOnly: boolean): void {
+    const now = this.nowIso();
+    for (const id of this.insByDst.get(nodeId) ?? []) {
+      const stored = this.messageIns.get(id);
+      if (!stored || this.insToRes.has(id)) continue;
+      if (pulledOnly && (stored.deliveredAt === "" || stored.deliveredAt === now)) continue;
+      const runId = stored.message.metadata!.runId;
+      this.notifier.emit({ type: "message-res", runId, replyToMessageId: id });
+    }
   }
 
   private tagOfflineNodes(nodeIds?: Iterable<bigint>): void {
@@ -164,7 +193,9 @@ export class MemoryLinkState implements LinkState {
       if (node?.status === NodeStatus.ONLINE && (node.onlineUntil ?? 0) <= now) {
         node.status = NodeStatus.OFFLINE;
         node.lastDeactivatedAt = isoTimestamp((node.onlineUntil ?? 0) * 1000);
+        this.sessionEnd.set(id, "heartbeat");
         this.notifier.emit({ type: "node", nodeId: id, status: node.status });
+        this.announceUnanswered(id, false);
       }
     }
   }
@@ -182,12 +213,15 @@ export class MemoryLinkState implements LinkState {
       node.status === NodeStatus.OFFLINE ||
       (options.reactivate === true && node.status === NodeStatus.ONLINE);
     if (!allowed) return false;
+    // A new session of an online node: the old one ended (its SuperNode restarted).
+    if (node.status === NodeStatus.ONLINE) this.sessionEnd.set(nodeId, "restarted");
     const now = this.clock();
     node.status = NodeStatus.ONLINE;
     node.lastActivatedAt = isoTimestamp(now);
     node.onlineUntil = now / 1000 + HEARTBEAT_PATIENCE * heartbeatInterval;
     node.heartbeatInterval = heartbeatInterval;
     this.notifier.emit({ type: "node", nodeId, status: node.status });
+    this.announceUnanswered(nodeId, true);
     return true;
   }
 
@@ -199,7 +233,9 @@ export class MemoryLinkState implements LinkState {
     node.status = NodeStatus.OFFLINE;
     node.lastDeactivatedAt = isoTimestamp(now);
     node.onlineUntil = now / 1000;
+    this.sessionEnd.set(nodeId, "deactivated");
     this.notifier.emit({ type: "node", nodeId, status: node.status });
+    this.announceUnanswered(nodeId, false);
     return true;
   }
 
@@ -459,10 +495,17 @@ export class MemoryLinkState implements LinkState {
         continue;
       }
       const dst = this.nodes.get(insMeta.dstNodeId);
-      const onlineUntil =
-        dst && dst.status !== NodeStatus.UNREGISTERED ? dst.onlineUntil : undefined;
-      if (onlineUntil === undefined || onlineUntil < now)
-        out.push(instructionErrorReply(insMeta, "node-unavailable", now));
+      const cause = nodeUnavailableCause(
+        ins.deliveredAt,
+        dst && {
+          status: dst.status,
+          onlineUntil: dst.onlineUntil,
+          lastActivatedAt: dst.lastActivatedAt,
+          sessionEnd: this.sessionEnd.get(dst.nodeId) ?? "",
+        },
+        now,
+      );
+      if (cause) out.push(instructionErrorReply(insMeta, "node-unavailable", now, cause));
     }
     return out;
   }

@@ -33,6 +33,87 @@ export const NODE_UNAVAILABLE_ERROR_REASON =
   "Error: Node Unavailable — The destination node failed to report a heartbeat " +
   `within ${HEARTBEAT_PATIENCE} × its expected interval.`;
 
+/**
+ * Reason of the NODE_UNAVAILABLE reply to an instruction whose node was deactivated (its
+ * SuperNode stopped gracefully, e.g. SIGTERM) before it replied. flwr-ts only: Flower gives
+ * {@link NODE_UNAVAILABLE_ERROR_REASON} whatever the cause.
+ */
+export const NODE_DEACTIVATED_ERROR_REASON =
+  "Error: Node Unavailable — The destination node was deactivated (its SuperNode stopped) " +
+  "before it replied.";
+
+/**
+ * Reason of the NODE_UNAVAILABLE reply to an instruction pulled by a SuperNode session that
+ * ended when a new session activated the node (a restarted SuperNode) before it replied.
+ * flwr-ts only (Flower has no fast re-activation).
+ */
+export const NODE_RESTARTED_ERROR_REASON =
+  "Error: Node Unavailable — The destination node's SuperNode restarted before it replied " +
+  "(the instruction was pulled by its previous session and is not delivered again).";
+
+/** Reason of the NODE_UNAVAILABLE reply to an instruction whose node was unregistered. flwr-ts only. */
+export const NODE_UNREGISTERED_ERROR_REASON =
+  "Error: Node Unavailable — The destination node was unregistered.";
+
+/**
+ * How a node's last SuperNode session ended, kept on the node until the next one ends:
+ * `""` none yet, `heartbeat` its heartbeat window passed, `deactivated` DeactivateNode,
+ * `restarted` ActivateNode of the online node from a new session.
+ */
+export type SessionEnd = "" | "heartbeat" | "deactivated" | "restarted";
+
+/** Why an instruction's destination cannot answer it any more (see {@link nodeUnavailableCause}). */
+export type NodeUnavailableCause = "heartbeat" | "deactivated" | "restarted" | "unregistered";
+
+/** What {@link nodeUnavailableCause} needs of the destination node. */
+export interface DestinationNode {
+  readonly status: string;
+  readonly onlineUntil: number | undefined;
+  readonly lastActivatedAt: string | undefined;
+  readonly sessionEnd: SessionEnd;
+}
+
+/** Microseconds since the epoch of a Flower ISO timestamp (`…T12:00:00[.123456]+00:00`). */
+export function isoMicros(iso: string): number {
+  const seconds = Date.parse(`${iso.slice(0, 19)}Z`) / 1000;
+  const fraction = /^\.(\d{1,6})/.exec(iso.slice(19))?.[1] ?? "";
+  return seconds * 1e6 + Number(fraction.padEnd(6, "0") || "0");
+}
+
+/**
+ * Why an unanswered instruction gets a NODE_UNAVAILABLE reply now, or undefined while it still
+ * waits. Flower's rule — the destination is unknown, unregistered or past `online_until` — plus
+ * two flwr-ts rules: an `offline` node is unavailable at once (also in the instant of its
+ * deactivation), and an instruction delivered before the node's current session began
+ * (`delivered_at < last_activated_at`: its SuperNode restarted, or came back after a
+ * deactivation or a missed heartbeat) is never answered by that session.
+ * @param deliveredAt - the instruction's `delivered_at` ("" when not pulled yet).
+ */
+export function nodeUnavailableCause(
+  deliveredAt: string,
+  dst: DestinationNode | undefined,
+  nowSeconds: number,
+): NodeUnavailableCause | undefined {
+  if (!dst || dst.status === "unregistered") return "unregistered";
+  const ended = dst.sessionEnd === "" ? "heartbeat" : dst.sessionEnd;
+  if (dst.onlineUntil === undefined || dst.onlineUntil < nowSeconds || dst.status === "offline")
+    return ended === "restarted" ? "heartbeat" : ended;
+  if (
+    deliveredAt !== "" &&
+    dst.lastActivatedAt !== undefined &&
+    isoMicros(deliveredAt) < isoMicros(dst.lastActivatedAt)
+  )
+    return ended;
+  return undefined;
+}
+
+const NODE_UNAVAILABLE_REASONS: Record<NodeUnavailableCause, string> = {
+  heartbeat: NODE_UNAVAILABLE_ERROR_REASON,
+  deactivated: NODE_DEACTIVATED_ERROR_REASON,
+  restarted: NODE_RESTARTED_ERROR_REASON,
+  unregistered: NODE_UNREGISTERED_ERROR_REASON,
+};
+
 /** Message type of system messages. */
 export const SYSTEM_MESSAGE_TYPE = "system";
 
@@ -139,12 +220,15 @@ export function messageUnavailableReply(replyToMessageId: string, nowSeconds: nu
 
 /**
  * The error reply for an instruction whose reply expired (code 4) or whose destination node is
- * unavailable (code 5): same run, group and type as the instruction, its remaining TTL.
+ * unavailable (code 5): same run, group and type as the instruction, its remaining TTL. Built
+ * as Flower's `create_message_error_unavailable_res_message`; `cause` picks the reason of a
+ * code-5 reply (Flower's own text for `heartbeat`).
  */
 export function instructionErrorReply(
   ins: Metadata,
   kind: "reply-unavailable" | "node-unavailable",
   nowSeconds: number,
+  cause: NodeUnavailableCause = "heartbeat",
 ): Message {
   const ttl = Math.max(ins.ttl - (nowSeconds - ins.createdAt), 0);
   return errorReply(
@@ -162,6 +246,6 @@ export function instructionErrorReply(
     kind === "reply-unavailable" ? ErrorCode.REPLY_MESSAGE_UNAVAILABLE : ErrorCode.NODE_UNAVAILABLE,
     kind === "reply-unavailable"
       ? REPLY_MESSAGE_UNAVAILABLE_ERROR_REASON
-      : NODE_UNAVAILABLE_ERROR_REASON,
+      : NODE_UNAVAILABLE_REASONS[cause],
   );
 }

@@ -203,7 +203,9 @@ describe("SqliteLinkState schema version 2 (Runtime API tasks)", () => {
     a.close();
     // Turn the file back into what flwr-ts wrote before version 2.
     const db = openSqliteDatabase(file);
-    db.exec("DROP TABLE task; UPDATE schema_version SET version = 1 WHERE component = 'linkstate'");
+    db.exec(
+      "DROP TABLE task; ALTER TABLE node DROP COLUMN session_end; UPDATE schema_version SET version = 1 WHERE component = 'linkstate'",
+    );
     db.close();
 
     const b = new SqliteLinkState({ location: file });
@@ -223,7 +225,36 @@ describe("SqliteLinkState schema version 2 (Runtime API tasks)", () => {
         .prepare("SELECT version FROM schema_version WHERE component = 'linkstate'")
         .pluck()
         .get(),
-    ).toBe(2n);
+    ).toBe(3n);
+    check.close();
+  });
+});
+
+describe("SqliteLinkState schema version 3 (node.session_end)", () => {
+  it("a version-2 database keeps its nodes, which start with no ended session", () => {
+    const file = join(dir, "v2.db");
+    const a = new SqliteLinkState({ location: file });
+    const nodeId = a.createNode(NOOP_FLWR_AID, "none", Buffer.from("key-v2"), 30);
+    expect(a.activateNode(nodeId, 30)).toBe(true);
+    a.close();
+    // Turn the file back into what flwr-ts wrote before version 3.
+    const db = openSqliteDatabase(file);
+    db.exec(
+      "ALTER TABLE node DROP COLUMN session_end; UPDATE schema_version SET version = 2 WHERE component = 'linkstate'",
+    );
+    db.close();
+
+    const b = new SqliteLinkState({ location: file });
+    expect(b.getNodeInfo({ nodeIds: [nodeId] })[0]?.status).toBe("online");
+    expect(b.deactivateNode(nodeId)).toBe(true);
+    b.close();
+    const check = openSqliteDatabase(file);
+    expect(
+      check
+        .prepare("SELECT session_end FROM node WHERE public_key = ?")
+        .pluck()
+        .get(Buffer.from("key-v2")),
+    ).toBe("deactivated");
     check.close();
   });
 });

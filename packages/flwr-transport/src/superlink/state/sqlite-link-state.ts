@@ -55,6 +55,8 @@ import {
   instructionErrorReply,
   messageTtlHasExpired,
   messageUnavailableReply,
+  nodeUnavailableCause,
+  type SessionEnd,
   validateMessage,
 } from "./message-rules.js";
 import { isValidTransition } from "./run-rules.js";
@@ -84,7 +86,8 @@ export const LINK_STATE_COMPONENT = "linkstate";
 
 /**
  * The LinkState migrations. Version 1: Flower's LinkState and CoreState tables; version 2: the
- * Runtime API's task table.
+ * Runtime API's task table; version 3: `node.session_end`, how the node's last SuperNode session
+ * ended (`message-rules.ts`, `SessionEnd`).
  */
 export const LINK_STATE_MIGRATIONS: readonly SchemaMigration[] = [
   {
@@ -208,6 +211,10 @@ export const LINK_STATE_MIGRATIONS: readonly SchemaMigration[] = [
         FROM run;
     `,
   },
+  {
+    version: 3,
+    sql: "ALTER TABLE node ADD COLUMN session_end TEXT NOT NULL DEFAULT '';",
+  },
 ];
 
 const OWN_TABLES = [
@@ -245,6 +252,7 @@ interface NodeRow {
   online_until: number | null;
   heartbeat_interval: number;
   public_key: Buffer;
+  session_end: string;
 }
 
 interface RunRow {
@@ -445,7 +453,15 @@ export class SqliteLinkState implements LinkState {
         "SELECT node_id, online_until FROM node WHERE node_id = ? AND status = 'online' AND online_until <= ?",
       ),
       setOffline: p(
-        "UPDATE node SET status = 'offline', last_deactivated_at = ?, online_until = ? WHERE node_id = ?",
+        "UPDATE node SET status = 'offline', last_deactivated_at = ?, online_until = ?, session_end = ? WHERE node_id = ?",
+      ),
+      setSessionEnd: p("UPDATE node SET session_end = ? WHERE node_id = ?"),
+      deleteNodeRow: p("DELETE FROM node WHERE node_id = ?"),
+      unansweredIns: p(
+        `SELECT i.message_id, i.run_id, i.delivered_at FROM message_ins i
+         WHERE i.dst_node_id = ? AND NOT EXISTS
+           (SELECT 1 FROM message_res r WHERE r.reply_to_message_id = i.message_id)
+         ORDER BY i.rowid`,
       ),
       unregisterNode: p(
         "UPDATE node SET status = 'unregistered', unregistered_at = ?, online_until = ? WHERE node_id = ?",
@@ -594,7 +610,14 @@ export class SqliteLinkState implements LinkState {
     try {
       return this.tx(() => {
         const key = asBuffer(publicKey);
-        if (this.s.nodeByKey!.get(key) !== undefined) throw new PublicKeyInUseError();
+        const previous = this.s.nodeByKey!.get(key) as
+          | { node_id: bigint; status: string }
+          | undefined;
+        if (previous !== undefined) {
+          // An unregistered node's key may be registered again: the new node supersedes its row.
+          if (previous.status !== NodeStatus.UNREGISTERED) throw new PublicKeyInUseError();
+          this.s.deleteNodeRow!.run(previous.node_id);
+        }
         let nodeId = randomUint64([0n, SUPERLINK_NODE_ID]);
         while (this.s.nodeIdExists!.get(toSqliteInt64(nodeId)) !== undefined)
           nodeId = randomUint64([0n, SUPERLINK_NODE_ID]);
@@ -625,7 +648,30 @@ export class SqliteLinkState implements LinkState {
       const onlineUntil = Math.min(node.online_until ?? now / 1000, now / 1000);
       this.s.unregisterNode!.run(isoTimestamp(now), onlineUntil, toSqliteInt64(nodeId));
       this.emit({ type: "node", nodeId, status: NodeStatus.UNREGISTERED });
+      this.announceUnanswered(nodeId, false);
     });
+  }
+
+  /**
+   * Emits a `message-res` event for each unanswered instruction to `nodeId` (only those pulled
+   * before now when `pulledOnly`): its session ended, so a waiting ServerApp pulls its
+   * NODE_UNAVAILABLE reply at once. Inside a transaction.
+   */
+  private announceUnanswered(nodeId: bigint, pulledOnly: boolean): void {
+    const now = this.nowIso();
+    const rows = this.s.unansweredIns!.all(toSqliteInt64(nodeId)) as {
+      message_id: string;
+      run_id: bigint;
+      delivered_at: string;
+    }[];
+    for (const row of rows) {
+      if (pulledOnly && (row.delivered_at === "" || row.delivered_at === now)) continue;
+      this.emit({
+        type: "message-res",
+        runId: fromSqliteInt64(row.run_id),
+        replyToMessageId: row.message_id,
+      });
+    }
   }
 
   /** Flower's lazy offline: online nodes past `online_until` become offline at that instant. */
@@ -643,12 +689,16 @@ export class SqliteLinkState implements LinkState {
       }
     }
     for (const row of rows) {
-      this.s.setOffline!.run(isoTimestamp(row.online_until * 1000), row.online_until, row.node_id);
-      this.emit({
-        type: "node",
-        nodeId: fromSqliteInt64(row.node_id),
-        status: NodeStatus.OFFLINE,
-      });
+      const heartbeat: SessionEnd = "heartbeat";
+      this.s.setOffline!.run(
+        isoTimestamp(row.online_until * 1000),
+        row.online_until,
+        heartbeat,
+        row.node_id,
+      );
+      const nodeId = fromSqliteInt64(row.node_id);
+      this.emit({ type: "node", nodeId, status: NodeStatus.OFFLINE });
+      this.announceUnanswered(nodeId, false);
     }
   }
 
@@ -666,6 +716,10 @@ export class SqliteLinkState implements LinkState {
         node.status === NodeStatus.OFFLINE ||
         (options.reactivate === true && node.status === NodeStatus.ONLINE);
       if (!allowed) return false;
+      // A new session of an online node: the old one ended (its SuperNode restarted).
+      const restarted: SessionEnd = "restarted";
+      if (node.status === NodeStatus.ONLINE)
+        this.s.setSessionEnd!.run(restarted, toSqliteInt64(nodeId));
       const now = this.clock();
       this.s.activateNode!.run(
         isoTimestamp(now),
@@ -674,6 +728,7 @@ export class SqliteLinkState implements LinkState {
         toSqliteInt64(nodeId),
       );
       this.emit({ type: "node", nodeId, status: NodeStatus.ONLINE });
+      this.announceUnanswered(nodeId, true);
       return true;
     });
   }
@@ -684,8 +739,10 @@ export class SqliteLinkState implements LinkState {
       const node = this.nodeRow(nodeId);
       if (node?.status !== NodeStatus.ONLINE) return false;
       const now = this.clock();
-      this.s.setOffline!.run(isoTimestamp(now), now / 1000, toSqliteInt64(nodeId));
+      const deactivated: SessionEnd = "deactivated";
+      this.s.setOffline!.run(isoTimestamp(now), now / 1000, deactivated, toSqliteInt64(nodeId));
       this.emit({ type: "node", nodeId, status: NodeStatus.OFFLINE });
+      this.announceUnanswered(nodeId, false);
       return true;
     });
   }
@@ -978,12 +1035,17 @@ export class SqliteLinkState implements LinkState {
           continue;
         }
         const dst = this.nodeRow(insMeta.dstNodeId);
-        const onlineUntil =
-          dst && dst.status !== NodeStatus.UNREGISTERED
-            ? (dst.online_until ?? undefined)
-            : undefined;
-        if (onlineUntil === undefined || onlineUntil < now)
-          out.push(instructionErrorReply(insMeta, "node-unavailable", now));
+        const cause = nodeUnavailableCause(
+          ins.delivered_at,
+          dst && {
+            status: dst.status,
+            onlineUntil: dst.online_until ?? undefined,
+            lastActivatedAt: dst.last_activated_at ?? undefined,
+            sessionEnd: dst.session_end as SessionEnd,
+          },
+          now,
+        );
+        if (cause) out.push(instructionErrorReply(insMeta, "node-unavailable", now, cause));
       }
       return out;
     });
