@@ -38,6 +38,13 @@ describe("Control API: SuperNodes", () => {
       code: status.NOT_FOUND,
       details: "Node ID not found for account",
     });
+    // flwr-ts: the unregistered node's key registers again, as a new node superseding its row
+    // (Flower refuses it forever); a registered node's key is still refused.
+    const again = (await control.registerNode({ publicKey: key.publicKeyPem })).nodeId ?? 0n;
+    expect(again).not.toBe(nodeId);
+    const nodes = (await control.listNodes({})).nodesInfo.map((n) => n.nodeId);
+    expect(nodes).toContain(again);
+    expect(nodes).not.toContain(nodeId);
     await expect(control.registerNode({ publicKey: key.publicKeyPem })).rejects.toMatchObject({
       code: status.FAILED_PRECONDITION,
       details: "Public key already in use",
