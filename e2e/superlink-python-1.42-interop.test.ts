@@ -673,12 +673,22 @@ describe.skipIf(!py142.available)(
       const again = await flwr142("supernode", "unregister", nodeIds[0]!, "e2e");
       expect(again.code).toBe(1);
       expect(again.output).toContain("[code: 24] Node ID not found for account.");
-      // The key stays in use after unregistration, and its SuperNode can no longer come online.
-      const dup = await flwr142("supernode", "register", keys[0]!.publicKeyPath, "e2e");
-      expect(dup.output).toContain("[code: 23] Public key already in use.");
+      // An unregistered key's SuperNode can no longer come online…
       const gone = supernode142(keys[0], runtimePorts[0]!);
       expect(await gone.exited()).toBe(1);
       expect(stripAnsi(gone.output())).toContain("[code: 2004] Failed to activate SuperNode.");
+      // …but flwr-ts lets 1.42's CLI register the key again (Flower answers "[code: 23] Public
+      // key already in use." forever): a new node supersedes the old row (issue #13, item 6).
+      const back = await flwr142("supernode", "register", keys[0]!.publicKeyPath, "e2e");
+      const newId = /✅ SuperNode (\d+) registered successfully\./.exec(back.output)?.[1];
+      expect(newId, back.output).toBeDefined();
+      expect(newId).not.toBe(nodeIds[0]);
+      const afterReRegister = await grpcStatuses();
+      expect(afterReRegister[newId!]).toBe("registered");
+      expect(afterReRegister[nodeIds[0]!]).toBeUndefined();
+      // A registered node's key is still refused.
+      const dup = await flwr142("supernode", "register", keys[0]!.publicKeyPath, "e2e");
+      expect(dup.output).toContain("[code: 23] Public key already in use.");
       expect(superlink.output()).not.toMatch(/Unexpected error/);
     }, 60_000);
   },
