@@ -4,7 +4,8 @@
  * NODE_UNAVAILABLE error reply at once, so the FedAvg round ends with the failure counted instead
  * of waiting out its 3,600 s timeout, and the reason says what happened.
  * - SIGKILL, then a restart with the same key within 2 s (same node id, fast re-activation): the
- *   round ends in under 10 s; the reason says the SuperNode restarted.
+ *   round ends in under 10 s; the reason says the SuperNode restarted. The ServerApp on Flower
+ *   1.29's ServerAppIo and on 1.42's Runtime API (our `flower-superexec` serving it) sees the same.
  * - SIGTERM (graceful: DeactivateNode), then a restart: the reason says the node was deactivated,
  *   not that it missed its heartbeat.
  * Measured times are printed for the report.
@@ -54,12 +55,15 @@ describe("a SuperNode whose session ends while its ClientApp trains", () => {
     appDir = undefined;
   });
 
-  /** A deployment on SQLite running a 1-round FedAvg whose partition-0 ClientApp is training. */
-  const startTrainingRound = async () => {
+  /**
+   * A deployment on SQLite running a 1-round FedAvg whose partition-0 ClientApp is training; the
+   * ServerApp on Flower 1.29's ServerAppIo (`appio`) or on 1.42's Runtime API (`runtime`).
+   */
+  const startTrainingRound = async (serverAppApi: "appio" | "runtime" = "appio") => {
     appDir = mkdtempSync(join(tmpdir(), "flwr-ts-slow-app-"));
     cpSync(join(import.meta.dirname, "fixtures/linear-app"), appDir, { recursive: true });
     writeFileSync(join(appDir, "client_app.ts"), SLOW_FIRST_CLIENT);
-    d = await startDeployment({ app: appDir, sqlite: true });
+    d = await startDeployment({ app: appDir, sqlite: true, serverAppApi });
     const run = d.flwrStart([
       "run",
       d.appDir,
@@ -72,32 +76,36 @@ describe("a SuperNode whose session ends while its ClientApp trains", () => {
     return { dep: d, run };
   };
 
-  test("SIGKILL + restart within 2 s: the round ends in under 10 s with the failure counted", async () => {
-    const { dep, run } = await startTrainingRound();
-    const killed = dep.supernodes[0]!;
-    const nodeId = nodeIdOf(killed.output());
-    expect(nodeId).toBeDefined();
-    const t0 = performance.now();
-    killed.child.kill("SIGKILL");
-    await killed.exited();
-    const restarted = await dep.startSupernode(0);
-    const restartedAfter = performance.now() - t0;
-    await restarted.waitFor("SuperNode ID", 30_000);
-    const activeAfter = performance.now() - t0;
-    await run.waitFor(/aggregate_train: Received 1 results and 1 failures/, 30_000);
-    const roundEndedAfter = performance.now() - t0;
-    const code = await Promise.race([run.exited(), sleep(60_000).then(() => "running")]);
-    console.log(
-      `SIGKILL + restart: new process started ${restartedAfter.toFixed(0)} ms after the SIGKILL, ` +
-        `active ${activeAfter.toFixed(0)} ms after it; the round ended ${roundEndedAfter.toFixed(0)} ms after it; flwr run exited ${code}`,
-    );
-    expect(restartedAfter).toBeLessThan(2000);
-    expect(nodeIdOf(restarted.output())).toBe(nodeId);
-    expect(roundEndedAfter).toBeLessThan(10_000);
-    expect(run.output()).toMatch(/SuperNode restarted before it replied/);
-    expect(run.output()).toMatch(/aggregate_evaluate: Received 2 results and 0 failures/);
-    expect(code).toBe(0);
-  }, 240_000);
+  test.each(["appio", "runtime"] as const)(
+    "SIGKILL + restart within 2 s: the round ends in under 10 s with the failure counted (ServerApp on %s)",
+    async (api) => {
+      const { dep, run } = await startTrainingRound(api);
+      const killed = dep.supernodes[0]!;
+      const nodeId = nodeIdOf(killed.output());
+      expect(nodeId).toBeDefined();
+      const t0 = performance.now();
+      killed.child.kill("SIGKILL");
+      await killed.exited();
+      const restarted = await dep.startSupernode(0);
+      const restartedAfter = performance.now() - t0;
+      await restarted.waitFor("SuperNode ID", 30_000);
+      const activeAfter = performance.now() - t0;
+      await run.waitFor(/aggregate_train: Received 1 results and 1 failures/, 30_000);
+      const roundEndedAfter = performance.now() - t0;
+      const code = await Promise.race([run.exited(), sleep(60_000).then(() => "running")]);
+      console.log(
+        `SIGKILL + restart (ServerApp on ${api}): new process started ${restartedAfter.toFixed(0)} ms after the SIGKILL, ` +
+          `active ${activeAfter.toFixed(0)} ms after it; the round ended ${roundEndedAfter.toFixed(0)} ms after it; flwr run exited ${code}`,
+      );
+      expect(restartedAfter).toBeLessThan(2000);
+      expect(nodeIdOf(restarted.output())).toBe(nodeId);
+      expect(roundEndedAfter).toBeLessThan(10_000);
+      expect(run.output()).toMatch(/SuperNode restarted before it replied/);
+      expect(run.output()).toMatch(/aggregate_evaluate: Received 2 results and 0 failures/);
+      expect(code).toBe(0);
+    },
+    240_000,
+  );
 
   test("SIGTERM + restart: the failure reason says the node was deactivated, not a missed heartbeat", async () => {
     const { dep, run } = await startTrainingRound();
