@@ -56,6 +56,24 @@ export { type TestOptions, type TestResult, test, testAsync } from "./evaluate.j
 export { UnsupportedKernelConfigError } from "./kernels/errors.js";
 export { type PatchedBackendName, registerTrainingKernels } from "./kernels/register.js";
 export {
+  getModelWeights,
+  type ModelWeightsOptions,
+  modelFromArrayRecord,
+  modelRecordLayout,
+  modelToArrayRecord,
+  type WeightNaming,
+} from "./model/model-array-record.js";
+export type { FeatureDataset, ModelDataset } from "./model/model-dataset.js";
+export { type ModelOutput, modelOutputOf } from "./model/model-loss.js";
+export {
+  type ModelTestOptions,
+  type ModelTrainOptions,
+  testModel,
+  testModelAsync,
+  trainModel,
+  trainModelAsync,
+} from "./model/model-train.js";
+export {
   type CreateNetOptions,
   createNet,
   NET_INPUT_SHAPE,

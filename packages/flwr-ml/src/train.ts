@@ -100,7 +100,7 @@ function fusedCrossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar 
 }
 
 /** Validated options and the per-step bookkeeping shared by both paths. */
-interface Plan {
+export interface Plan {
   epochs: number;
   batchSize: number;
   learningRate: number;
@@ -110,7 +110,8 @@ interface Plan {
   reporter: StepReporter;
 }
 
-function plan(data: ImageDataset, options: TrainOptions): Plan {
+/** Validates `options` against `data`; the plan of a training call. */
+export function plan(data: ImageDataset, options: TrainOptions): Plan {
   const epochs = positiveInt("epochs", options.epochs);
   const batchSize = positiveInt("batchSize", options.batchSize ?? 32);
   const { learningRate } = options;
@@ -129,7 +130,7 @@ function plan(data: ImageDataset, options: TrainOptions): Plan {
 }
 
 /** Progress callbacks, progress bars and the running mean loss, one call per step. */
-class StepReporter {
+export class StepReporter {
   private readonly stepsPerEpoch: number;
   private epoch = 0;
   private epochStep = 0;
@@ -189,7 +190,7 @@ class StepReporter {
 }
 
 /** Every epoch's example order (epochs × count), drawn as the in-process loop draws them. */
-function allOrders(p: Plan, count: number, shuffle: boolean): Uint32Array | undefined {
+export function allOrders(p: Plan, count: number, shuffle: boolean): Uint32Array | undefined {
   if (!shuffle) return undefined;
   const orders = new Uint32Array(new SharedArrayBuffer(4 * p.epochs * count));
   for (let e = 0; e < p.epochs; e++) orders.set(permutation(count, p.random), e * count);

@@ -46,6 +46,9 @@ beforeAll(async () => {
     "FlwrSgdMomentumUpdate",
     "FlwrSoftmaxCrossEntropy",
     "FlwrPoolReluBiasGrad",
+    "DepthwiseConv2dNativeBackpropFilter",
+    "DepthwiseConv2dNativeBackpropInput",
+    "UnsortedSegmentSum",
   ]);
   await tf.setBackend("wasm");
   await tf.ready();

@@ -6,10 +6,12 @@ import { replaceKernel } from "./backend-access.js";
 import { batchMatMulConfig } from "./batch-mat-mul.js";
 import { conv2dBackpropFilterConfig } from "./conv2d-backprop-filter.js";
 import { conv2dBackpropInputConfig } from "./conv2d-backprop-input.js";
+import { cpuDelegateConfig } from "./cpu-delegate.js";
 import { maxPoolGradConfig } from "./max-pool-grad.js";
 import { poolReluBiasGradConfig } from "./pool-relu-bias-grad.js";
 import { sgdMomentumUpdateConfig } from "./sgd-momentum-update.js";
 import { softmaxCrossEntropyConfig } from "./softmax-cross-entropy.js";
+import { unsortedSegmentSumConfig } from "./unsorted-segment-sum.js";
 
 /** Backends this package has kernels for. */
 export type PatchedBackendName = "wasm" | "cpu";
@@ -25,6 +27,12 @@ const KERNELS: Record<PatchedBackendName, ((backendName: string) => tf.KernelCon
     sgdMomentumUpdateConfig,
     softmaxCrossEntropyConfig,
     poolReluBiasGradConfig,
+    // Missing on wasm, needed by generic models: depthwise/separable
+    // convolution gradients (run by the cpu backend's kernels) and the
+    // embedding gradient.
+    cpuDelegateConfig("DepthwiseConv2dNativeBackpropFilter"),
+    cpuDelegateConfig("DepthwiseConv2dNativeBackpropInput"),
+    unsortedSegmentSumConfig,
   ],
   // cpu: Conv2DBackpropFilter takes seconds per batch; the others are loops
   // as slow as the forward convolution, replaced by the same formulations.
