@@ -3,7 +3,7 @@
  * the interface only. Run it from a test file:
  *
  * ```ts
- * linkStateSuite("MemoryLinkState", ({ clock }) => new MemoryLinkState({ clock }));
+ * linkStateSuite("MemoryLinkState", (options) => new MemoryLinkState(options));
  * ```
  *
  * The factory receives a controllable clock (epoch ms); the suite moves it instead of sleeping.
@@ -33,6 +33,8 @@ import { waitForChange } from "../src/superlink/state/wait-for-change.js";
 export interface LinkStateSuiteContext {
   /** Clock to pass to the implementation (epoch ms). */
   clock: () => number;
+  /** Log cap to pass to the implementation, when a test sets one. */
+  runLogMaxBytes?: number;
 }
 
 /** Creates a fresh, empty state for one test. */
@@ -757,6 +759,55 @@ export function linkStateSuite(name: string, factory: LinkStateFactory): void {
         });
         expect(() => state.addServerAppLog(7n, "x")).toThrow(RunNotFoundError);
         expect(() => state.getServerAppLog(7n)).toThrow(RunNotFoundError);
+      });
+
+      test("a run's log keeps its newest entries within runLogMaxBytes", async () => {
+        const capped = await factory({ clock, runLogMaxBytes: 1024 });
+        try {
+          const runId = capped.createRun({
+            fabId: "flwrlabs/app",
+            fabVersion: "1.0.0",
+            fabHash: "ab".repeat(32),
+            overrideConfig: new Map(),
+            federation: NOOP_FEDERATION,
+            flwrAid: NOOP_FLWR_AID,
+            runType: "serverapp",
+          });
+          const other = capped.createRun({
+            fabId: "flwrlabs/app",
+            fabVersion: "1.0.0",
+            fabHash: "ab".repeat(32),
+            overrideConfig: new Map(),
+            federation: NOOP_FEDERATION,
+            flwrAid: NOOP_FLWR_AID,
+            runType: "serverapp",
+          });
+          capped.addServerAppLog(other, "another run's line\n");
+          // 100 entries of 100 bytes (ASCII) and 10 of 100 bytes in UTF-8 ("é" is 2 bytes).
+          const lines: string[] = [];
+          for (let i = 0; i < 100; i++) {
+            const line = `${String(i).padStart(3, "0")} ${"x".repeat(95)}\n`;
+            lines.push(line);
+            capped.addServerAppLog(runId, line);
+            advance(0.01);
+          }
+          const kept = capped.getServerAppLog(runId).logs;
+          expect(Buffer.byteLength(kept)).toBeLessThanOrEqual(1024);
+          expect(kept).toBe(lines.slice(-10).join(""));
+          for (let i = 0; i < 10; i++) capped.addServerAppLog(runId, `${"é".repeat(49)}\n`);
+          const after = capped.getServerAppLog(runId).logs;
+          expect(after).toBe(`${"é".repeat(49)}\n`.repeat(10));
+          // An entry larger than the cap is kept alone (the newest is never dropped).
+          const big = `${"y".repeat(2000)}\n`;
+          capped.addServerAppLog(runId, big);
+          expect(capped.getServerAppLog(runId).logs).toBe(big);
+          capped.addServerAppLog(runId, "z\n");
+          expect(capped.getServerAppLog(runId).logs).toBe("z\n");
+          // Other runs are untouched.
+          expect(capped.getServerAppLog(other).logs).toBe("another run's line\n");
+        } finally {
+          capped.close();
+        }
       });
 
       test("FABs are stored by SHA-256 of their content", () => {

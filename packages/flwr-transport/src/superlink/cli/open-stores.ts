@@ -11,7 +11,7 @@ import { resolve } from "node:path";
 import type { ObjectStore } from "../../object-store/object-store.js";
 import { ExitCode, FlowerExit } from "../flower-exit.js";
 import { lockFileOf } from "../state/database-lock-file.js";
-import type { LinkState } from "../state/link-state.js";
+import type { LinkState, LinkStateOptions } from "../state/link-state.js";
 import { openState, parseDatabaseOption } from "../state/open-state.js";
 
 /** The opened stores of a SuperLink. */
@@ -27,13 +27,19 @@ export interface SuperLinkStores {
   discardIfCreated(): void;
 }
 
-/** Opens the stores for `database`. @throws FlowerExit when the database cannot be used. */
-export async function openSuperLinkStores(database: string): Promise<SuperLinkStores> {
+/**
+ * Opens the stores for `database` with the LinkState `options` (the log cap).
+ * @throws FlowerExit when the database cannot be used.
+ */
+export async function openSuperLinkStores(
+  database: string,
+  options: LinkStateOptions = {},
+): Promise<SuperLinkStores> {
   try {
     const location = parseDatabaseOption(database);
     const file = location.kind === "sqlite-file" ? resolve(location.file) : undefined;
     const created = file !== undefined && !existsSync(file);
-    const opened = openState(database);
+    const opened = openState(database, options);
     return {
       state: opened.linkState,
       store: opened.objectStore,

@@ -59,7 +59,9 @@ export async function runSuperLinkCli(argv: readonly string[]): Promise<number> 
       config.controlAddress,
     ]);
     if (busy !== undefined) throw FlowerExit.plain(portInUseMessage(busy));
-    const { state, store, discardIfCreated } = await openSuperLinkStores(config.database);
+    const { state, store, discardIfCreated } = await openSuperLinkStores(config.database, {
+      runLogMaxBytes: config.runLogMaxBytes,
+    });
     const superlink = new SuperLink({
       state,
       store,

@@ -165,4 +165,20 @@ describe("--superexec-auth-secret-file (Flower 1.42)", () => {
         .message,
     ).toMatch(/does not exist/);
   });
+
+  test("--run-log-max-bytes: 16 MiB by default, a whole number of bytes >= 1024", () => {
+    const config = (argv: string[]) => {
+      const cmd = parseSuperLinkArgs([...tls, ...argv]);
+      if (cmd.kind !== "run") throw new Error("expected run");
+      return cmd.config;
+    };
+    expect(config([]).runLogMaxBytes).toBe(16 * 1024 * 1024);
+    expect(config(["--run-log-max-bytes", "65536"]).runLogMaxBytes).toBe(65536);
+    expect(exitOf([...tls, "--run-log-max-bytes", "512"]).message).toBe(
+      "flower-superlink: error: argument --run-log-max-bytes: must be at least 1024",
+    );
+    expect(exitOf([...tls, "--run-log-max-bytes", "1e6"]).message).toMatch(
+      /--run-log-max-bytes: must be a whole number of bytes/,
+    );
+  });
 });

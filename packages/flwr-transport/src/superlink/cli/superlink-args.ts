@@ -10,6 +10,7 @@
  * `--no-http-api` serves gRPC only. Flags 1.42 removed (`--serverappio-api-address`,
  * `--fleet-api-address`, …) keep their 1.29 meaning here, since the gRPC servers stay.
  */
+
 import { existsSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
@@ -22,6 +23,7 @@ import {
 } from "../../protocol/control-auth/control-auth-token.js";
 import { loadSuperExecAuthSecret } from "../../protocol/runtime/superexec-auth.js";
 import { ExitCode, FlowerExit } from "../flower-exit.js";
+import { DEFAULT_RUN_LOG_MAX_BYTES, MIN_RUN_LOG_MAX_BYTES } from "../state/log-retention.js";
 
 /**
  * Default `--serverappio-api-address`: loopback (Flower's is `0.0.0.0:9091`). ServerAppIo is
@@ -45,7 +47,7 @@ export const SUPERLINK_USAGE = `usage: flower-superlink [-h] [-V] [--insecure] [
                         [--superexec-auth-secret-file SUPEREXEC_AUTH_SECRET_FILE]
                         [--require-control-auth]
                         [--control-auth-token-file CONTROL_AUTH_TOKEN_FILE]
-                        [--verbose]
+                        [--run-log-max-bytes RUN_LOG_MAX_BYTES] [--verbose]
 
 Start a Flower SuperLink (flwr-ts).
 
@@ -83,6 +85,9 @@ options:
   --control-auth-token-file
                         File with the operator token (one line, 32-512 visible ASCII characters,
                         e.g. \`openssl rand -hex 32\`); needs --require-control-auth.
+  --run-log-max-bytes   flwr-ts: cap of each run's stored ServerApp log (flwr log), in bytes
+                        (default 16777216 = 16 MiB, at least 1024); beyond it the run's oldest
+                        entries are deleted. Flower keeps every line.
   --verbose             Print DEBUG log lines.
 `;
 
@@ -108,6 +113,8 @@ export interface SuperLinkConfig {
   isolation: "subprocess" | "process";
   /** DEBUG logs. */
   verbose: boolean;
+  /** `--run-log-max-bytes`: cap of each run's stored log text. */
+  runLogMaxBytes: number;
   /**
    * `--superexec-auth-secret-file`'s bytes (Flower 1.42): the Runtime API's AcquireTask needs a
    * SuperExec signature. Undefined without the flag or in subprocess isolation (1.42 ignores it
@@ -156,6 +163,12 @@ const optionsSchema = z.object({
   "superexec-auth-secret-file": z.string().optional(),
   "require-control-auth": z.boolean().default(false),
   "control-auth-token-file": z.string().min(1, "must be a file path").optional(),
+  "run-log-max-bytes": z
+    .string()
+    .regex(/^\d{1,15}$/, "must be a whole number of bytes, e.g. 16777216")
+    .transform(Number)
+    .refine((n) => n >= MIN_RUN_LOG_MAX_BYTES, `must be at least ${MIN_RUN_LOG_MAX_BYTES}`)
+    .default(DEFAULT_RUN_LOG_MAX_BYTES),
   verbose: z.boolean().default(false),
   help: z.boolean().default(false),
   version: z.boolean().default(false),
@@ -243,6 +256,7 @@ export function parseSuperLinkArgs(argv: readonly string[]): SuperLinkCommand {
         "superexec-auth-secret-file": { type: "string" },
         "require-control-auth": { type: "boolean" },
         "control-auth-token-file": { type: "string" },
+        "run-log-max-bytes": { type: "string" },
         verbose: { type: "boolean" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "V" },
@@ -416,6 +430,7 @@ export function parseSuperLinkArgs(argv: readonly string[]): SuperLinkCommand {
       storageDir: o["storage-dir"] ?? join(homedir(), ".flwr", "superlink", "ffs"),
       isolation: o.isolation,
       verbose: o.verbose,
+      runLogMaxBytes: o["run-log-max-bytes"],
       warnings,
       ...(superExecAuthSecret ? { superExecAuthSecret } : {}),
     },

@@ -127,6 +127,12 @@ export class LinkStateArgumentError extends Error {
 export interface LinkStateOptions {
   /** Wall clock in epoch milliseconds (may be fractional); default `Date.now`. */
   clock?: () => number;
+  /**
+   * Cap of one run's stored ServerApp log text in UTF-8 bytes (default
+   * `DEFAULT_RUN_LOG_MAX_BYTES`, 16 MiB): beyond it the run's oldest entries are deleted
+   * (see `log-retention.ts`).
+   */
+  runLogMaxBytes?: number;
 }
 
 /** Filters of {@link LinkState.getNodeInfo}; absent filters are ignored, present ones ANDed. */
@@ -349,7 +355,10 @@ export interface LinkState {
   /** Sets the ServerApp context. @throws RunNotFoundError. */
   setServerAppContext(runId: bigint, context: Context): void;
 
-  /** Appends ServerApp log text, stamped now. @throws RunNotFoundError. */
+  /**
+   * Appends ServerApp log text, stamped now, then deletes the run's oldest entries beyond
+   * {@link LinkStateOptions.runLogMaxBytes}. @throws RunNotFoundError.
+   */
   addServerAppLog(runId: bigint, text: string): void;
 
   /**

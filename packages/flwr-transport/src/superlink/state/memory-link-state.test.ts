@@ -1,4 +1,4 @@
 import { linkStateSuite } from "../../../test/link-state.suite.js";
 import { MemoryLinkState } from "./memory-link-state.js";
 
-linkStateSuite("MemoryLinkState", ({ clock }) => new MemoryLinkState({ clock }));
+linkStateSuite("MemoryLinkState", (options) => new MemoryLinkState(options));

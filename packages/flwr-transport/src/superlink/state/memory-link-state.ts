@@ -25,6 +25,7 @@ import {
   type StoreMessageResult,
   SUPERLINK_NODE_ID,
 } from "./link-state.js";
+import { DEFAULT_RUN_LOG_MAX_BYTES, logEntryBytes } from "./log-retention.js";
 import {
   checkReplyAgainstInstruction,
   copyMessage,
@@ -109,7 +110,12 @@ export class MemoryLinkState implements LinkState {
   /** @param options - see {@link LinkStateOptions}. */
   constructor(options: LinkStateOptions = {}) {
     this.clock = options.clock ?? Date.now;
+    this.runLogMaxBytes = options.runLogMaxBytes ?? DEFAULT_RUN_LOG_MAX_BYTES;
   }
+
+  private readonly runLogMaxBytes: number;
+  /** UTF-8 bytes of each run's stored log. */
+  private readonly logBytes = new Map<bigint, number>();
 
   private nowSeconds(): number {
     return this.clock() / 1000;
@@ -565,6 +571,14 @@ export class MemoryLinkState implements LinkState {
     // Keep timestamps strictly increasing so "after latest" never skips a line.
     const timestamp = Math.max(this.nowSeconds(), last + 1e-6);
     record.logs.push({ timestamp, text });
+    let total = (this.logBytes.get(runId) ?? 0) + logEntryBytes(text);
+    let drop = 0;
+    while (total > this.runLogMaxBytes && drop < record.logs.length - 1) {
+      total -= logEntryBytes(record.logs[drop]!.text);
+      drop++;
+    }
+    if (drop > 0) record.logs.splice(0, drop);
+    this.logBytes.set(runId, total);
     this.notifier.emit({ type: "log", runId });
   }
 

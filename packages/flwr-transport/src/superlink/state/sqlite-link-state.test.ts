@@ -17,11 +17,11 @@ let n = 0;
 
 linkStateSuite(
   "sqlite",
-  ({ clock }) => new SqliteLinkState({ clock, location: join(dir, `suite-${n++}.db`) }),
+  (options) => new SqliteLinkState({ ...options, location: join(dir, `suite-${n++}.db`) }),
 );
 linkStateSuite(
   "sqlite :memory:",
-  ({ clock }) => new SqliteLinkState({ clock, location: ":memory:" }),
+  (options) => new SqliteLinkState({ ...options, location: ":memory:" }),
 );
 
 const T0 = Date.UTC(2026, 2, 29, 12, 0, 0);

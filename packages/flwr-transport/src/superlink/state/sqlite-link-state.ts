@@ -14,6 +14,7 @@
  * file waits (busy_timeout 5 s) instead of interleaving; events are emitted after the commit.
  * Semantics are those of {@link MemoryLinkState}; both pass `test/link-state.suite.ts`.
  */
+
 import { createHash } from "node:crypto";
 import {
   type Context,
@@ -50,6 +51,7 @@ import {
   type StoreMessageResult,
   SUPERLINK_NODE_ID,
 } from "./link-state.js";
+import { DEFAULT_RUN_LOG_MAX_BYTES, logEntryBytes } from "./log-retention.js";
 import {
   checkReplyAgainstInstruction,
   instructionErrorReply,
@@ -411,6 +413,9 @@ export class SqliteLinkState implements LinkState {
   private pendingEvents: LinkStateEvent[] = [];
   private readonly txRunner: Transaction<(fn: () => unknown) => unknown>;
   private readonly s: Record<string, Statement>;
+  private readonly runLogMaxBytes: number;
+  /** UTF-8 bytes of each run's stored log, read from the table on a run's first new entry. */
+  private readonly logBytes = new Map<bigint, number>();
 
   /**
    * @param options - clock, and a shared connection or a location to open (default `:memory:`).
@@ -418,6 +423,7 @@ export class SqliteLinkState implements LinkState {
    */
   constructor(options: SqliteLinkStateOptions = {}) {
     this.clock = options.clock ?? Date.now;
+    this.runLogMaxBytes = options.runLogMaxBytes ?? DEFAULT_RUN_LOG_MAX_BYTES;
     if (options.database) {
       this.db = options.database;
       this.ownsDb = false;
@@ -518,6 +524,13 @@ export class SqliteLinkState implements LinkState {
       ),
       lastLogTimestamp: p("SELECT max(timestamp) FROM logs WHERE run_id = ?").pluck(),
       insertLog: p("INSERT INTO logs (timestamp, run_id, node_id, log) VALUES (?, ?, 0, ?)"),
+      logBytesOf: p(
+        "SELECT coalesce(sum(length(CAST(log AS BLOB))), 0) FROM logs WHERE run_id = ?",
+      ).pluck(),
+      oldestLogs: p(
+        "SELECT rowid AS id, length(CAST(log AS BLOB)) AS bytes FROM logs WHERE run_id = ? ORDER BY timestamp LIMIT ?",
+      ),
+      deleteLog: p("DELETE FROM logs WHERE rowid = ?"),
       logsAfter: p(
         "SELECT timestamp, log FROM logs WHERE run_id = ? AND timestamp > ? ORDER BY timestamp",
       ),
@@ -1102,7 +1115,22 @@ export class SqliteLinkState implements LinkState {
       const last = (this.s.lastLogTimestamp!.get(id) as number | null) ?? 0;
       // Keep timestamps strictly increasing so "after latest" never skips a line.
       const timestamp = Math.max(this.nowSeconds(), last + 1e-6);
-      this.s.insertLog!.run(timestamp, id, text);
+      const inserted = this.s.insertLog!.run(timestamp, id, text).lastInsertRowid;
+      const before =
+        this.logBytes.get(runId) ?? Number(this.s.logBytesOf!.get(id)) - logEntryBytes(text);
+      let total = before + logEntryBytes(text);
+      while (total > this.runLogMaxBytes) {
+        const oldest = this.s.oldestLogs!.all(id, 256) as { id: number | bigint; bytes: number | bigint }[];
+        let deleted = 0;
+        for (const row of oldest) {
+          if (total <= this.runLogMaxBytes || BigInt(row.id) === BigInt(inserted)) break;
+          this.s.deleteLog!.run(row.id);
+          total -= Number(row.bytes);
+          deleted++;
+        }
+        if (deleted < oldest.length || oldest.length === 0) break;
+      }
+      this.logBytes.set(runId, total);
       this.emit({ type: "log", runId });
     });
   }
