@@ -28,6 +28,7 @@ import { parseGrpcFlowerError } from "../wire/flower-error-details.js";
 import { createHttpClient } from "../wire/http/http-client.js";
 import { isServiceError } from "../wire/rpc-error.js";
 import type { ServiceClient } from "../wire/service-client.js";
+import { classifyTlsFailure, explainTlsFailure } from "../wire/tls-failure.js";
 import { WireMismatchError, withWireCheck } from "../wire/wire-probe.js";
 import { CliError } from "./cli-error.js";
 
@@ -204,6 +205,27 @@ function bare(details: string): string {
   return details.replace(/\.$/, "");
 }
 
+/**
+ * The line for a TLS failure whose fix is not another CA (an expired certificate, one for another
+ * host name, a clock off): the cause and the fix (`wire/tls-failure.ts`); undefined otherwise.
+ */
+function tlsFailureLine(
+  error: unknown,
+  details: string,
+  federation: FederationConfig,
+): string | undefined {
+  if (classifyRpcError(error) !== "tls") return undefined;
+  const failure = classifyTlsFailure(details);
+  if (!["expired", "not-yet-valid", "hostname"].includes(failure.cause)) return undefined;
+  const entry = entryName(federation);
+  return explainTlsFailure(failure, {
+    address: federation.address.replace(/^[a-z+]+:\/\//i, ""),
+    rootCertificatesSetting: `"root-certificates" of ${entry}`,
+    insecureSetting: `insecure in ${entry}`,
+    addressSetting: `"address" of ${entry}`,
+  });
+}
+
 /** Converts a failed Control call into the one line the user sees. */
 export function controlErrorToCliError(error: unknown, federation: FederationConfig): CliError {
   if (!isServiceError(error)) {
@@ -255,6 +277,8 @@ export function controlErrorToCliError(error: unknown, federation: FederationCon
         ' and set "root-certificates".',
     );
   }
+  const tlsCause = tlsFailureLine(error, details, federation);
+  if (tlsCause !== undefined) return new CliError(tlsCause);
   switch (classifyRpcError(error)) {
     case "tls":
       return new CliError(

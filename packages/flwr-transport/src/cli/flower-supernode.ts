@@ -159,6 +159,8 @@ async function main(argv: string[]): Promise<void> {
   try {
     await node.run();
   } catch (err) {
+    // The SuperExec child ends first, so that the error line below is the last one printed.
+    await appIo.close();
     if (err instanceof SuperNodeFatalError) {
       throw new CliError(
         err.message,

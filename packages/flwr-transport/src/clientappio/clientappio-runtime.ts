@@ -106,7 +106,7 @@ export async function startClientAppIo(options: {
     state,
     runtimePort: runtime?.port,
     async close() {
-      superexec?.kill("SIGTERM");
+      if (superexec) await endChild(superexec, 2000);
       await runtime?.close();
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
@@ -121,4 +121,20 @@ export async function startClientAppIo(options: {
       state.close();
     },
   };
+}
+
+/** Sends SIGTERM to `child` and waits for its exit, up to `graceMs` (then SIGKILL). */
+function endChild(child: ChildProcess, graceMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      resolve();
+    }, graceMs);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill("SIGTERM");
+  });
 }

@@ -58,6 +58,7 @@ import {
 import { abortableSleep } from "./abortable-sleep.js";
 import { Backoff } from "./backoff.js";
 import { forEachBounded } from "./bounded.js";
+import { retriesExhaustedMessage, superNodeTlsMessage } from "./connection-messages.js";
 import { buildErrorReply, type PreparedReply } from "./error-reply.js";
 import { NOT_REGISTERED_MESSAGE, SuperNodeFatalError } from "./errors.js";
 import { FleetConnection, type FleetWireOptions, type PulledMessage } from "./fleet-connection.js";
@@ -260,7 +261,10 @@ export class SuperNode {
 
   private toFatal(error: unknown): SuperNodeFatalError {
     if (error instanceof SuperNodeFatalError) return error;
-    if (error instanceof RetriesExhaustedError) return new SuperNodeFatalError(error.message);
+    if (error instanceof RetriesExhaustedError)
+      return new SuperNodeFatalError(
+        retriesExhaustedMessage(error.message, this.options.superlink),
+      );
     const kind = classifyRpcError(error);
     if (kind === "wire-mismatch") {
       const where = this.options.superlink;
@@ -273,22 +277,10 @@ export class SuperNode {
               `with --fleet-api-type grpc-rere (or --superlink grpc://${where}).`),
       );
     }
-    if (kind === "tls") {
-      const details = rpcErrorDetails(error);
-      // The HTTP client and the wire probe already say "TLS handshake with X failed: …".
-      if (/^TLS handshake with |requires TLS/.test(details))
-        return new SuperNodeFatalError(
-          /requires TLS/.test(details)
-            ? `${details}.`
-            : `${details}. Pass the CA certificate that signed the SuperLink's certificate with ` +
-                "--root-certificates (or use --insecure against a SuperLink started with --insecure)",
-        );
+    if (kind === "tls")
       return new SuperNodeFatalError(
-        `TLS handshake with the SuperLink at ${this.options.superlink} failed (${details}). ` +
-          "Pass the CA certificate that signed the SuperLink's certificate with --root-certificates " +
-          "(or use --insecure against a SuperLink started with --insecure)",
+        superNodeTlsMessage(rpcErrorDetails(error), this.options.superlink),
       );
-    }
     return new SuperNodeFatalError(`SuperNode stopped: ${rpcErrorDetails(error)}`, undefined, {
       cause: error,
     });
