@@ -11,6 +11,7 @@ import { ClientAppIoDefinition, type Fab, type Run } from "@flwr-ts/core/proto";
 import { Server, ServerCredentials } from "@grpc/grpc-js";
 import { readFabContents } from "../app-runtime/fab-metadata.js";
 import { flowerChannelOptions } from "../grpc/channel-options.js";
+import { addHealthService } from "../grpc/health-service.js";
 import { createServiceImplementation } from "../grpc/server-handlers.js";
 import { guardServerSessions } from "../grpc/session-guard.js";
 import type { ServerTlsFiles } from "../grpc/tls.js";
@@ -81,6 +82,7 @@ export async function startClientAppIo(options: {
     },
   );
   server.addService(definition, implementation);
+  addHealthService(server, [ClientAppIoDefinition.fullName]);
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(options.address, ServerCredentials.createInsecure(), (e, p) =>
       e ? reject(e) : resolve(p),

@@ -16,6 +16,7 @@ import { ControlDefinition, FleetDefinition } from "@flwr-ts/core/proto";
 import { ReplayCache, SignatureVerifier } from "@flwr-ts/crypto";
 import { Server, ServerCredentials } from "@grpc/grpc-js";
 import { flowerChannelOptions } from "../grpc/channel-options.js";
+import { addHealthService } from "../grpc/health-service.js";
 import { createServiceImplementation } from "../grpc/server-handlers.js";
 import { guardServerSessions } from "../grpc/session-guard.js";
 import { type ServerTlsFiles, serverCredentials } from "../grpc/tls.js";
@@ -212,6 +213,8 @@ export class SuperLink {
     this.fleet.addService(fleet.definition, fleet.implementation);
     const control = createServiceImplementation(ControlDefinition, controlHandlers, controlOptions);
     this.control.addService(control.definition, control.implementation);
+    addHealthService(this.fleet, [FleetDefinition.fullName]);
+    addHealthService(this.control, [ControlDefinition.fullName]);
     const started: string[] = [];
     const fleetPort = await bind(this.fleet, this.options.fleetAddress, creds);
     started.push(
@@ -226,6 +229,7 @@ export class SuperLink {
         onError,
         inlineMaxBytes,
       });
+      addHealthService(this.serverAppIo, ["flwr.proto.ServerAppIo"]);
       serverAppIoPort = await bind(
         this.serverAppIo,
         this.options.serverAppIoAddress,
