@@ -10,10 +10,10 @@
  * and the verdict "flat" when that slope is under 1 KB per round.
  *
  *   npx tsx bench/soak.ts [--rounds 1000] [--supernodes 6] [--every 100] [--warmup 100]
- *                         [--superlink-arg <flag>=<value> ...]
+ *                         [--superlink-arg=<flag>=<value> ...]
  *
- * `--superlink-arg` passes extra flags to `flower-superlink` (e.g. `--superlink-arg
- * --run-log-max-bytes=65536` to watch the log retention). Requires `pnpm build`.
+ * `--superlink-arg` passes extra flags to `flower-superlink` (e.g.
+ * `--superlink-arg=--run-log-max-bytes=65536` to watch the log retention). Requires `pnpm build`.
  */
 import { readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
