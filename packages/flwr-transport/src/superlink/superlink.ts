@@ -17,6 +17,7 @@ import { ReplayCache, SignatureVerifier } from "@flwr-ts/crypto";
 import { Server, ServerCredentials } from "@grpc/grpc-js";
 import { flowerChannelOptions } from "../grpc/channel-options.js";
 import { addHealthService } from "../grpc/health-service.js";
+import { type MessageLimits, messageLimitOptions } from "../grpc/message-limits.js";
 import { createServiceImplementation } from "../grpc/server-handlers.js";
 import { guardServerSessions } from "../grpc/session-guard.js";
 import { type ServerTlsFiles, serverCredentials } from "../grpc/tls.js";
@@ -88,6 +89,12 @@ export interface SuperLinkOptions {
    * is `anonymous`). Requires `tls` with a CA file when required.
    */
   controlAuth?: { required: boolean; token?: string | undefined } | undefined;
+  /**
+   * Largest gRPC message received and sent on Fleet, Control and ServerAppIo
+   * (`--grpc-max-receive-message-length` / `--grpc-max-send-message-length`); default Flower's
+   * 2,147,483,647 bytes. A larger incoming message is answered RESOURCE_EXHAUSTED.
+   */
+  grpcMessageLimits?: MessageLimits | undefined;
   /** Log sink; default silent. */
   log?: Logger;
 }
@@ -120,9 +127,9 @@ function hostOf(address: string): string {
 
 /** A SuperLink: state, object store, Fleet and Control servers. */
 export class SuperLink {
-  private readonly fleet = new Server(SUPERLINK_SERVER_OPTIONS);
-  private readonly control = new Server(SUPERLINK_SERVER_OPTIONS);
-  private readonly serverAppIo = new Server(SUPERLINK_SERVER_OPTIONS);
+  private readonly fleet: Server;
+  private readonly control: Server;
+  private readonly serverAppIo: Server;
   private detachServerAppIo: (() => void) | undefined;
   private detachRuntime: (() => void) | undefined;
   private http: HttpRpcServer | undefined;
@@ -133,6 +140,14 @@ export class SuperLink {
   /** @param options - see {@link SuperLinkOptions}. */
   constructor(private readonly options: SuperLinkOptions) {
     this.log = options.log ?? silentLogger;
+    // Message-size limits (`grpc/message-limits.ts`), Flower's 2 GiB - 1 unless configured.
+    const serverOptions = {
+      ...SUPERLINK_SERVER_OPTIONS,
+      ...messageLimitOptions(options.grpcMessageLimits),
+    };
+    this.fleet = new Server(serverOptions);
+    this.control = new Server(serverOptions);
+    this.serverAppIo = new Server(serverOptions);
   }
 
   /** The state (for tests and embedding). */

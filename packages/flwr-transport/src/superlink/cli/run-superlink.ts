@@ -74,6 +74,7 @@ export async function runSuperLinkCli(argv: readonly string[]): Promise<number> 
       httpAddress: config.httpAddress,
       superExecAuthSecret: config.superExecAuthSecret,
       controlAuth: config.controlAuth,
+      grpcMessageLimits: config.grpcMessageLimits,
       controlRunHandlers: createControlRunHandlers({ state, store, inspectFab, log }),
     });
     try {

@@ -182,3 +182,29 @@ describe("--superexec-auth-secret-file (Flower 1.42)", () => {
     );
   });
 });
+
+describe("gRPC message-size flags", () => {
+  test("default to Flower's 2147483647 bytes; set each direction; refuse bad values", () => {
+    const dflt = parseSuperLinkArgs(["--insecure"]);
+    if (dflt.kind !== "run") throw new Error("expected run");
+    expect(dflt.config.grpcMessageLimits).toEqual({
+      maxReceiveBytes: 2_147_483_647,
+      maxSendBytes: 2_147_483_647,
+    });
+    const set = parseSuperLinkArgs([
+      "--insecure",
+      "--grpc-max-receive-message-length",
+      "536870912",
+      "--grpc-max-send-message-length",
+      "1048576",
+    ]);
+    if (set.kind !== "run") throw new Error("expected run");
+    expect(set.config.grpcMessageLimits).toEqual({
+      maxReceiveBytes: 536_870_912,
+      maxSendBytes: 1_048_576,
+    });
+    expect(exitOf(["--insecure", "--grpc-max-receive-message-length", "0"]).message).toMatch(
+      /grpc-max-receive-message-length.*bytes/s,
+    );
+  });
+});

@@ -16,6 +16,12 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import {
+  FLOWER_MESSAGE_LIMITS,
+  MESSAGE_LIMIT_USAGE,
+  type MessageLimits,
+  messageLengthFlag,
+} from "../../grpc/message-limits.js";
 import type { ServerTlsFiles } from "../../grpc/tls.js";
 import {
   ControlAuthTokenError,
@@ -47,7 +53,9 @@ export const SUPERLINK_USAGE = `usage: flower-superlink [-h] [-V] [--insecure] [
                         [--superexec-auth-secret-file SUPEREXEC_AUTH_SECRET_FILE]
                         [--require-control-auth]
                         [--control-auth-token-file CONTROL_AUTH_TOKEN_FILE]
-                        [--run-log-max-bytes RUN_LOG_MAX_BYTES] [--verbose]
+                        [--run-log-max-bytes RUN_LOG_MAX_BYTES]
+                        [--grpc-max-receive-message-length BYTES]
+                        [--grpc-max-send-message-length BYTES] [--verbose]
 
 Start a Flower SuperLink (flwr-ts).
 
@@ -88,6 +96,7 @@ options:
   --run-log-max-bytes   flwr-ts: cap of each run's stored ServerApp log (flwr log), in bytes
                         (default 16777216 = 16 MiB, at least 1024); beyond it the run's oldest
                         entries are deleted. Flower keeps every line.
+${MESSAGE_LIMIT_USAGE}
   --verbose             Print DEBUG log lines.
 `;
 
@@ -115,6 +124,8 @@ export interface SuperLinkConfig {
   verbose: boolean;
   /** `--run-log-max-bytes`: cap of each run's stored log text. */
   runLogMaxBytes: number;
+  /** `--grpc-max-receive-message-length` / `--grpc-max-send-message-length` (gRPC servers). */
+  grpcMessageLimits: MessageLimits;
   /**
    * `--superexec-auth-secret-file`'s bytes (Flower 1.42): the Runtime API's AcquireTask needs a
    * SuperExec signature. Undefined without the flag or in subprocess isolation (1.42 ignores it
@@ -169,6 +180,8 @@ const optionsSchema = z.object({
     .transform(Number)
     .refine((n) => n >= MIN_RUN_LOG_MAX_BYTES, `must be at least ${MIN_RUN_LOG_MAX_BYTES}`)
     .default(DEFAULT_RUN_LOG_MAX_BYTES),
+  "grpc-max-receive-message-length": messageLengthFlag.optional(),
+  "grpc-max-send-message-length": messageLengthFlag.optional(),
   verbose: z.boolean().default(false),
   help: z.boolean().default(false),
   version: z.boolean().default(false),
@@ -257,6 +270,8 @@ export function parseSuperLinkArgs(argv: readonly string[]): SuperLinkCommand {
         "require-control-auth": { type: "boolean" },
         "control-auth-token-file": { type: "string" },
         "run-log-max-bytes": { type: "string" },
+        "grpc-max-receive-message-length": { type: "string" },
+        "grpc-max-send-message-length": { type: "string" },
         verbose: { type: "boolean" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "V" },
@@ -431,6 +446,11 @@ export function parseSuperLinkArgs(argv: readonly string[]): SuperLinkCommand {
       isolation: o.isolation,
       verbose: o.verbose,
       runLogMaxBytes: o["run-log-max-bytes"],
+      grpcMessageLimits: {
+        maxReceiveBytes:
+          o["grpc-max-receive-message-length"] ?? FLOWER_MESSAGE_LIMITS.maxReceiveBytes,
+        maxSendBytes: o["grpc-max-send-message-length"] ?? FLOWER_MESSAGE_LIMITS.maxSendBytes,
+      },
       warnings,
       ...(superExecAuthSecret ? { superExecAuthSecret } : {}),
     },
