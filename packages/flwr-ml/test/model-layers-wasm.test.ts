@@ -41,10 +41,11 @@ function trainOn(c: LayerCase) {
     momentum: 0.9,
     batchSize: 4,
     seed: 3,
+    workers: 1,
     progressBar: false,
     onProgress: (p) => losses.push(p.loss),
   });
-  const evaluation = testModel(model, data, { batchSize: 5, progressBar: false });
+  const evaluation = testModel(model, data, { batchSize: 5, workers: 1, progressBar: false });
   const after = readModelFlat(model);
   model.dispose();
   return { losses, evaluation, before, after };

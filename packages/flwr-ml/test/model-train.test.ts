@@ -9,7 +9,13 @@ import { initBackend } from "../src/backend.js";
 import { readModelFlat, writeModelFlat } from "../src/model/model-array-record.js";
 import type { FeatureDataset } from "../src/model/model-dataset.js";
 import { modelOutputOf } from "../src/model/model-loss.js";
-import { testModel, trainModel, trainModelAsync } from "../src/model/model-train.js";
+import {
+  testModel,
+  testModelAsync,
+  trainModel,
+  trainModelAsync,
+} from "../src/model/model-train.js";
+import { closeTrainingWorkers } from "../src/parallel/worker-pool.js";
 import { normals } from "./helpers/layer-cases.js";
 
 beforeAll(async () => {
@@ -74,7 +80,14 @@ describe("trainModel / testModel", () => {
     const a = mlp(false);
     const b = mlp(false);
     writeModelFlat(b, readModelFlat(a));
-    const options = { epochs: 2, learningRate: 0.05, batchSize: 8, seed: 4, progressBar: false };
+    const options = {
+      epochs: 2,
+      learningRate: 0.05,
+      batchSize: 8,
+      seed: 4,
+      workers: 1,
+      progressBar: false,
+    };
     const la = trainModel(a, data, options);
     let ticks = 0;
     const timer = setInterval(() => ticks++, 0);
@@ -83,6 +96,36 @@ describe("trainModel / testModel", () => {
     expect(lb).toBe(la);
     expect(Array.from(readModelFlat(b))).toEqual(Array.from(readModelFlat(a)));
     expect(ticks).toBeGreaterThan(0);
+    a.dispose();
+    b.dispose();
+  });
+
+  it("data-parallel on 2 workers (model rebuilt from its topology) equals in-process to 1e-5", async () => {
+    const data = separable(90, 6);
+    const a = mlp(true);
+    const b = mlp(true);
+    writeModelFlat(b, readModelFlat(a));
+    const options = { epochs: 2, learningRate: 0.05, batchSize: 16, seed: 2, progressBar: false };
+    const la = trainModel(a, data, { ...options, workers: 1 });
+    const steps: number[] = [];
+    const lb = await trainModelAsync(b, data, {
+      ...options,
+      workers: 2,
+      onProgress: (p) => steps.push(p.seen),
+    });
+    expect(steps.length).toBe(12);
+    expect(Math.abs(lb - la)).toBeLessThan(1e-5);
+    const wa = readModelFlat(a);
+    const wb = readModelFlat(b);
+    let diff = 0;
+    for (let i = 0; i < wa.length; i++)
+      diff = Math.max(diff, Math.abs((wa[i] as number) - (wb[i] as number)));
+    expect(diff).toBeLessThan(1e-5);
+    const ea = testModel(a, data, { batchSize: 16, workers: 1, progressBar: false });
+    const eb = await testModelAsync(a, data, { batchSize: 16, workers: 2, progressBar: false });
+    expect(eb.accuracy).toBe(ea.accuracy);
+    expect(Math.abs(eb.loss - ea.loss)).toBeLessThan(1e-5);
+    await closeTrainingWorkers();
     a.dispose();
     b.dispose();
   });

@@ -4,17 +4,25 @@
  * model ending in softmax) and PyTorch's SGD with momentum, the seed's
  * optimiser, whatever the model was compiled with (its compiled optimizer and
  * loss are not used, so every round starts with fresh momentum as the seed's
- * clients do). In-process: generic models do not use the worker threads yet
- * (`workers` is accepted and validated, training runs on one thread).
+ * clients do). With more than one worker (wasm/cpu) the model is rebuilt in
+ * each worker thread from `model.toJSON()` and trained data-parallel as the Net.
  */
 import * as tf from "@tensorflow/tfjs";
 import { BatchBuilder, permutation } from "../dataset.js";
 import type { TestResult } from "../evaluate.js";
-import { resolveWorkers } from "../parallel/data-parallel.js";
+import {
+  evaluateParallel,
+  evaluateParallelAsync,
+  type ParallelSource,
+  resolveWorkers,
+  trainParallel,
+  trainParallelAsync,
+} from "../parallel/data-parallel.js";
 import { ProgressBar } from "../progress.js";
 import { SgdMomentumOptimizer } from "../sgd-momentum.js";
-import { plan, type TrainOptions } from "../train.js";
+import { allOrders, type Plan, plan, type TrainOptions } from "../train.js";
 import { positiveInt, TrainingOptionsError } from "../training-options.js";
+import { readModelFlat, writeModelFlat } from "./model-array-record.js";
 import { flatDataset, type ModelDataset } from "./model-dataset.js";
 import { type ModelOutput, meanLoss, modelOutputOf, summedLoss } from "./model-loss.js";
 
@@ -30,7 +38,7 @@ export interface ModelTestOptions {
   batchSize?: number;
   /** Draw a progress bar on stderr when it is a TTY (default true). */
   progressBar?: boolean;
-  /** Validated as for `test`; generic models evaluate in-process. */
+  /** Worker threads sharing the examples, as for `test`. */
   workers?: number;
   /** As {@link ModelTrainOptions.output}. */
   output?: ModelOutput | "auto";
@@ -53,7 +61,6 @@ function* trainSteps(
   const kind = modelOutputOf(model, options.output);
   const { flat, exampleShape } = flatDataset(data);
   const p = plan(flat, { ...options, workers: 1 });
-  if (options.workers !== undefined) resolveWorkers(options.workers);
   const builder = new BatchBuilder(flat, p.batchSize);
   const optimizer = new SgdMomentumOptimizer(p.learningRate, p.momentum);
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
@@ -114,15 +121,70 @@ export function trainModel(
   data: ModelDataset,
   options: ModelTrainOptions,
 ): number {
+  const parallel = parallelPlan(model, data, options);
+  if (parallel) {
+    trainParallel(parallel.source, parallel.flat, parallel.settings);
+    return parallel.plan.reporter.mean();
+  }
   return runAll(trainSteps(model, data, options));
 }
 
+/** The data-parallel set-up when more than one worker is to train, else undefined. */
+function parallelPlan(model: tf.LayersModel, data: ModelDataset, options: ModelTrainOptions) {
+  checkModel(model);
+  const workers = resolveWorkers(options.workers);
+  if (workers <= 1) return undefined;
+  const kind = modelOutputOf(model, options.output);
+  const { flat, exampleShape } = flatDataset(data);
+  const p: Plan = plan(flat, options);
+  const source = modelSource(model, kind, exampleShape);
+  const settings = {
+    workers: p.workers,
+    epochs: p.epochs,
+    batchSize: p.batchSize,
+    learningRate: p.learningRate,
+    momentum: p.momentum,
+    orders: allOrders(p, flat.count, options.shuffle !== false),
+    onStep: (loss: number) => p.reporter.step(loss),
+  };
+  return { source, flat, settings, plan: p };
+}
+
+/** The model as the workers take it: topology, all weights flat, trainable size. */
+function modelSource(
+  model: tf.LayersModel,
+  output: ModelOutput,
+  exampleShape: number[],
+): ParallelSource {
+  const paramCount = model.trainableWeights.reduce(
+    (n, w) => n + (w.shape as number[]).reduce((a, b) => a * b, 1),
+    0,
+  );
+  if (paramCount === 0) throw new TrainingOptionsError("the model has no trainable weights");
+  return {
+    weights: readModelFlat(model),
+    paramCount,
+    spec: {
+      topology: JSON.stringify(model.toJSON(null, false)),
+      paramCount,
+      exampleShape,
+      output,
+    },
+    write: (flat) => writeModelFlat(model, flat),
+  };
+}
+
 /** {@link trainModel}, yielding to the event loop about every `yieldEveryMs` (default 50 ms). */
-export function trainModelAsync(
+export async function trainModelAsync(
   model: tf.LayersModel,
   data: ModelDataset,
   options: ModelTrainOptions & { yieldEveryMs?: number },
 ): Promise<number> {
+  const parallel = parallelPlan(model, data, options);
+  if (parallel) {
+    await trainParallelAsync(parallel.source, parallel.flat, parallel.settings);
+    return parallel.plan.reporter.mean();
+  }
   return drive(trainSteps(model, data, options), options.yieldEveryMs ?? 50);
 }
 
@@ -135,7 +197,6 @@ function* testSteps(
   const kind = modelOutputOf(model, options.output);
   const { flat, exampleShape } = flatDataset(data);
   const batchSize = positiveInt("batchSize", options.batchSize ?? 256);
-  if (options.workers !== undefined) resolveWorkers(options.workers);
   // Validation as for training (sizes, labels); the plan itself is not used.
   plan(flat, { epochs: 1, learningRate: 1, batchSize, workers: 1, progressBar: false });
   const builder = new BatchBuilder(flat, batchSize);
@@ -169,14 +230,57 @@ export function testModel(
   data: ModelDataset,
   options: ModelTestOptions = {},
 ): TestResult {
+  const parallel = parallelEval(model, data, options);
+  if (parallel) {
+    const r = evaluateParallel(
+      parallel.source,
+      parallel.flat,
+      parallel.workers,
+      parallel.batchSize,
+    );
+    return evalResult(r, parallel.flat.count, options);
+  }
   return runAll(testSteps(model, data, options));
 }
 
+function parallelEval(model: tf.LayersModel, data: ModelDataset, options: ModelTestOptions) {
+  checkModel(model);
+  const batchSize = positiveInt("batchSize", options.batchSize ?? 256);
+  const { flat, exampleShape } = flatDataset(data);
+  const workers = Math.min(resolveWorkers(options.workers), Math.ceil(flat.count / batchSize));
+  if (!(workers > 1)) return undefined;
+  plan(flat, { epochs: 1, learningRate: 1, batchSize, workers: 1, progressBar: false });
+  const source = modelSource(model, modelOutputOf(model, options.output), exampleShape);
+  return { source, flat, workers, batchSize };
+}
+
+function evalResult(
+  r: { lossSum: number; correct: number },
+  count: number,
+  options: ModelTestOptions,
+): TestResult {
+  const accuracy = r.correct / count;
+  if (options.progressBar !== false) {
+    new ProgressBar("evaluate", count).finish(count, `accuracy ${accuracy.toFixed(4)}`);
+  }
+  return { loss: r.lossSum / count, accuracy, count };
+}
+
 /** {@link testModel}, yielding to the event loop about every `yieldEveryMs` (default 50 ms). */
-export function testModelAsync(
+export async function testModelAsync(
   model: tf.LayersModel,
   data: ModelDataset,
   options: ModelTestOptions & { yieldEveryMs?: number } = {},
 ): Promise<TestResult> {
+  const parallel = parallelEval(model, data, options);
+  if (parallel) {
+    const r = await evaluateParallelAsync(
+      parallel.source,
+      parallel.flat,
+      parallel.workers,
+      parallel.batchSize,
+    );
+    return evalResult(r, parallel.flat.count, options);
+  }
   return drive(testSteps(model, data, options), options.yieldEveryMs ?? 50);
 }

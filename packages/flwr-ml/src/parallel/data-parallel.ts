@@ -18,10 +18,16 @@ import { availableParallelism } from "node:os";
 import * as tf from "@tensorflow/tfjs";
 import type { BackendChoice } from "../backend.js";
 import type { ImageDataset } from "../dataset.js";
-import type { Net } from "../net.js";
+import { Net } from "../net.js";
 import { TrainingOptionsError } from "../training-options.js";
 import { PARAM_COUNT, readFlatWeights, writeFlatWeights } from "./param-layout.js";
-import { type EvalJob, GRADIENT_RING, type SharedDataset, type TrainJob } from "./protocol.js";
+import {
+  type EvalJob,
+  GRADIENT_RING,
+  type ModelSpec,
+  type SharedDataset,
+  type TrainJob,
+} from "./protocol.js";
 import { CTL, CTL_LENGTH } from "./shared-sync.js";
 import { trainingWorkerPool } from "./worker-pool.js";
 
@@ -105,22 +111,55 @@ interface Prepared {
   onSignal: () => void;
 }
 
-function prepareTrain(model: Net, data: ImageDataset, s: ParallelTrainSettings): Prepared {
+/** What the workers train: the Net or a generic model, as flat weights. */
+export interface ParallelSource {
+  /** All weights, flat (copied into shared memory). */
+  weights: Float32Array;
+  /** Values in the gradient (the trainable weights). */
+  paramCount: number;
+  /** The generic model to rebuild, or null for the Net. */
+  spec: ModelSpec | null;
+  /** Sets the model from trained flat weights. */
+  write(flat: Float32Array): void;
+}
+
+function netSource(model: Net): ParallelSource {
+  const weights = new Float32Array(PARAM_COUNT);
+  readFlatWeights(model, weights);
+  return {
+    weights,
+    paramCount: PARAM_COUNT,
+    spec: null,
+    write: (flat) => writeFlatWeights(model, flat),
+  };
+}
+
+function sharedCopy(values: Float32Array): Float32Array {
+  const out = sharedFloat32(values.length);
+  out.set(values);
+  return out;
+}
+
+function prepareTrain(
+  source: ParallelSource,
+  data: ImageDataset,
+  s: ParallelTrainSettings,
+): Prepared {
   const steps = s.epochs * Math.ceil(data.count / s.batchSize);
   const ctl = new Int32Array(new SharedArrayBuffer(4 * CTL_LENGTH));
-  const weights = sharedFloat32(PARAM_COUNT);
-  readFlatWeights(model, weights);
+  const weights = sharedCopy(source.weights);
   const losses = sharedFloat64(steps);
-  const grads = sharedFloat32(GRADIENT_RING * s.workers * PARAM_COUNT);
+  const grads = sharedFloat32(GRADIENT_RING * s.workers * source.paramCount);
   const chunkLoss = sharedFloat64(GRADIENT_RING * s.workers);
   const stepState = new Int32Array(new SharedArrayBuffer(4 * (s.workers + 2 * steps)));
-  const result = sharedFloat32(PARAM_COUNT);
+  const result = sharedFloat32(weights.length);
   const sharedData = shareDataset(data);
   const orders = s.orders ? shared(s.orders) : null;
   const jobs = Array.from(
     { length: s.workers },
     (_, worker): TrainJob => ({
       kind: "train",
+      model: source.spec,
       worker,
       workers: s.workers,
       ctl,
@@ -151,42 +190,50 @@ function prepareTrain(model: Net, data: ImageDataset, s: ParallelTrainSettings):
  * the model's variables hold the trained weights afterwards.
  */
 export function trainParallel(
-  model: Net,
+  model: Net | ParallelSource,
   data: ImageDataset,
   settings: ParallelTrainSettings,
 ): void {
   const backend = parallelBackend();
   if (!backend)
     throw new TrainingOptionsError("data-parallel training needs the wasm or cpu backend");
-  const p = prepareTrain(model, data, settings);
+  const source = model instanceof Net ? netSource(model) : model;
+  const p = prepareTrain(source, data, settings);
   trainingWorkerPool(backend).runSync(p.jobs, p.onSignal);
-  writeFlatWeights(model, p.result);
+  source.write(p.result);
 }
 
 /** {@link trainParallel} without blocking the event loop. */
 export async function trainParallelAsync(
-  model: Net,
+  model: Net | ParallelSource,
   data: ImageDataset,
   settings: ParallelTrainSettings,
 ): Promise<void> {
   const backend = parallelBackend();
   if (!backend)
     throw new TrainingOptionsError("data-parallel training needs the wasm or cpu backend");
-  const p = prepareTrain(model, data, settings);
+  const source = model instanceof Net ? netSource(model) : model;
+  const p = prepareTrain(source, data, settings);
   await trainingWorkerPool(backend).run(p.jobs, p.onSignal);
-  writeFlatWeights(model, p.result);
+  source.write(p.result);
 }
 
-function prepareEval(model: Net, data: ImageDataset, workers: number, batchSize: number) {
+function prepareEval(
+  model: Net | ParallelSource,
+  data: ImageDataset,
+  workers: number,
+  batchSize: number,
+) {
   const ctl = new Int32Array(new SharedArrayBuffer(4 * CTL_LENGTH));
-  const weights = sharedFloat32(PARAM_COUNT);
-  readFlatWeights(model, weights);
+  const source = model instanceof Net ? netSource(model) : model;
+  const weights = sharedCopy(source.weights);
   const results = sharedFloat64(2 * workers);
   const sharedData = shareDataset(data);
   const jobs = Array.from(
     { length: workers },
     (_, worker): EvalJob => ({
       kind: "eval",
+      model: source.spec,
       worker,
       workers,
       ctl,
@@ -210,7 +257,7 @@ function prepareEval(model: Net, data: ImageDataset, workers: number, batchSize:
 
 /** Summed loss and correct predictions over `data`, split across workers (blocking). */
 export function evaluateParallel(
-  model: Net,
+  model: Net | ParallelSource,
   data: ImageDataset,
   workers: number,
   batchSize: number,
@@ -224,7 +271,7 @@ export function evaluateParallel(
 
 /** {@link evaluateParallel} without blocking the event loop. */
 export async function evaluateParallelAsync(
-  model: Net,
+  model: Net | ParallelSource,
   data: ImageDataset,
   workers: number,
   batchSize: number,

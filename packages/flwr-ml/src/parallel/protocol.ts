@@ -25,8 +25,26 @@ export interface SharedDataset {
   labels: Uint8Array | Int32Array;
 }
 
+/**
+ * A generic `tf.LayersModel` for the workers to rebuild (absent for the seed's
+ * Net): `weights`/`result` then hold all its weights (`model.weights` order)
+ * and the gradient slots its trainable ones (`trainableWeights` order).
+ */
+export interface ModelSpec {
+  /** `JSON.stringify(model.toJSON(null, false))`. */
+  topology: string;
+  /** Values in the trainable weights. */
+  paramCount: number;
+  /** One example's shape. */
+  exampleShape: number[];
+  /** What the model outputs. */
+  output: "logits" | "probabilities";
+}
+
 /** Fields every job has. */
 interface JobBase {
+  /** The generic model, or null for the Net. */
+  model?: ModelSpec | null;
   /** This worker's index (0-based). */
   worker: number;
   /** Workers taking part. */

@@ -10,16 +10,24 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../backend.js";
 import { BatchBuilder, type ImageDataset } from "../dataset.js";
 import { evaluateBatch } from "../evaluate.js";
+import { writeModelFlat } from "../model/model-array-record.js";
 import { createNet, NET_INPUT_SHAPE, type Net } from "../net.js";
 import { NetStep, netStepSupported } from "../net-step.js";
 import { sgdMomentumFlatStep } from "../sgd-momentum.js";
 import { crossEntropy } from "../train.js";
+import {
+  evaluateModelBatch,
+  modelReplica,
+  modelTrainReplica,
+  type TrainReplica,
+} from "./model-replica.js";
 import { PARAM_COUNT, PARAM_SLOTS, writeFlatWeights } from "./param-layout.js";
 import {
   type EvalJob,
   GRADIENT_RING,
   type Job,
   type JobReply,
+  type ModelSpec,
   type TrainJob,
   type WorkerInit,
 } from "./protocol.js";
@@ -71,19 +79,37 @@ function chunkGradients(
   });
 }
 
-function runTrain(net: Net, job: TrainJob): void {
-  const { ctl, workers, batchSize, learningRate: lr, momentum, grads, chunkLoss } = job;
-  const state = job.steps;
-  const data = datasetOf(job);
-  const builder = new BatchBuilder(data, Math.ceil(batchSize / workers));
+function netReplica(net: Net, job: TrainJob): TrainReplica {
   step ??= netStepSupported() ? new NetStep() : undefined;
-  step?.loadWeights(job.weights);
+  const s = step;
+  s?.loadWeights(job.weights);
   // This replica's weights and momentum (resident in NetStep, else these
   // arrays): every worker applies the same reduced gradient in the same order
   // with the same kernels, so replicas stay bit-identical and no weights cross
   // threads during the epoch.
   const weights = Float32Array.from(job.weights);
   const accumulation = new Float32Array(PARAM_COUNT);
+  return {
+    paramCount: PARAM_COUNT,
+    gradients: (batch, n, slot) => chunkGradients(net, s, weights, batch, n, slot),
+    apply: (parts, scales, lr, momentum) => {
+      if (s) s.momentumStep(parts, scales, lr, momentum);
+      else sgdMomentumFlatStep(weights, accumulation, parts, scales, lr, momentum);
+    },
+    read: (out) => {
+      if (s) s.readWeights(out);
+      else out.set(weights);
+    },
+    dispose: () => s?.dispose(),
+  };
+}
+
+function runTrain(replica: TrainReplica, job: TrainJob): void {
+  const { ctl, workers, batchSize, learningRate: lr, momentum, grads, chunkLoss } = job;
+  const paramCount = replica.paramCount;
+  const state = job.steps;
+  const data = datasetOf(job);
+  const builder = new BatchBuilder(data, Math.ceil(batchSize / workers));
   const stepsPerEpoch = Math.ceil(data.count / batchSize);
   const total = job.epochs * stepsPerEpoch;
   const claims = workers; // state[claims + t]: next chunk of step t to claim
@@ -112,11 +138,11 @@ function runTrain(net: Net, job: TrainJob): void {
       let loss = 0;
       if (nj > 0) {
         const slot = grads.subarray(
-          (ring * workers + j) * PARAM_COUNT,
-          (ring * workers + j + 1) * PARAM_COUNT,
+          (ring * workers + j) * paramCount,
+          (ring * workers + j + 1) * paramCount,
         );
         const batch = builder.fill(start + offset(j), nj, order);
-        loss = chunkGradients(net, step, weights, batch, nj, slot);
+        loss = replica.gradients(batch, nj, slot);
       }
       chunkLoss[ring * workers + j] = loss * nj;
       Atomics.add(state, done + t, 1);
@@ -132,27 +158,26 @@ function runTrain(net: Net, job: TrainJob): void {
     for (let j = 0; j < workers; j++) {
       const nj = size(j);
       if (nj === 0) continue;
-      const from = (ring * workers + j) * PARAM_COUNT;
-      views.push(grads.subarray(from, from + PARAM_COUNT));
+      const from = (ring * workers + j) * paramCount;
+      views.push(grads.subarray(from, from + paramCount));
       scales.push(nj / n);
       lossSum += chunkLoss[ring * workers + j] as number;
     }
-    if (step) step.momentumStep(views, scales, lr, momentum);
-    else sgdMomentumFlatStep(weights, accumulation, views, scales, lr, momentum);
+    replica.apply(views, scales, lr, momentum);
     // Every replica computes the same loss; the first to get here publishes it.
     job.losses[t] = lossSum / n;
     if (Atomics.compareExchange(ctl, CTL.progress, t, t + 1) === t) signal(ctl);
     Atomics.store(state, job.worker, t + 1);
     Atomics.notify(state, job.worker);
   }
-  if (job.worker === 0) {
-    if (step) step.readWeights(job.result);
-    else job.result.set(weights);
-  }
-  step?.dispose();
+  if (job.worker === 0) replica.read(job.result);
+  replica.dispose();
 }
 
-function runEval(net: Net, job: EvalJob): void {
+function runEval(
+  evaluate: (batch: { x: Float32Array; y: Int32Array }) => { lossSum: number; correct: number },
+  job: EvalJob,
+): void {
   const data = datasetOf(job);
   const from = Math.floor((job.worker * data.count) / job.workers);
   const to = Math.floor(((job.worker + 1) * data.count) / job.workers);
@@ -161,7 +186,7 @@ function runEval(net: Net, job: EvalJob): void {
   let correct = 0;
   for (let start = from; start < to; start += job.batchSize) {
     const n = Math.min(job.batchSize, to - start);
-    const r = evaluateBatch(net, builder.fill(start, n), data.shape);
+    const r = evaluate(builder.fill(start, n));
     lossSum += r.lossSum;
     correct += r.correct;
     if (Atomics.load(job.ctl, CTL.abort) !== 0) throw new JobAbortedError();
@@ -174,10 +199,18 @@ async function run(job: Job): Promise<void> {
   let reply: JobReply;
   try {
     await ready;
-    replica ??= createNet();
-    writeFlatWeights(replica, job.weights);
-    if (job.kind === "train") runTrain(replica, job);
-    else runEval(replica, job);
+    if (job.model) {
+      const model = await modelReplica(job.model);
+      writeModelFlat(model, job.weights);
+      if (job.kind === "train") runTrain(modelTrainReplica(model, job.model, job), job);
+      else runEval((batch) => evaluateModelBatch(model, job.model as ModelSpec, batch), job);
+    } else {
+      replica ??= createNet();
+      const net = replica;
+      writeFlatWeights(net, job.weights);
+      if (job.kind === "train") runTrain(netReplica(net, job), job);
+      else runEval((batch) => evaluateBatch(net, batch, datasetOf(job).shape), job);
+    }
     reply = { ok: true, worker: job.worker };
   } catch (error) {
     const aborted = error instanceof JobAbortedError;
