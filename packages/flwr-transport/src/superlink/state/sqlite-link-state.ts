@@ -1120,7 +1120,10 @@ export class SqliteLinkState implements LinkState {
         this.logBytes.get(runId) ?? Number(this.s.logBytesOf!.get(id)) - logEntryBytes(text);
       let total = before + logEntryBytes(text);
       while (total > this.runLogMaxBytes) {
-        const oldest = this.s.oldestLogs!.all(id, 256) as { id: number | bigint; bytes: number | bigint }[];
+        const oldest = this.s.oldestLogs!.all(id, 256) as {
+          id: number | bigint;
+          bytes: number | bigint;
+        }[];
         let deleted = 0;
         for (const row of oldest) {
           if (total <= this.runLogMaxBytes || BigInt(row.id) === BigInt(inserted)) break;
