@@ -7,8 +7,8 @@
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import * as tf from "@tensorflow/tfjs";
 import { type PatchedBackendName, registerTrainingKernels } from "./kernels/register.js";
+import * as tf from "./tf.js";
 
 /** Names accepted by {@link initBackend} and `FLWR_TFJS_BACKEND`. */
 export type BackendChoice = "node" | "wasm" | "cpu";

@@ -1,7 +1,7 @@
 /**
  * Evaluation of a {@link Net}: mean cross-entropy and accuracy.
  */
-import * as tf from "@tensorflow/tfjs";
+
 import { BatchBuilder, type ImageDataset, validateDataset } from "./dataset.js";
 import type { Net } from "./net.js";
 import {
@@ -10,6 +10,7 @@ import {
   resolveWorkers,
 } from "./parallel/data-parallel.js";
 import { ProgressBar } from "./progress.js";
+import * as tf from "./tf.js";
 import { positiveInt, TrainingOptionsError } from "./training-options.js";
 
 /** Options of {@link test}. */

@@ -3,8 +3,6 @@
  * fast training kernels, PyTorch-compatible weights, and CIFAR-10 preparation.
  */
 
-/** The TensorFlow.js instance this package uses (one shared engine and backend registry). */
-export * as tf from "@tensorflow/tfjs";
 export { fromArrayRecord, toArrayRecord } from "./array-record.js";
 export {
   BACKEND_ENV,
@@ -90,6 +88,8 @@ export {
 export { closeTrainingWorkers, TrainingWorkerError } from "./parallel/worker-pool.js";
 export { ProgressBar } from "./progress.js";
 export { SgdMomentumOptimizer } from "./sgd-momentum.js";
+/** The TensorFlow.js instance this package uses (one shared engine and backend registry). */
+export * as tf from "./tf.js";
 export {
   crossEntropy,
   TrainingOptionsError,

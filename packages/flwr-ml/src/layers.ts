@@ -6,8 +6,9 @@
  * activations) per layer. These custom-gradient ops run the fused kernel in
  * training too and compute exactly the gradients of bias + ReLU.
  */
-import * as tf from "@tensorflow/tfjs";
+
 import { POOL_RELU_BIAS_GRAD } from "./kernels/pool-relu-bias-grad.js";
+import * as tf from "./tf.js";
 
 type Saver = (tensors: tf.Tensor[]) => void;
 

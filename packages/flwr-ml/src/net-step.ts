@@ -16,12 +16,13 @@
  * Only for the `wasm` and `cpu` backends with this package's kernels
  * registered (see {@link netStepSupported}).
  */
-import * as tf from "@tensorflow/tfjs";
+
 import { BackendAccess } from "./kernels/backend-access.js";
 import { POOL_RELU_BIAS_GRAD } from "./kernels/pool-relu-bias-grad.js";
 import { softmaxCrossEntropyInto } from "./kernels/softmax-cross-entropy.js";
 import { NET_INPUT_SHAPE, NET_NUM_CLASSES } from "./net.js";
 import { PARAM_COUNT, PARAM_SLOTS } from "./parallel/param-layout.js";
+import * as tf from "./tf.js";
 
 /** Offsets of the parameters in the flat vector, by layer. */
 const OFF = Object.fromEntries(PARAM_SLOTS.map((s) => [s.name, s.offset])) as Record<

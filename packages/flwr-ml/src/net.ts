@@ -7,8 +7,9 @@
  * [kh, kw, in, out], dense kernels [in, out], fc1's rows in NHWC flatten order);
  * `weights.ts` converts to and from PyTorch's `state_dict` layouts.
  */
-import * as tf from "@tensorflow/tfjs";
+
 import { conv2dBiasReluPool, dense, denseRelu } from "./layers.js";
+import * as tf from "./tf.js";
 
 /** Input image height, width and channels of {@link Net}. */
 export const NET_INPUT_SHAPE = [32, 32, 3] as const;

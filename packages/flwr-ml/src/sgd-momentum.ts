@@ -4,7 +4,7 @@
  * `optimizer.minimize` drives it; the update is one fused kernel per variable
  * where this package registered it (wasm, cpu), plain ops elsewhere.
  */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "./tf.js";
 
 /** A tensor with its variable name (tfjs-core's NamedTensor, not re-exported by tfjs). */
 type NamedTensor = { name: string; tensor: tf.Tensor };

@@ -3,7 +3,7 @@
  * `optimizer.minimize` loop (faster than `model.fit`), batches copied from
  * typed arrays (no `tf.slice` of a large tensor).
  */
-import * as tf from "@tensorflow/tfjs";
+
 import {
   BatchBuilder,
   type ImageDataset,
@@ -18,6 +18,7 @@ import { resolveWorkers, trainParallel, trainParallelAsync } from "./parallel/da
 import { PARAM_COUNT, readFlatWeights, writeFlatWeights } from "./parallel/param-layout.js";
 import { ProgressBar } from "./progress.js";
 import { SgdMomentumOptimizer } from "./sgd-momentum.js";
+import * as tf from "./tf.js";
 import { positiveInt, TrainingOptionsError } from "./training-options.js";
 
 /** Progress of {@link train}, reported after every batch. */

@@ -4,8 +4,9 @@
  * conv weights [out, in, kh, kw], dense weights [out, in] (fc1's inputs in
  * PyTorch's NCHW flatten order: c·25 + h·5 + w), biases [out].
  */
-import * as tf from "@tensorflow/tfjs";
+
 import { NET_PARAMETERS, type Net, type NetParameterName, tfShapeOf } from "./net.js";
+import * as tf from "./tf.js";
 
 /** One parameter in PyTorch layout: row-major float32 values and shape. */
 export interface WeightTensor {

@@ -5,11 +5,11 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ArrayRecord, NdArray } from "@flwr-ts/core";
-import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { fromArrayRecord, toArrayRecord } from "../src/array-record.js";
 import { initBackend } from "../src/backend.js";
 import { createNet, NET_PARAMETERS } from "../src/net.js";
+import * as tf from "../src/tf.js";
 import { WeightsError } from "../src/weights.js";
 import { maxAbsDiff } from "./helpers/kernel-cases.js";
 

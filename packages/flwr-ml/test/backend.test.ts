@@ -3,7 +3,7 @@
  * one-line log. (tfjs-node cannot install here, so `node` is tested only as
  * the failing first choice.)
  */
-import * as tf from "@tensorflow/tfjs";
+
 import { afterAll, describe, expect, it } from "vitest";
 import {
   BACKEND_ENV,
@@ -11,6 +11,7 @@ import {
   initBackend,
   parseBackendChoice,
 } from "../src/backend.js";
+import * as tf from "../src/tf.js";
 
 const saved = process.env[BACKEND_ENV];
 afterAll(() => {

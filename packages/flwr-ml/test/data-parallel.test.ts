@@ -7,7 +7,6 @@
 import { spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../src/backend.js";
 import { syntheticCifar10 } from "../src/cifar10/synthetic.js";
@@ -28,6 +27,7 @@ import {
   TrainingWorkerError,
   WorkerPool,
 } from "../src/parallel/worker-pool.js";
+import * as tf from "../src/tf.js";
 import {
   TrainingOptionsError,
   type TrainOptions,

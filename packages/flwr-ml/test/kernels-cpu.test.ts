@@ -3,10 +3,11 @@
  * (stock) kernels, to 1e-4; plus a finite-difference check of the whole
  * gradient of a small conv/pool net.
  */
-import * as tf from "@tensorflow/tfjs";
+
 import { beforeAll, describe, expect, it } from "vitest";
 import { originalKernel } from "../src/kernels/backend-access.js";
 import { registerTrainingKernels } from "../src/kernels/register.js";
+import * as tf from "../src/tf.js";
 import {
   CONV_CASES,
   convOutShape,

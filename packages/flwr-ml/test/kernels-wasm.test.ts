@@ -3,11 +3,11 @@
  * (whose kernels are correct, only slow), to 1e-4.
  */
 import "@tensorflow/tfjs-backend-wasm";
-import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { originalKernel } from "../src/kernels/backend-access.js";
 import { UnsupportedKernelConfigError } from "../src/kernels/errors.js";
 import { registerTrainingKernels } from "../src/kernels/register.js";
+import * as tf from "../src/tf.js";
 import {
   CONV_CASES,
   convOutShape,

@@ -2,11 +2,12 @@
  * The fused custom-gradient layers against the same computation in plain
  * tfjs ops (conv2d/matMul + add + relu), values and gradients, to 1e-4.
  */
-import * as tf from "@tensorflow/tfjs";
+
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../src/backend.js";
 import { SOFTMAX_CROSS_ENTROPY } from "../src/kernels/softmax-cross-entropy.js";
 import { conv2dBiasRelu, conv2dBiasReluPool, dense, denseRelu } from "../src/layers.js";
+import * as tf from "../src/tf.js";
 import { crossEntropy } from "../src/train.js";
 import { maxAbsDiff, randomValues } from "./helpers/kernel-cases.js";
 

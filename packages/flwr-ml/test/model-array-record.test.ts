@@ -7,7 +7,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ArrayRecord, NdArray } from "@flwr-ts/core";
-import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { toArrayRecord } from "../src/array-record.js";
 import { initBackend } from "../src/backend.js";
@@ -18,6 +17,7 @@ import {
   readModelFlat,
 } from "../src/model/model-array-record.js";
 import { createNet, NET_PARAMETERS } from "../src/net.js";
+import * as tf from "../src/tf.js";
 import { WeightsError } from "../src/weights.js";
 import { normals, relDiff, seedWeights } from "./helpers/layer-cases.js";
 

@@ -6,11 +6,11 @@
  * statistics included) agree to 1e-4 relative.
  */
 import "@tensorflow/tfjs-backend-wasm";
-import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { registerTrainingKernels } from "../src/kernels/register.js";
 import { readModelFlat } from "../src/model/model-array-record.js";
 import { testModel, trainModel } from "../src/model/model-train.js";
+import * as tf from "../src/tf.js";
 import {
   caseData,
   LAYER_CASES,

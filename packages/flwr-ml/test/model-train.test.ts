@@ -3,7 +3,7 @@
  * linearly separable task (logits and softmax outputs), the async variants
  * give the same result and yield to the event loop, and bad inputs are refused.
  */
-import * as tf from "@tensorflow/tfjs";
+
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../src/backend.js";
 import { readModelFlat, writeModelFlat } from "../src/model/model-array-record.js";
@@ -16,6 +16,7 @@ import {
   trainModelAsync,
 } from "../src/model/model-train.js";
 import { closeTrainingWorkers } from "../src/parallel/worker-pool.js";
+import * as tf from "../src/tf.js";
 import { normals } from "./helpers/layer-cases.js";
 
 beforeAll(async () => {

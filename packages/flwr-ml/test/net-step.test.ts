@@ -5,7 +5,6 @@
  * backend tensors; input validation; and the flat SGD-momentum step.
  */
 import "@tensorflow/tfjs-backend-wasm";
-import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { POOL_RELU_BIAS_GRAD } from "../src/kernels/pool-relu-bias-grad.js";
 import { registerTrainingKernels } from "../src/kernels/register.js";
@@ -13,6 +12,7 @@ import { createNet } from "../src/net.js";
 import { NetStep, netStepSupported } from "../src/net-step.js";
 import { PARAM_COUNT, PARAM_SLOTS, readFlatWeights } from "../src/parallel/param-layout.js";
 import { sgdMomentumFlatStep } from "../src/sgd-momentum.js";
+import * as tf from "../src/tf.js";
 import { randomValues } from "./helpers/kernel-cases.js";
 
 const TOL = 1e-4;

@@ -2,7 +2,7 @@
  * Training and evaluation: the loss falls on learnable data, accuracy rises,
  * options are validated, and no tensor leaks.
  */
-import * as tf from "@tensorflow/tfjs";
+
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../src/backend.js";
 import { syntheticCifar10 } from "../src/cifar10/synthetic.js";
@@ -11,6 +11,7 @@ import { test as evaluate, testAsync } from "../src/evaluate.js";
 import { SGD_MOMENTUM_UPDATE } from "../src/kernels/sgd-momentum-update.js";
 import { createNet } from "../src/net.js";
 import { SgdMomentumOptimizer } from "../src/sgd-momentum.js";
+import * as tf from "../src/tf.js";
 import { TrainingOptionsError, type TrainProgress, train, trainAsync } from "../src/train.js";
 
 /** Class k: a bright horizontal band at rows 3k..3k+2 plus noise. */

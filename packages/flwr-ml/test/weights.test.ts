@@ -3,10 +3,10 @@
  * reproduces PyTorch's logits; getWeights round-trips; bad weights are refused.
  */
 import { join } from "node:path";
-import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../src/backend.js";
 import { createNet, NET_PARAMETERS } from "../src/net.js";
+import * as tf from "../src/tf.js";
 import { getWeights, setWeights, tfToTorch, torchToTf, WeightsError } from "../src/weights.js";
 import { maxAbsDiff, randomValues } from "./helpers/kernel-cases.js";
 import { readNpyF32 } from "./helpers/npy.js";

@@ -2,7 +2,7 @@
  * Backend-neutral access to tensor memory and to a backend's own kernels, for
  * the kernels this package registers on the `wasm` and `cpu` backends.
  */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "../tf.js";
 
 /** The subset of a tfjs backend object our kernels use. */
 interface BackendLike {

@@ -8,7 +8,7 @@
  * XNNPACK repacks its right operand on every call, which costs more than the
  * arithmetic at these sizes.
  */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "../tf.js";
 import { BackendAccess, originalKernel } from "./backend-access.js";
 
 /** Largest product (batch·m·k·n multiply-adds) computed by the plain loop. */

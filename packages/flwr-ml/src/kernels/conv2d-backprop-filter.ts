@@ -9,7 +9,7 @@
  * (dy' = [Ho, Wo, N, O]) makes that a valid convolution of x' with dy' at
  * dilation s, whose output [C, kh, kw, O] is transposed to [kh, kw, C, O].
  */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "../tf.js";
 import { BackendAccess } from "./backend-access.js";
 import { UnsupportedKernelConfigError } from "./errors.js";
 

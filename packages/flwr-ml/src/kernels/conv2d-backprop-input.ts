@@ -5,7 +5,7 @@
  * call of the backend's fast convolution instead of the wasm backend's slow
  * kernel. Strided convolutions fall back to the backend's own kernel.
  */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "../tf.js";
 import { BackendAccess, originalKernel } from "./backend-access.js";
 import { UnsupportedKernelConfigError } from "./errors.js";
 

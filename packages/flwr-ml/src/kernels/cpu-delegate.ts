@@ -5,7 +5,7 @@
  * construction (the stock cpu kernels), meant for kernels that are small next
  * to the rest of a training step (the depthwise-convolution gradients).
  */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "../tf.js";
 import { BackendAccess } from "./backend-access.js";
 
 /** The cpu backend surface used here. */

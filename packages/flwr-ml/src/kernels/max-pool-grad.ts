@@ -5,7 +5,7 @@
  * plain loop over the input, correct for any sign, and fast for the small
  * windows CNNs use.
  */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "../tf.js";
 import { BackendAccess } from "./backend-access.js";
 import { UnsupportedKernelConfigError } from "./errors.js";
 

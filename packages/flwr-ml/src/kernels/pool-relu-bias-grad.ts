@@ -7,7 +7,7 @@
  * gradient). Replaces MaxPoolGrad, Step, Multiply and Sum: four kernels and
  * three passes over the largest activation of the step.
  */
-import type * as tf from "@tensorflow/tfjs";
+import type * as tf from "../tf.js";
 import { BackendAccess } from "./backend-access.js";
 import { UnsupportedKernelConfigError } from "./errors.js";
 

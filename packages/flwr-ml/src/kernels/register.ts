@@ -1,7 +1,7 @@
 /**
  * Registers this package's training kernels on a tfjs backend.
  */
-import type * as tf from "@tensorflow/tfjs";
+import type * as tf from "../tf.js";
 import { replaceKernel } from "./backend-access.js";
 import { batchMatMulConfig } from "./batch-mat-mul.js";
 import { conv2dBackpropFilterConfig } from "./conv2d-backprop-filter.js";

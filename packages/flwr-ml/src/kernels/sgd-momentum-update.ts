@@ -3,7 +3,7 @@
  * variable (PyTorch semantics): a ← m·a + g; w ← w − lr·a. Replaces four
  * kernel launches and two temporaries per variable and step.
  */
-import type * as tf from "@tensorflow/tfjs";
+import type * as tf from "../tf.js";
 import { BackendAccess } from "./backend-access.js";
 
 /** Name of the kernel. */

@@ -4,7 +4,7 @@
  * ((softmax − one-hot)/n), in one pass over the (small) logits. Replaces the
  * dozen kernels of tfjs's softmaxCrossEntropy + oneHot and their gradients.
  */
-import type * as tf from "@tensorflow/tfjs";
+import type * as tf from "../tf.js";
 import { BackendAccess } from "./backend-access.js";
 
 /** Name of the kernel. */

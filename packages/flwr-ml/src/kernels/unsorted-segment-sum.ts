@@ -4,7 +4,7 @@
  * `Gather`, i.e. of an `Embedding` layer. Float32 data; negative or
  * out-of-range ids are dropped, as TensorFlow does.
  */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "../tf.js";
 import { BackendAccess } from "./backend-access.js";
 import { UnsupportedKernelConfigError } from "./errors.js";
 

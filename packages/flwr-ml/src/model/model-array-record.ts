@@ -5,7 +5,7 @@
  * weights (batch-norm statistics) alike: Flower sends the full state.
  */
 import { ArrayRecord, NdArray } from "@flwr-ts/core";
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "../tf.js";
 import { WeightsError, type WeightTensor } from "../weights.js";
 import {
   type LayerVariable,

@@ -2,7 +2,7 @@
  * The classification loss of a generic model: softmax cross-entropy against
  * integer labels, on logits or on probabilities (a model ending in softmax).
  */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "../tf.js";
 import { crossEntropy } from "../train.js";
 import { TrainingOptionsError } from "../training-options.js";
 

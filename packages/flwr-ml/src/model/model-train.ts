@@ -7,7 +7,7 @@
  * clients do). With more than one worker (wasm/cpu) the model is rebuilt in
  * each worker thread from `model.toJSON()` and trained data-parallel as the Net.
  */
-import * as tf from "@tensorflow/tfjs";
+
 import { BatchBuilder, permutation } from "../dataset.js";
 import type { TestResult } from "../evaluate.js";
 import {
@@ -20,6 +20,7 @@ import {
 } from "../parallel/data-parallel.js";
 import { ProgressBar } from "../progress.js";
 import { SgdMomentumOptimizer } from "../sgd-momentum.js";
+import * as tf from "../tf.js";
 import { allOrders, type Plan, plan, type TrainOptions } from "../train.js";
 import { positiveInt, TrainingOptionsError } from "../training-options.js";
 import { readModelFlat, writeModelFlat } from "./model-array-record.js";

@@ -12,7 +12,7 @@
  *   layer by layer in `model.layers` order, where the layer has a PyTorch
  *   counterpart; other layers with weights are refused.
  */
-import type * as tf from "@tensorflow/tfjs";
+import type * as tf from "../tf.js";
 import { WeightsError } from "../weights.js";
 import {
   denseFromTorch,

@@ -15,10 +15,10 @@
  * rounding, and is deterministic for a given seed and worker count.
  */
 import { availableParallelism } from "node:os";
-import * as tf from "@tensorflow/tfjs";
 import type { BackendChoice } from "../backend.js";
 import type { ImageDataset } from "../dataset.js";
 import { Net } from "../net.js";
+import * as tf from "../tf.js";
 import { TrainingOptionsError } from "../training-options.js";
 import { PARAM_COUNT, readFlatWeights, writeFlatWeights } from "./param-layout.js";
 import {

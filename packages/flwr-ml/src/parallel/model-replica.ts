@@ -4,10 +4,11 @@
  * trainable weights, PyTorch's SGD-momentum update over a flat copy of them,
  * and evaluation of a batch.
  */
-import * as tf from "@tensorflow/tfjs";
+
 import { readModelFlat } from "../model/model-array-record.js";
 import { meanLoss, summedLoss } from "../model/model-loss.js";
 import { sgdMomentumFlatStep } from "../sgd-momentum.js";
+import * as tf from "../tf.js";
 import type { ModelSpec, TrainJob } from "./protocol.js";
 
 /** One worker's replica in a training job: the Net's or a generic model's. */

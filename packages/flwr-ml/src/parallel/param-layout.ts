@@ -2,8 +2,9 @@
  * The Net's parameters as one flat float32 vector (tfjs layouts, `state_dict`
  * order): how workers exchange weights and gradients through shared memory.
  */
-import * as tf from "@tensorflow/tfjs";
+
 import { NET_PARAMETERS, type Net, type NetParameterName, tfShapeOf } from "../net.js";
+import * as tf from "../tf.js";
 
 /** One parameter's place in the flat vector. */
 export interface ParamSlot {

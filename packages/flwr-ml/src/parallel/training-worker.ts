@@ -6,7 +6,6 @@
  * reply synchronously once it wakes).
  */
 import { parentPort, workerData } from "node:worker_threads";
-import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../backend.js";
 import { BatchBuilder, type ImageDataset } from "../dataset.js";
 import { evaluateBatch } from "../evaluate.js";
@@ -14,6 +13,7 @@ import { writeModelFlat } from "../model/model-array-record.js";
 import { createNet, NET_INPUT_SHAPE, type Net } from "../net.js";
 import { NetStep, netStepSupported } from "../net-step.js";
 import { sgdMomentumFlatStep } from "../sgd-momentum.js";
+import * as tf from "../tf.js";
 import { crossEntropy } from "../train.js";
 import {
   evaluateModelBatch,

@@ -2,7 +2,7 @@
  * Shared kernel test cases: random data (including negative values), odd
  * shapes, batch 1, stride and padding variants; and a seeded generator.
  */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "../../src/tf.js";
 
 /** Deterministic uniform(-1, 1) values (mulberry32). */
 export function randomValues(size: number, seed: number): Float32Array {

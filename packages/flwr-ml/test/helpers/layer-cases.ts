@@ -2,8 +2,9 @@
  * Tiny models, one per standard layer type, and their generated data, for
  * the generic-model tests (wasm against cpu, round trips).
  */
-import * as tf from "@tensorflow/tfjs";
+
 import type { FeatureDataset } from "../../src/model/model-dataset.js";
+import * as tf from "../../src/tf.js";
 
 /** A layer case: a model builder (call with the backend already set) and its example shape. */
 export interface LayerCase {
