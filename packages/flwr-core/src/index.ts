@@ -22,9 +22,15 @@ export {
 } from "./app/errors.js";
 export {
   consoleLogger,
+  formatJsonLogLine,
+  formatLogEntry,
   formatLogLine,
+  LOG_FORMAT_ENV,
+  LOG_FORMATS,
+  type LogFormat,
   type Logger,
   type LogLevel,
+  logFormatFromEnv,
   MemoryLogger,
 } from "./app/logger.js";
 export { makeRegistrar, type Registrar } from "./app/registrar.js";

@@ -977,7 +977,14 @@ export function linkStateSuite(name: string, factory: LinkStateFactory): void {
           "message-ins",
           "message-res",
         ]);
-        expect(events[3]).toEqual({ type: "message-ins", runId, dstNodeId: node });
+        expect(events[3]).toEqual({
+          type: "message-ins",
+          runId,
+          dstNodeId: node,
+          messageId: i.metadata!.messageId,
+          groupId: "1",
+          messageType: "train",
+        });
       });
 
       test("waitForChange resolves on a matching event, a timeout or an abort", async () => {

@@ -7,6 +7,7 @@
  * [--superexec-auth-secret-file FILE]` serves ClientApp tasks of a Flower 1.35+ Runtime API
  * (a 1.42 SuperNode in `--isolation process`), as does an `--appio-api-address` that answers HTTP/1.1.
  */
+import { consoleLogger } from "@flwr-ts/core";
 import { runSuperExecCli } from "../superexec/superexec-cli.js";
 import { formatCliError, toCliError } from "./cli-error.js";
 import { SUPEREXEC_USAGE, wantsHelp } from "./help.js";
@@ -20,7 +21,7 @@ runSuperExecCli(process.argv.slice(2)).then(
   (status) => process.exit(status),
   (error: unknown) => {
     const e = toCliError(error);
-    process.stderr.write(`ERROR : ${formatCliError(e)}\n`);
+    consoleLogger.log("ERROR", formatCliError(e));
     process.exit(e.status);
   },
 );

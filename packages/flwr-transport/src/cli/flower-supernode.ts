@@ -5,23 +5,28 @@
  * HTTP — is chosen). Thin: parse and validate arguments, load the key and certificate, run, exit.
  */
 import { existsSync, statSync } from "node:fs";
+import { LOG_FORMAT_ENV } from "@flwr-ts/core";
+import { ClientAppIoDefinition } from "@flwr-ts/core/proto";
 import { CryptoError, loadPrivateKey } from "@flwr-ts/crypto";
 import { startClientAppIo } from "../clientappio/clientappio-runtime.js";
+import { type HealthServer, startHealthServer } from "../grpc/health-server.js";
 import { CredentialFileError, channelCredentials, readRootCertificates } from "../grpc/tls.js";
 import { loadSuperExecAuthSecret } from "../protocol/runtime/superexec-auth.js";
 import { SuperNodeFatalError } from "../supernode/errors.js";
 import type { FleetWireOptions } from "../supernode/fleet-connection.js";
-import { consoleLogger, formatLogLine } from "../supernode/log.js";
+import { consoleLogger } from "../supernode/log.js";
 import { SuperNode } from "../supernode/supernode.js";
 import { CliError, formatCliError, toCliError } from "./cli-error.js";
 import { ExitCode, exitStatusOf } from "./exit-codes.js";
+import { jsonLogsRequested } from "./log-format-flag.js";
 import { silenceTlsServerNameWarning } from "./node-warnings.js";
 import { parseSuperNodeArgs, SUPERNODE_USAGE } from "./supernode-args.js";
 import { packageVersion } from "./version.js";
 
 function fail(error: unknown): never {
   const e = toCliError(error);
-  process.stderr.write(`${formatLogLine("ERROR", formatCliError(e))}\n`);
+  const format = jsonLogsRequested(process.argv.slice(2)) ? "json" : "text";
+  consoleLogger("DEBUG", format).log("ERROR", formatCliError(e));
   process.exit(e.status);
 }
 
@@ -36,7 +41,9 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const args = command.args;
-  const logger = consoleLogger();
+  const logger = consoleLogger(undefined, args.logFormat);
+  // The SuperExec and ClientApps this node starts write to its console: the same format.
+  if (args.logFormat === "json") process.env[LOG_FORMAT_ENV] = "json";
   logger.log("INFO", "Starting Flower SuperNode");
   for (const w of args.warnings) logger.log("WARNING", w);
 
@@ -91,6 +98,7 @@ async function main(argv: string[]): Promise<void> {
             insecure: args.insecure,
             rootCertificatesFile: args.rootCertificates,
           }),
+          messageLimits: args.messageLimits,
         };
   } catch (err) {
     if (err instanceof CredentialFileError) throw new CliError(err.message);
@@ -115,6 +123,7 @@ async function main(argv: string[]): Promise<void> {
     appIo = await startClientAppIo({
       address: args.clientappioApiAddress,
       isolation: args.isolation,
+      messageLimits: args.messageLimits,
       runtime:
         runtimeApi === undefined || runtimeAddress === undefined
           ? undefined
@@ -135,6 +144,18 @@ async function main(argv: string[]): Promise<void> {
       "INFO",
       `Starting Flower Runtime HTTP API (Flower 1.42) on ${runtimeApi.host}:${appIo.runtimePort} (${runtimeApi.tls ? "TLS" : "plain HTTP"}, SuperExec auth ${superExecAuthSecret ? "on" : "off"})`,
     );
+  let health: HealthServer | undefined;
+  if (args.healthServerAddress !== undefined) {
+    try {
+      health = await startHealthServer(args.healthServerAddress, [ClientAppIoDefinition.fullName]);
+    } catch (err) {
+      await appIo.close();
+      throw new CliError(
+        `Cannot start the health server on ${args.healthServerAddress}: ${(err as Error).message}`,
+      );
+    }
+    logger.log("INFO", `Starting gRPC health server on ${args.healthServerAddress}`);
+  }
   const node = new SuperNode({
     ...wire,
     executor: appIo.executor,
@@ -161,6 +182,7 @@ async function main(argv: string[]): Promise<void> {
   } catch (err) {
     // The SuperExec child ends first, so that the error line below is the last one printed.
     await appIo.close();
+    await health?.close();
     if (err instanceof SuperNodeFatalError) {
       throw new CliError(
         err.message,
@@ -170,6 +192,7 @@ async function main(argv: string[]): Promise<void> {
     throw err;
   }
   await appIo.close();
+  await health?.close();
   logger.log("INFO", "SuperNode terminated gracefully.");
   process.exit(exitStatusOf(exitCode));
 }

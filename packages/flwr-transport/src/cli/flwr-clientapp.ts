@@ -7,6 +7,7 @@
  * (--insecure | --root-certificates CA)` it runs one ClientApp task of a Flower 1.35+ Runtime API
  * (`app-runtime/runtime-api/`).
  */
+import { consoleLogger } from "@flwr-ts/core";
 import { startParentMonitor } from "../app-runtime/parent-monitor.js";
 import { runClientApp } from "../app-runtime/run-clientapp.js";
 import { namesRuntimeApi, runClientAppRuntimeCli } from "../app-runtime/runtime-api/runtime-cli.js";
@@ -24,12 +25,13 @@ async function main(argv: string[]): Promise<number> {
   if (namesRuntimeApi(argv)) return runClientAppRuntimeCli(argv);
   const args = parseAppProcessArgs(argv, "clientappio-api-address", "127.0.0.1:9094");
   if (!args.insecure) {
-    process.stderr.write("ERROR : `flwr-clientapp` does not support TLS yet. (Exit Code: 602)\n");
+    consoleLogger.log("ERROR", "`flwr-clientapp` does not support TLS yet. (Exit Code: 602)");
     return 1;
   }
   if (args.token === undefined) {
-    process.stderr.write(
-      "WARNING : Directly executing `flwr-clientapp` is DEPRECATED; running `flower-superexec --insecure --plugin-type clientapp` instead.\n",
+    consoleLogger.log(
+      "WARNING",
+      "Directly executing `flwr-clientapp` is DEPRECATED; running `flower-superexec --insecure --plugin-type clientapp` instead.",
     );
     return runSuperExecCli([
       "--insecure",
@@ -48,7 +50,7 @@ main(process.argv.slice(2)).then(
   (status) => process.exit(status),
   (error: unknown) => {
     const e = toCliError(error);
-    process.stderr.write(`ERROR : ${formatCliError(e)}\n`);
+    consoleLogger.log("ERROR", formatCliError(e));
     process.exit(e.status);
   },
 );

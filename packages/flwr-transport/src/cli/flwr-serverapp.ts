@@ -6,6 +6,7 @@
  * (--insecure | --root-certificates CA)` it runs the ServerApp task of a Flower 1.35+ SuperLink's
  * Runtime API (`app-runtime/runtime-api/run-serverapp-runtime.ts`).
  */
+import { consoleLogger } from "@flwr-ts/core";
 import { startParentMonitor } from "../app-runtime/parent-monitor.js";
 import { runServerApp } from "../app-runtime/run-serverapp.js";
 import { namesRuntimeApi, runServerAppRuntimeCli } from "../app-runtime/runtime-api/runtime-cli.js";
@@ -23,12 +24,13 @@ async function main(argv: string[]): Promise<number> {
   if (namesRuntimeApi(argv)) return runServerAppRuntimeCli(argv);
   const args = parseAppProcessArgs(argv, "serverappio-api-address", "127.0.0.1:9091");
   if (!args.insecure) {
-    process.stderr.write("ERROR : `flwr-serverapp` does not support TLS yet. (Exit Code: 602)\n");
+    consoleLogger.log("ERROR", "`flwr-serverapp` does not support TLS yet. (Exit Code: 602)");
     return 1;
   }
   if (args.token === undefined) {
-    process.stderr.write(
-      "WARNING : Directly executing `flwr-serverapp` is DEPRECATED; running `flower-superexec --insecure --plugin-type serverapp` instead.\n",
+    consoleLogger.log(
+      "WARNING",
+      "Directly executing `flwr-serverapp` is DEPRECATED; running `flower-superexec --insecure --plugin-type serverapp` instead.",
     );
     return runSuperExecCli([
       "--insecure",
@@ -48,7 +50,7 @@ main(process.argv.slice(2)).then(
   (status) => process.exit(status),
   (error: unknown) => {
     const e = toCliError(error);
-    process.stderr.write(`ERROR : ${formatCliError(e)}\n`);
+    consoleLogger.log("ERROR", formatCliError(e));
     process.exit(e.status);
   },
 );

@@ -208,11 +208,41 @@ describe("flower-supernode arguments", () => {
         "--superexec-auth-secret-file",
         "s",
         "--allow-runtime-dependency-installation",
+      ]);
+      expect(a.warnings).toHaveLength(3);
+      expect(a.warnings.join("\n")).toMatch(/--trusted-entities/);
+    });
+
+    test("--health-server-address, --log-format and the message-size flags", () => {
+      const dflt = run([]);
+      expect(dflt).toMatchObject({
+        healthServerAddress: undefined,
+        logFormat: "text",
+        messageLimits: { maxReceiveBytes: 2_147_483_647, maxSendBytes: 2_147_483_647 },
+      });
+      const set = run([
         "--health-server-address",
         "127.0.0.1:9098",
+        "--log-format",
+        "json",
+        "--grpc-max-receive-message-length",
+        "1048576",
+        "--grpc-max-send-message-length",
+        "2048",
       ]);
-      expect(a.warnings).toHaveLength(4);
-      expect(a.warnings.join("\n")).toMatch(/--trusted-entities/);
+      expect(set).toMatchObject({
+        healthServerAddress: "127.0.0.1:9098",
+        logFormat: "json",
+        messageLimits: { maxReceiveBytes: 1_048_576, maxSendBytes: 2048 },
+      });
+      expect(set.warnings).toEqual([]);
+      expect(failure(["--health-server-address", "nowhere"]).flowerCode).toBe(600);
+      expect(failure(["--log-format", "xml"]).message).toBe(
+        "--log-format must be 'text' or 'json', got 'xml'",
+      );
+      expect(failure(["--grpc-max-send-message-length", "0"]).message).toMatch(
+        /^--grpc-max-send-message-length: must be from 1 to 2147483647 bytes/,
+      );
     });
 
     test("--superexec-auth-secret-file is kept for the Runtime API, and warns without it", () => {

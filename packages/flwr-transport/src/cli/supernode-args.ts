@@ -22,12 +22,24 @@
  * serves that API (`supernode/runtime/`) beside 1.29's ClientAppIo gRPC API on
  * `--clientappio-api-address`, so a 1.42 `flower-superexec` can serve its ClientApp tasks;
  * `--superexec-auth-secret-file` makes its AcquireTask need 1.42's SuperExec signature. 1.42's
- * `--trusted-entities`, `--allow-runtime-dependency-installation` and `--health-server-address`
- * are accepted and ignored, each with a warning.
+ * `--trusted-entities` and `--allow-runtime-dependency-installation` are accepted and ignored,
+ * each with a warning; Flower's `--health-server-address` starts a plaintext gRPC health server.
+ * flwr-ts adds `--log-format text|json` and the gRPC message-size flags of flower-superlink.
  */
 import { parseArgs } from "node:util";
-import { ConfigArgsError, parseConfigArgs, type UserConfig } from "@flwr-ts/core";
+import {
+  ConfigArgsError,
+  LOG_FORMATS,
+  type LogFormat,
+  parseConfigArgs,
+  type UserConfig,
+} from "@flwr-ts/core";
 import { z } from "zod";
+import {
+  FLOWER_MESSAGE_LIMITS,
+  type MessageLimits,
+  messageLengthFlag,
+} from "../grpc/message-limits.js";
 import { formatAddress, parseAddress } from "./address.js";
 import { CliError, UsageError } from "./cli-error.js";
 import { ExitCode } from "./exit-codes.js";
@@ -78,6 +90,12 @@ Options:
   --isolation MODE                 subprocess (default) or process
   --max-retries N                  Reconnection attempts before giving up (default: unlimited)
   --max-wait-time SECONDS          Time to keep reconnecting before giving up (default: unlimited)
+  --health-server-address ADDR     Start a plaintext gRPC health server (grpc.health.v1) there
+  --log-format FORMAT              text (Flower's console lines, default) or json (one JSON
+                                   object per line: time, level, component, message)
+  --grpc-max-receive-message-length BYTES, --grpc-max-send-message-length BYTES
+                                   Largest gRPC message received / sent on the Fleet channel and
+                                   ClientAppIo (default 2147483647, Flower's)
   -V, --version                    Show the version
   -h, --help                       Show this help
 
@@ -88,8 +106,7 @@ flower-superexec --runtime-api-address HOST:PORT serves the ClientApp tasks):
   --ssl-certfile, --ssl-keyfile, --ssl-ca-certfile
                                    Its TLS files (all three, or none for plain HTTP)
   --superexec-auth-secret-file F   SuperExec shared secret: AcquireTask needs 1.42's signature
-Ignored with a warning: --trusted-entities, --allow-runtime-dependency-installation,
---health-server-address.`;
+Ignored with a warning: --trusted-entities, --allow-runtime-dependency-installation.`;
 
 /** A validated `flower-supernode` configuration. */
 export interface SuperNodeArgs {
@@ -128,6 +145,12 @@ export interface SuperNodeArgs {
   readonly maxRetries: number | undefined;
   /** Reconnection time budget in ms; undefined = unlimited. */
   readonly maxWaitTimeMs: number | undefined;
+  /** `--health-server-address` (normalized), or undefined. */
+  readonly healthServerAddress: string | undefined;
+  /** `--log-format`. */
+  readonly logFormat: LogFormat;
+  /** gRPC message-size limits of the Fleet channel and ClientAppIo. */
+  readonly messageLimits: MessageLimits;
   /** Warnings to log (deprecated flags). */
   readonly warnings: readonly string[];
 }
@@ -165,6 +188,14 @@ const schema = z.object({
     })
     .transform((s) => Number(s) * 1000)
     .optional(),
+  "health-server-address": address("Health server").optional(),
+  "log-format": z
+    .enum(LOG_FORMATS as [LogFormat, ...LogFormat[]], {
+      error: (i) => `--log-format must be 'text' or 'json', got '${String(i.input)}'`,
+    })
+    .default("text"),
+  "grpc-max-receive-message-length": messageLengthFlag.optional(),
+  "grpc-max-send-message-length": messageLengthFlag.optional(),
 });
 
 /**
@@ -204,6 +235,9 @@ export function parseSuperNodeArgs(argv: readonly string[]): SuperNodeCommand {
         "superexec-auth-secret-file": { type: "string" },
         "allow-runtime-dependency-installation": { type: "boolean", default: false },
         "health-server-address": { type: "string" },
+        "log-format": { type: "string" },
+        "grpc-max-receive-message-length": { type: "string" },
+        "grpc-max-send-message-length": { type: "string" },
         help: { type: "boolean", short: "h", default: false },
         version: { type: "boolean", short: "V", default: false },
       },
@@ -217,10 +251,14 @@ export function parseSuperNodeArgs(argv: readonly string[]): SuperNodeCommand {
   const parsed = schema.safeParse(values);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    if (issue.path[0] === "clientappio-api-address") {
+    if (issue.path[0] === "clientappio-api-address" || issue.path[0] === "health-server-address") {
       throw new CliError(issue.message, { flowerCode: ExitCode.COMMON_ADDRESS_INVALID });
     }
-    throw new UsageError(issue.message);
+    throw new UsageError(
+      issue.message.startsWith("--")
+        ? issue.message
+        : `--${String(issue.path[0])}: ${issue.message}`,
+    );
   }
   const v = parsed.data;
   const insecure = values["insecure"] === true;
@@ -263,7 +301,7 @@ export function parseSuperNodeArgs(argv: readonly string[]): SuperNodeCommand {
       "`--superexec-auth-secret-file` is used only by the Runtime HTTP API, which is not served " +
         "(give --host/--port to serve it).",
     );
-  for (const flag of ["trusted-entities", "health-server-address"] as const) {
+  for (const flag of ["trusted-entities"] as const) {
     if (values[flag] !== undefined)
       warnings.push(`\`--${flag}\` (Flower 1.42) is not supported by flwr-ts yet and is ignored.`);
   }
@@ -293,6 +331,13 @@ export function parseSuperNodeArgs(argv: readonly string[]): SuperNodeCommand {
       isolation: v.isolation,
       maxRetries: v["max-retries"],
       maxWaitTimeMs: v["max-wait-time"],
+      healthServerAddress: v["health-server-address"],
+      logFormat: v["log-format"],
+      messageLimits: {
+        maxReceiveBytes:
+          v["grpc-max-receive-message-length"] ?? FLOWER_MESSAGE_LIMITS.maxReceiveBytes,
+        maxSendBytes: v["grpc-max-send-message-length"] ?? FLOWER_MESSAGE_LIMITS.maxSendBytes,
+      },
       warnings,
     },
   };

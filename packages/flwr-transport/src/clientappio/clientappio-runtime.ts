@@ -12,6 +12,7 @@ import { Server, ServerCredentials } from "@grpc/grpc-js";
 import { readFabContents } from "../app-runtime/fab-metadata.js";
 import { flowerChannelOptions } from "../grpc/channel-options.js";
 import { addHealthService } from "../grpc/health-service.js";
+import { type MessageLimits, messageLimitOptions } from "../grpc/message-limits.js";
 import { createServiceImplementation } from "../grpc/server-handlers.js";
 import { guardServerSessions } from "../grpc/session-guard.js";
 import type { ServerTlsFiles } from "../grpc/tls.js";
@@ -58,6 +59,8 @@ export function runConfigFromFab(fab: Fab, run: Run): UserConfig {
 export async function startClientAppIo(options: {
   address: string;
   isolation: "subprocess" | "process";
+  /** Largest gRPC message received and sent on ClientAppIo; default Flower's. */
+  messageLimits?: MessageLimits | undefined;
   /** Also serve Flower 1.42's Runtime HTTP API over the same state. */
   runtime?:
     | {
@@ -70,7 +73,10 @@ export async function startClientAppIo(options: {
 }): Promise<ClientAppIoRuntime> {
   const state = new NodeState();
   const inlineMaxBytes = inlineMaxFromEnv();
-  const server = new Server(flowerChannelOptions);
+  const server = new Server({
+    ...flowerChannelOptions,
+    ...messageLimitOptions(options.messageLimits),
+  });
   const { definition, implementation } = createServiceImplementation(
     ClientAppIoDefinition,
     createClientAppIoHandlers(state, { inlineMaxBytes }),

@@ -14,9 +14,11 @@ import {
 import { TRACE_ENABLED, traceNow, traceSpan } from "../diagnostics/trace.js";
 import {
   type CallContext,
+  type CallObserver,
   defaultErrorReporter,
   type ErrorReporter,
   type Middleware,
+  observeCall,
   type ServerStreamHandler,
   type ServiceHandlers,
   type ServiceOptions,
@@ -95,6 +97,7 @@ export function createServiceImplementation<S extends GenericService>(
   options: ServiceImplementationOptions = {},
 ) {
   const middleware = options.middleware ?? [];
+  const observers = options.observers ?? [];
   const report = options.onError ?? defaultErrorReporter;
   const definition = toGrpcServiceDefinition(service);
   const implementation: UntypedServiceImplementation = {};
@@ -105,7 +108,7 @@ export function createServiceImplementation<S extends GenericService>(
     if (m.responseStream) {
       const stream = handler as ServerStreamHandler<unknown, unknown>;
       implementation[key] = (call: ServerWritableStream<unknown, unknown>) => {
-        void serveStream(path, call, stream, middleware, report);
+        void serveStream(path, call, stream, middleware, report, observers);
       };
     } else {
       const unary = handler as UnaryHandler<unknown, unknown>;
@@ -114,6 +117,7 @@ export function createServiceImplementation<S extends GenericService>(
         callback: sendUnaryData<unknown>,
       ) => {
         const { ctx, done } = contextOf(path, call);
+        const end = observeCall(observers, ctx);
         const t0 = TRACE_ENABLED ? traceNow() : 0;
         let t1 = 0;
         (async () => {
@@ -129,11 +133,14 @@ export function createServiceImplementation<S extends GenericService>(
               // contextOf made it a grpc-js Metadata.
               call.sendMetadata(ctx.responseMetadata as Metadata);
             callback(null, response);
+            end({ code: status.OK });
           },
           (error: unknown) => {
             done();
             if (TRACE_ENABLED) traceSpan("rpc.s", t0, { m: m.name, err: String(error) });
-            callback(toServiceError(path, error, report));
+            const failure = toServiceError(path, error, report);
+            callback(failure);
+            end({ code: failure.code });
           },
         );
       };
@@ -148,8 +155,11 @@ async function serveStream(
   handler: ServerStreamHandler<unknown, unknown>,
   middleware: Middleware[],
   report: ErrorReporter,
+  observers: readonly CallObserver[],
 ): Promise<void> {
   const { ctx, done } = contextOf(path, call);
+  const observed = observeCall(observers, ctx);
+  const end = (code: number) => observed({ code: ctx.signal.aborted ? status.CANCELLED : code });
   try {
     refuseUndecodable(call.request, call.metadata);
     for (const guard of middleware) await guard(call.request, ctx);
@@ -171,11 +181,15 @@ async function serveStream(
       done();
       call.end();
     }
+    end(status.OK);
   } catch (error) {
     if (ctx.signal.aborted) return;
     done();
     const { code, details } = toServiceError(path, error, report);
+    end(code);
     // grpc-js ends a server stream with a status when "error" is emitted on it.
     call.emit("error", Object.assign(new Error(details), { code, details }));
+  } finally {
+    end(status.OK); // no-op unless the loop returned on a cancelled call (counted CANCELLED)
   }
 }

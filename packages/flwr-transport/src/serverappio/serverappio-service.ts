@@ -10,6 +10,7 @@ import { createInlineAnnouncementMiddleware } from "../inline/inline-server.js";
 import type { ObjectStore } from "../object-store/object-store.js";
 import type { Logger } from "../superlink/logger.js";
 import type { LinkState } from "../superlink/state/link-state.js";
+import type { CallObserver } from "../wire/call-context.js";
 import { createAppTokenMiddleware } from "./app-token-middleware.js";
 import { createServerAppIoHandlers } from "./serverappio-servicer.js";
 
@@ -26,6 +27,8 @@ export function addServerAppIoService(
     onError?: ErrorReporter;
     /** Inline-content limit (`inline/inline-content.ts`); 0 turns the extension off. */
     inlineMaxBytes?: number;
+    /** Observers of every call (metrics). */
+    observers?: CallObserver[];
   },
 ): () => void {
   const service = createServerAppIoHandlers(options);
@@ -38,6 +41,7 @@ export function addServerAppIoService(
         createInlineAnnouncementMiddleware(options.inlineMaxBytes),
       ],
       ...(options.onError ? { onError: options.onError } : {}),
+      ...(options.observers ? { observers: options.observers } : {}),
     },
   );
   server.addService(definition, implementation);

@@ -3,8 +3,10 @@
  * `flwr-serverapp` / `flwr-clientapp`), and the command lines of the app processes it launches:
  * this installation's `flwr-serverapp` / `flwr-clientapp`, run with the same Node.js.
  */
+
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { consoleLogger } from "@flwr-ts/core";
 import { appLog } from "../app-runtime/app-log.js";
 import { startParentMonitor } from "../app-runtime/parent-monitor.js";
 import {
@@ -72,7 +74,7 @@ export async function runSuperExecCli(argv: string[]): Promise<number> {
       `--plugin-type must be 'serverapp' or 'clientapp', got '${String(pluginType)}'`,
     );
   if (!values["insecure"]) {
-    process.stderr.write("ERROR : SuperExec does not support TLS yet. (Exit Code: 602)\n");
+    consoleLogger.log("ERROR", "SuperExec does not support TLS yet. (Exit Code: 602)");
     return 1;
   }
   if (values["superexec-auth-secret-file"] !== undefined)

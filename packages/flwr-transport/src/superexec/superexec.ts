@@ -15,6 +15,7 @@
  * run that finished while they worked (`flwr stop`; `stopped-run-reaper.ts`).
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { LOG_FORMAT_ENV } from "@flwr-ts/core";
 import { ClientAppIoDefinition, ServerAppIoDefinition } from "@flwr-ts/core/proto";
 import { credentials, Metadata } from "@grpc/grpc-js";
 import { appLog } from "../app-runtime/app-log.js";
@@ -164,7 +165,15 @@ function launch(options: SuperExecOptions, token: string, runId: bigint): ChildP
   const stdio = options.pluginType === "serverapp" && !verbose ? "ignore" : "inherit";
   appLog("DEBUG", `Launching ${options.pluginType} for run ${runId}`);
   // A parent-death pipe: the app process ends as soon as this SuperExec does, however it ends.
-  return spawn(options.app.command, args, withParentPipe(stdio));
+  // A ServerApp's output is the run's log (`flwr log`, `flwr run --stream`): always text.
+  const env =
+    options.pluginType === "serverapp" ? withoutEnv(process.env, LOG_FORMAT_ENV) : process.env;
+  return spawn(options.app.command, args, withParentPipe(stdio, env));
+}
+
+function withoutEnv(env: NodeJS.ProcessEnv, name: string): NodeJS.ProcessEnv {
+  const { [name]: _dropped, ...rest } = env;
+  return rest;
 }
 
 async function failRun(

@@ -1,30 +1,36 @@
 /**
- * Log lines in Flower's console format (`INFO :      message`), written to stderr like
- * Flower's console handler.
+ * The SuperLink's log: Flower's console lines (`INFO :      message`, `formatLogLine` of
+ * `@flwr-ts/core`, the one formatter every flwr-ts process uses) or, with `--log-format json`, one
+ * JSON object per line; written to stderr like Flower's console handler.
  */
+import { formatLogEntry, type LogFormat, type LogLevel } from "@flwr-ts/core";
 
-/** Log levels used by the SuperLink. */
-export type LogLevel = "DEBUG" | "INFO" | "WARNING" | "ERROR";
+export { formatLogLine, type LogLevel } from "@flwr-ts/core";
 
 /** A log function. */
 export type Logger = (level: LogLevel, message: string) => void;
 
-/** Formats one line as Flower does: level, `:`, padding to 8 columns, message. */
-export function formatLogLine(level: LogLevel, message: string): string {
-  return `${level} : ${" ".repeat(8 - level.length)}${message}`;
+/** Options of {@link createFlowerLogger}. */
+export interface FlowerLoggerOptions {
+  /** Write DEBUG lines too. */
+  verbose?: boolean;
+  /** Where lines go; default stderr. */
+  stream?: NodeJS.WritableStream;
+  /** `text` (Flower's console format, default) or `json` (NDJSON). */
+  format?: LogFormat;
+  /** The `component` field of JSON lines; default `flower-superlink`. */
+  component?: string;
 }
 
-/**
- * A logger writing Flower-style lines to `stream` (default stderr); DEBUG lines only when
- * `verbose`.
- */
-export function createFlowerLogger(
-  options: { verbose?: boolean; stream?: NodeJS.WritableStream } = {},
-): Logger {
+/** A logger writing Flower-style (or JSON) lines; DEBUG lines only when `verbose`. */
+export function createFlowerLogger(options: FlowerLoggerOptions = {}): Logger {
   const stream = options.stream ?? process.stderr;
+  const format = options.format ?? "text";
+  const component = options.component ?? "flower-superlink";
   return (level, message) => {
     if (level === "DEBUG" && !options.verbose) return;
-    stream.write(`${formatLogLine(level, message)}\n`);
+    const line = formatLogEntry(format, level, message, component);
+    if (line !== undefined) stream.write(`${line}\n`);
   };
 }
 

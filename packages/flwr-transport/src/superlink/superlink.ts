@@ -16,6 +16,7 @@ import { ControlDefinition, FleetDefinition } from "@flwr-ts/core/proto";
 import { ReplayCache, SignatureVerifier } from "@flwr-ts/crypto";
 import { Server, ServerCredentials } from "@grpc/grpc-js";
 import { flowerChannelOptions } from "../grpc/channel-options.js";
+import { type HealthServer, startHealthServer } from "../grpc/health-server.js";
 import { addHealthService } from "../grpc/health-service.js";
 import { type MessageLimits, messageLimitOptions } from "../grpc/message-limits.js";
 import { createServiceImplementation } from "../grpc/server-handlers.js";
@@ -36,6 +37,8 @@ import { withControlAudit } from "./control/control-audit.js";
 import { type ControlRunHandlers, createControlHandlers } from "./control/control-servicer.js";
 import { createFleetHandlers } from "./fleet/fleet-servicer.js";
 import { type Logger, silentLogger } from "./logger.js";
+import { listenMetrics, type MetricsServer } from "./metrics/metrics-server.js";
+import { SuperLinkMetrics } from "./metrics/superlink-metrics.js";
 import { createRuntimeHandlers } from "./runtime/runtime-handlers.js";
 import { SuperLinkRuntimeDefinition } from "./runtime/runtime-server-definition.js";
 import type { LinkState } from "./state/link-state.js";
@@ -95,6 +98,16 @@ export interface SuperLinkOptions {
    * 2,147,483,647 bytes. A larger incoming message is answered RESOURCE_EXHAUSTED.
    */
   grpcMessageLimits?: MessageLimits | undefined;
+  /**
+   * Flower's `--health-server-address`: a separate plaintext gRPC server with only the health
+   * service; undefined = none (the health service also answers on every API port).
+   */
+  healthServerAddress?: string | undefined;
+  /**
+   * `--metrics-address`: Prometheus metrics (`metrics/superlink-metrics.ts`) over plain HTTP at
+   * `/metrics`; undefined = no metrics (nothing is counted).
+   */
+  metricsAddress?: string | undefined;
   /** Log sink; default silent. */
   log?: Logger;
 }
@@ -109,6 +122,10 @@ export interface SuperLinkAddresses {
   serverAppIoPort: number;
   /** Bound HTTP port (0 when not started). */
   httpPort: number;
+  /** Bound port of the health server (0 when not started). */
+  healthPort: number;
+  /** Bound port of the metrics endpoint (0 when not started). */
+  metricsPort: number;
 }
 
 /** Binds `server` and applies Flower's metadata limit to it (`grpc/session-guard.ts`). */
@@ -133,6 +150,9 @@ export class SuperLink {
   private detachServerAppIo: (() => void) | undefined;
   private detachRuntime: (() => void) | undefined;
   private http: HttpRpcServer | undefined;
+  private health: HealthServer | undefined;
+  private metricsServer: MetricsServer | undefined;
+  private metrics: SuperLinkMetrics | undefined;
   private addresses: SuperLinkAddresses | undefined;
   private stopped = false;
   private readonly log: Logger;
@@ -187,6 +207,8 @@ export class SuperLink {
         `Unexpected error in ${method}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
       );
     const inlineMaxBytes = this.options.inlineMaxBytes ?? inlineMaxFromEnv();
+    if (this.options.metricsAddress !== undefined) this.metrics = new SuperLinkMetrics(state);
+    const observers = this.metrics ? [this.metrics.observer] : [];
     const auth = createNodeAuthMiddleware({
       state,
       verifier: new SignatureVerifier(),
@@ -202,6 +224,7 @@ export class SuperLink {
     const fleetOptions: ServiceOptions = {
       middleware: [auth, createInlineAnnouncementMiddleware(inlineMaxBytes)],
       onError,
+      observers,
     };
     // Authorization and audit wrap the Control handlers once, for both wires.
     const controlHandlers = withControlAudit(
@@ -223,6 +246,7 @@ export class SuperLink {
         }),
       ],
       onError,
+      observers,
     };
     const fleet = createServiceImplementation(FleetDefinition, fleetHandlers, fleetOptions);
     this.fleet.addService(fleet.definition, fleet.implementation);
@@ -243,6 +267,7 @@ export class SuperLink {
         log: this.log,
         onError,
         inlineMaxBytes,
+        observers,
       });
       addHealthService(this.serverAppIo, ["flwr.proto.ServerAppIo"]);
       serverAppIoPort = await bind(
@@ -269,6 +294,7 @@ export class SuperLink {
           // The version check runs first, as 1.42's router-level dependency does.
           middleware: [createRuntimeVersionMiddleware(), runtimeAuth],
           onError,
+          observers,
         });
       this.http = await listenHttp(router, this.options.httpAddress, tls, {
         requestClientCertificates: controlAuthRequired,
@@ -279,13 +305,42 @@ export class SuperLink {
         `Flower Deployment Runtime: Starting Runtime HTTP API on ${hostOf(this.options.httpAddress)}:${httpPort} (SuperExec auth ${this.options.superExecAuthSecret ? "on" : "off"})`,
       );
     }
+    let healthPort = 0;
+    if (this.options.healthServerAddress !== undefined) {
+      this.health = await startHealthServer(this.options.healthServerAddress, [
+        FleetDefinition.fullName,
+        ControlDefinition.fullName,
+        ...(this.options.serverAppIoAddress !== undefined ? ["flwr.proto.ServerAppIo"] : []),
+      ]);
+      healthPort = this.health.port;
+      started.push(
+        `Starting gRPC health server on ${hostOf(this.options.healthServerAddress)}:${healthPort}`,
+      );
+    }
+    let metricsPort = 0;
+    if (this.metrics && this.options.metricsAddress !== undefined) {
+      this.metricsServer = await listenMetrics(this.metrics, this.options.metricsAddress, (error) =>
+        this.log("ERROR", `Metrics endpoint failed: ${(error as Error).message}`),
+      );
+      metricsPort = this.metricsServer.port;
+      started.push(
+        `flwr-ts: serving Prometheus metrics on http://${hostOf(this.options.metricsAddress)}:${metricsPort}/metrics`,
+      );
+    }
     const controlPort = await bind(this.control, this.options.controlAddress, controlCreds);
     this.log(
       "INFO",
       `Flower Deployment Runtime: Starting Control API on ${hostOf(this.options.controlAddress)}:${controlPort} (operator auth ${controlAuthRequired ? "required" : "off"})`,
     );
     for (const text of started) this.log("INFO", text);
-    this.addresses = { fleetPort, controlPort, serverAppIoPort, httpPort };
+    this.addresses = {
+      fleetPort,
+      controlPort,
+      serverAppIoPort,
+      httpPort,
+      healthPort,
+      metricsPort,
+    };
     return this.addresses;
   }
 
@@ -299,7 +354,10 @@ export class SuperLink {
     await Promise.all([
       ...[this.fleet, this.control, this.serverAppIo].map((s) => shutdown(s, graceMs)),
       this.http?.close(graceMs),
+      this.health?.close(),
+      this.metricsServer?.close(),
     ]);
+    this.metrics?.close();
     this.detachServerAppIo?.();
     this.detachRuntime?.();
     this.options.state.close();

@@ -29,6 +29,7 @@ import {
 import { type ChannelCredentials, Metadata } from "@grpc/grpc-js";
 import { flowerChannelOptions } from "../grpc/channel-options.js";
 import { createClient, toGrpcMetadata } from "../grpc/client.js";
+import { type MessageLimits, messageLimitOptions } from "../grpc/message-limits.js";
 import { InlineHandshake, inlinedIds, markInlined } from "../inline/inline-content.js";
 import { PULL_WAIT_HEADER } from "../protocol/flwr-ts-headers.js";
 import { createHttpClient } from "../wire/http/http-client.js";
@@ -71,6 +72,8 @@ export type FleetWireOptions =
       readonly wire?: "grpc" | undefined;
       /** TLS or insecure channel credentials. */
       readonly credentials: ChannelCredentials;
+      /** Largest gRPC message received and sent (`grpc/message-limits.ts`); default Flower's. */
+      readonly messageLimits?: MessageLimits | undefined;
     }
   | {
       /** Flower 1.40+'s protobuf over HTTP (`POST /v1/fleet/...`). */
@@ -173,7 +176,7 @@ export class FleetConnection {
     } else {
       tls = isSecure(options.credentials);
       client = createClient(FleetDefinition, options.address, options.credentials, {
-        channelOptions: flowerChannelOptions,
+        channelOptions: { ...flowerChannelOptions, ...messageLimitOptions(options.messageLimits) },
         metadata,
         onResponseMetadata: inline.learn,
       });

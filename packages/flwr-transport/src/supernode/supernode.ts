@@ -174,7 +174,7 @@ export class SuperNode {
             insecure: options.insecure,
             rootCertificates: options.rootCertificates,
           }
-        : { credentials: options.credentials };
+        : { credentials: options.credentials, messageLimits: options.messageLimits };
     this.conn = new FleetConnection({
       ...wire,
       address: options.superlink,

@@ -58,6 +58,44 @@ export type Middleware = ((request: unknown, ctx: CallContext) => Promise<void> 
   beforeBody?: (ctx: CallContext) => Promise<void> | void;
 };
 
+/** How a call ended, for {@link CallObserver}s. */
+export interface CallOutcome {
+  /**
+   * The gRPC status code the call ended with, on either wire (0 = OK; an HTTP answer's status is
+   * mapped back: 400 → INVALID_ARGUMENT, 401 → UNAUTHENTICATED, 413 → RESOURCE_EXHAUSTED, …;
+   * 1 = CANCELLED when the client went away).
+   */
+  readonly code: number;
+}
+
+/**
+ * Wraps every call of a service, after its context exists and before any check runs: returns the
+ * function the adapter calls exactly once when the call ends (answered, failed, or cancelled).
+ * Observers see every call, including those a middleware refused; they must not throw (metrics,
+ * tracing).
+ */
+export type CallObserver = (ctx: CallContext) => (outcome: CallOutcome) => void;
+
+/**
+ * Starts every observer for `ctx`; returns the one function that ends them all (calls after the
+ * first are ignored).
+ */
+export function observeCall(
+  observers: readonly CallObserver[],
+  ctx: CallContext,
+): (outcome: CallOutcome) => void {
+  if (observers.length === 0) return noop;
+  const ends = observers.map((observe) => observe(ctx));
+  let ended = false;
+  return (outcome) => {
+    if (ended) return;
+    ended = true;
+    for (const end of ends) end(outcome);
+  };
+}
+
+function noop(): void {}
+
 /** Receives unexpected handler errors (not `RpcError`s). */
 export type ErrorReporter = (method: string, error: unknown) => void;
 
@@ -73,4 +111,6 @@ export interface ServiceOptions {
   middleware?: Middleware[];
   /** Where unexpected errors go. */
   onError?: ErrorReporter;
+  /** Observers of every call (start and end), e.g. metrics. */
+  observers?: CallObserver[];
 }

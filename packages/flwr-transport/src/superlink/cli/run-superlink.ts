@@ -3,6 +3,8 @@
  * cleanly on SIGINT/SIGTERM (Flower's graceful exit codes 1/3 → process status 0).
  */
 import { createRequire } from "node:module";
+import { LOG_FORMAT_ENV } from "@flwr-ts/core";
+import { jsonLogsRequested } from "../../cli/log-format-flag.js";
 import { localAppIoAddress, spawnSuperExec } from "../../superexec/spawn-superexec.js";
 import { createControlRunHandlers } from "../control/control-runs.js";
 import { inspectFab } from "../control/control-runs-fab.js";
@@ -34,7 +36,7 @@ function version(): string {
 export async function runSuperLinkCli(argv: readonly string[]): Promise<number> {
   const startedAt = performance.now();
   let verbose = false;
-  let log = createFlowerLogger();
+  let log = createFlowerLogger({ format: jsonLogsRequested(argv) ? "json" : "text" });
   try {
     const command = parseSuperLinkArgs(argv);
     if (command.kind === "help") {
@@ -47,7 +49,9 @@ export async function runSuperLinkCli(argv: readonly string[]): Promise<number> 
     }
     const { config } = command;
     verbose = config.verbose;
-    log = createFlowerLogger({ verbose });
+    log = createFlowerLogger({ verbose, format: config.logFormat });
+    // The SuperExec this process starts logs in the same format (ServerApps keep text).
+    if (config.logFormat === "json") process.env[LOG_FORMAT_ENV] = "json";
     log("INFO", "Starting Flower SuperLink");
     for (const warning of config.warnings) log("WARNING", warning);
     // A taken port is found before the database is opened or any API is bound.
@@ -56,6 +60,8 @@ export async function runSuperLinkCli(argv: readonly string[]): Promise<number> 
       config.fleetAddress,
       config.serverAppIoAddress,
       ...(config.httpAddress !== undefined ? [config.httpAddress] : []),
+      ...(config.healthServerAddress !== undefined ? [config.healthServerAddress] : []),
+      ...(config.metricsAddress !== undefined ? [config.metricsAddress] : []),
       config.controlAddress,
     ]);
     if (busy !== undefined) throw FlowerExit.plain(portInUseMessage(busy));
@@ -75,6 +81,8 @@ export async function runSuperLinkCli(argv: readonly string[]): Promise<number> 
       superExecAuthSecret: config.superExecAuthSecret,
       controlAuth: config.controlAuth,
       grpcMessageLimits: config.grpcMessageLimits,
+      healthServerAddress: config.healthServerAddress,
+      metricsAddress: config.metricsAddress,
       controlRunHandlers: createControlRunHandlers({ state, store, inspectFab, log }),
     });
     try {

@@ -208,3 +208,47 @@ describe("gRPC message-size flags", () => {
     );
   });
 });
+
+describe("operations flags", () => {
+  const run = (argv: string[]) => {
+    const cmd = parseSuperLinkArgs(["--insecure", ...argv]);
+    if (cmd.kind !== "run") throw new Error("expected run");
+    return cmd.config;
+  };
+
+  test("--log-format: text by default, json on request, anything else refused", () => {
+    expect(run([]).logFormat).toBe("text");
+    expect(run(["--log-format", "json"]).logFormat).toBe("json");
+    const bad = exitOf(["--insecure", "--log-format", "yaml"]);
+    expect(bad.status).toBe(2);
+    expect(bad.message).toMatch(
+      /--log-format: invalid choice: 'yaml' \(choose from 'text', 'json'\)/,
+    );
+  });
+
+  test("--health-server-address and --metrics-address: off by default, parsed, no shared port", () => {
+    expect(run([])).toMatchObject({ healthServerAddress: undefined, metricsAddress: undefined });
+    expect(
+      run(["--health-server-address", "0.0.0.0:9098", "--metrics-address", "127.0.0.1:9099"]),
+    ).toMatchObject({ healthServerAddress: "0.0.0.0:9098", metricsAddress: "127.0.0.1:9099" });
+    expect(exitOf(["--insecure", "--metrics-address", "localhost"]).message).toMatch(
+      /Address \(localhost\) cannot be parsed/,
+    );
+    expect(exitOf(["--insecure", "--metrics-address", "127.0.0.1:9092"]).message).toMatch(
+      /--metrics-address \(127\.0\.0\.1:9092\) shares its port with another API \(0\.0\.0\.0:9092\)/,
+    );
+    expect(
+      exitOf(["--insecure", "--health-server-address", ":9099", "--metrics-address", ":9099"])
+        .message,
+    ).toMatch(/cannot be parsed|cannot share a port/);
+    expect(
+      exitOf([
+        "--insecure",
+        "--health-server-address",
+        "127.0.0.1:9099",
+        "--metrics-address",
+        "127.0.0.1:9099",
+      ]).message,
+    ).toMatch(/--health-server-address and --metrics-address cannot share a port/);
+  });
+});

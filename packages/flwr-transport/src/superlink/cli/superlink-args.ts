@@ -15,6 +15,7 @@ import { existsSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { LOG_FORMATS, type LogFormat } from "@flwr-ts/core";
 import { z } from "zod";
 import {
   FLOWER_MESSAGE_LIMITS,
@@ -55,7 +56,10 @@ export const SUPERLINK_USAGE = `usage: flower-superlink [-h] [-V] [--insecure] [
                         [--control-auth-token-file CONTROL_AUTH_TOKEN_FILE]
                         [--run-log-max-bytes RUN_LOG_MAX_BYTES]
                         [--grpc-max-receive-message-length BYTES]
-                        [--grpc-max-send-message-length BYTES] [--verbose]
+                        [--grpc-max-send-message-length BYTES]
+                        [--health-server-address HEALTH_SERVER_ADDRESS]
+                        [--metrics-address METRICS_ADDRESS] [--log-format {text,json}]
+                        [--verbose]
 
 Start a Flower SuperLink (flwr-ts).
 
@@ -97,6 +101,15 @@ options:
                         (default 16777216 = 16 MiB, at least 1024); beyond it the run's oldest
                         entries are deleted. Flower keeps every line.
 ${MESSAGE_LIMIT_USAGE}
+  --health-server-address
+                        Health service gRPC server address with no TLS (Flower's flag; the
+                        health service also answers on every API port). Not started unless set.
+  --metrics-address     flwr-ts: serve Prometheus metrics (plain HTTP, GET /metrics) on this
+                        host:port: SuperNodes by status, runs by status, rpc calls and errors by
+                        method and code, rpc and message-exchange latency. Off unless set; keep it
+                        on loopback or behind a firewall.
+  --log-format          text (Flower's console lines, default) or json (one JSON object per
+                        line: time, level, component, message).
   --verbose             Print DEBUG log lines.
 `;
 
@@ -122,6 +135,12 @@ export interface SuperLinkConfig {
   isolation: "subprocess" | "process";
   /** DEBUG logs. */
   verbose: boolean;
+  /** `--log-format`: Flower's console text or NDJSON. */
+  logFormat: LogFormat;
+  /** `--health-server-address` (normalized), or undefined. */
+  healthServerAddress: string | undefined;
+  /** `--metrics-address` (normalized), or undefined. */
+  metricsAddress: string | undefined;
   /** `--run-log-max-bytes`: cap of each run's stored log text. */
   runLogMaxBytes: number;
   /** `--grpc-max-receive-message-length` / `--grpc-max-send-message-length` (gRPC servers). */
@@ -182,6 +201,13 @@ const optionsSchema = z.object({
     .default(DEFAULT_RUN_LOG_MAX_BYTES),
   "grpc-max-receive-message-length": messageLengthFlag.optional(),
   "grpc-max-send-message-length": messageLengthFlag.optional(),
+  "health-server-address": z.string().optional(),
+  "metrics-address": z.string().optional(),
+  "log-format": z
+    .enum(LOG_FORMATS as [LogFormat, ...LogFormat[]], {
+      error: (i) => `invalid choice: '${String(i.input)}' (choose from 'text', 'json')`,
+    })
+    .default("text"),
   verbose: z.boolean().default(false),
   help: z.boolean().default(false),
   version: z.boolean().default(false),
@@ -272,6 +298,9 @@ export function parseSuperLinkArgs(argv: readonly string[]): SuperLinkCommand {
         "run-log-max-bytes": { type: "string" },
         "grpc-max-receive-message-length": { type: "string" },
         "grpc-max-send-message-length": { type: "string" },
+        "health-server-address": { type: "string" },
+        "metrics-address": { type: "string" },
+        "log-format": { type: "string" },
         verbose: { type: "boolean" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "V" },
@@ -431,6 +460,40 @@ export function parseSuperLinkArgs(argv: readonly string[]): SuperLinkCommand {
       );
   }
 
+  const healthServerAddress =
+    o["health-server-address"] === undefined
+      ? undefined
+      : addressOrExit(o["health-server-address"]);
+  const metricsAddress =
+    o["metrics-address"] === undefined ? undefined : addressOrExit(o["metrics-address"]);
+  for (const [flag, address] of [
+    ["--health-server-address", healthServerAddress],
+    ["--metrics-address", metricsAddress],
+  ] as const) {
+    if (address === undefined || portOf(address) === 0) continue;
+    const taken = [
+      fleetAddress,
+      controlAddress,
+      serverAppIoAddress,
+      ...(httpAddress !== undefined ? [httpAddress] : []),
+    ].find((a) => portOf(a) === portOf(address));
+    if (taken !== undefined)
+      throw FlowerExit.code(
+        ExitCode.SUPERLINK_INVALID_ARGS,
+        `${flag} (${address}) shares its port with another API (${taken}). Choose another port.`,
+      );
+  }
+  if (
+    healthServerAddress !== undefined &&
+    metricsAddress !== undefined &&
+    portOf(healthServerAddress) !== 0 &&
+    portOf(healthServerAddress) === portOf(metricsAddress)
+  )
+    throw FlowerExit.code(
+      ExitCode.SUPERLINK_INVALID_ARGS,
+      `--health-server-address and --metrics-address cannot share a port (${healthServerAddress}).`,
+    );
+
   return {
     kind: "run",
     config: {
@@ -445,6 +508,9 @@ export function parseSuperLinkArgs(argv: readonly string[]): SuperLinkCommand {
       storageDir: o["storage-dir"] ?? join(homedir(), ".flwr", "superlink", "ffs"),
       isolation: o.isolation,
       verbose: o.verbose,
+      logFormat: o["log-format"],
+      healthServerAddress,
+      metricsAddress,
       runLogMaxBytes: o["run-log-max-bytes"],
       grpcMessageLimits: {
         maxReceiveBytes:

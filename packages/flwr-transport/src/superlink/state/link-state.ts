@@ -190,8 +190,17 @@ export type StoreMessageResult =
 
 /** A change another party may wait for. */
 export type LinkStateEvent =
-  /** An instruction for `dstNodeId` was stored. */
-  | { readonly type: "message-ins"; readonly runId: bigint; readonly dstNodeId: bigint }
+  /** An instruction (`messageId`) for `dstNodeId` was stored. */
+  | {
+      readonly type: "message-ins";
+      readonly runId: bigint;
+      readonly dstNodeId: bigint;
+      readonly messageId: string;
+      /** The instruction's `group_id` (Flower's strategies put the round number there). */
+      readonly groupId: string;
+      /** The instruction's `message_type` (`train`, `evaluate`, `query`, …). */
+      readonly messageType: string;
+    }
   /** A reply to `replyToMessageId` was stored. */
   | { readonly type: "message-res"; readonly runId: bigint; readonly replyToMessageId: string }
   /** A run was created or changed status. */

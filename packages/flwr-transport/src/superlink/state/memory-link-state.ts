@@ -424,7 +424,14 @@ export class MemoryLinkState implements LinkState {
     const ids = this.insByDst.get(m.dstNodeId) ?? new Set<string>();
     this.insByDst.set(m.dstNodeId, ids);
     ids.add(m.messageId);
-    this.notifier.emit({ type: "message-ins", runId: m.runId, dstNodeId: m.dstNodeId });
+    this.notifier.emit({
+      type: "message-ins",
+      runId: m.runId,
+      dstNodeId: m.dstNodeId,
+      messageId: m.messageId,
+      groupId: m.groupId,
+      messageType: m.messageType,
+    });
     return { ok: true, messageId: m.messageId };
   }
 

@@ -976,7 +976,14 @@ export class SqliteLinkState implements LinkState {
       if (!dst || (dst.status !== NodeStatus.ONLINE && dst.status !== NodeStatus.OFFLINE))
         return { ok: false, reason: `Invalid destination node ID for Message: ${m.dstNodeId}` };
       this.s.insertIns!.run(messageParams(message));
-      this.emit({ type: "message-ins", runId: m.runId, dstNodeId: m.dstNodeId });
+      this.emit({
+        type: "message-ins",
+        runId: m.runId,
+        dstNodeId: m.dstNodeId,
+        messageId: m.messageId,
+        groupId: m.groupId,
+        messageType: m.messageType,
+      });
       return { ok: true, messageId: m.messageId };
     });
   }

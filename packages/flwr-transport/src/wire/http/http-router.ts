@@ -18,14 +18,17 @@ import { TLSSocket } from "node:tls";
 import { TRACE_ENABLED, traceNow, traceSpan } from "../../diagnostics/trace.js";
 import {
   type CallContext,
+  type CallObserver,
   defaultErrorReporter,
   type ErrorReporter,
   type Middleware,
+  observeCall,
   type ServerStreamHandler,
   type ServiceHandlers,
   type ServiceOptions,
   type UnaryHandler,
 } from "../call-context.js";
+import { Code } from "../code.js";
 import { RpcError } from "../rpc-error.js";
 import { type GenericMethod, type GenericService, methodPath } from "../service-definition.js";
 import { decodeRequest } from "../strict-decode.js";
@@ -38,7 +41,7 @@ import {
   INTERNAL_SERVER_ERROR_MESSAGE,
 } from "./api-errors.js";
 import { HeaderMetadata } from "./header-metadata.js";
-import { httpStatusOf } from "./http-status.js";
+import { codeOfHttpStatus, httpStatusOf } from "./http-status.js";
 import { frameMessage, PROTOBUF_MEDIA_TYPE, PROTOBUF_STREAM_MEDIA_TYPE } from "./media-types.js";
 import { httpPathOf } from "./routes.js";
 
@@ -76,6 +79,7 @@ interface Route {
   readonly handler: UnaryHandler<unknown, unknown> | ServerStreamHandler<unknown, unknown>;
   readonly middleware: Middleware[];
   readonly report: ErrorReporter;
+  readonly observers: readonly CallObserver[];
   readonly maxBodyBytes: number;
 }
 
@@ -219,6 +223,7 @@ export class HttpRpcRouter {
         handler: handler as Route["handler"],
         middleware: options.middleware ?? [],
         report: options.onError ?? defaultErrorReporter,
+        observers: options.observers ?? [],
         maxBodyBytes: options.maxBodyBytes ?? maxBodyFromEnv(),
       });
     }
@@ -260,6 +265,7 @@ export class HttpRpcRouter {
   private async serve(route: Route, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const t0 = TRACE_ENABLED ? traceNow() : 0;
     const ctx = contextOf(route.path, req, res);
+    const end = observeCall(route.observers, ctx);
     try {
       if (mediaType(req.headers["content-type"]) !== PROTOBUF_MEDIA_TYPE) {
         req.resume();
@@ -286,8 +292,9 @@ export class HttpRpcRouter {
         );
       }
       for (const guard of route.middleware) await guard(request, ctx);
+      let code: number = Code.OK;
       if (route.method.responseStream) {
-        await this.stream(route, request, ctx, res);
+        code = await this.stream(route, request, ctx, res);
       } else {
         const response = await (route.handler as UnaryHandler<unknown, unknown>)(request, ctx);
         const bytes = route.method.responseType.encode(response).finish();
@@ -299,10 +306,15 @@ export class HttpRpcRouter {
         res.end(bytes);
       }
       if (TRACE_ENABLED) traceSpan("http.s", t0, { m: route.method.name });
+      end({ code: ctx.signal.aborted ? Code.CANCELLED : code });
     } catch (error) {
       if (TRACE_ENABLED) traceSpan("http.s", t0, { m: route.method.name, err: String(error) });
-      if (ctx.signal.aborted) return;
+      if (ctx.signal.aborted) {
+        end({ code: Code.CANCELLED });
+        return;
+      }
       const failure = failureOf(route.path, error, route.report);
+      end({ code: error instanceof RpcError ? error.code : codeOfHttpStatus(failure.status) });
       // A body left unread is not drained: the connection closes after the answer.
       if (!req.complete) res.shouldKeepAlive = false;
       sendJson(res, failure.status, failure.body);
@@ -315,7 +327,7 @@ export class HttpRpcRouter {
     request: unknown,
     ctx: CallContext,
     res: ServerResponse,
-  ): Promise<void> {
+  ): Promise<number> {
     const messages = (route.handler as ServerStreamHandler<unknown, unknown>)(request, ctx);
     const iterator = messages[Symbol.asyncIterator]();
     // The first message (or the first failure) decides between a stream and an error answer.
@@ -325,17 +337,19 @@ export class HttpRpcRouter {
     res.flushHeaders();
     try {
       while (!next.done) {
-        if (ctx.signal.aborted) return;
+        if (ctx.signal.aborted) return Code.CANCELLED;
         const frame = frameMessage(route.method.responseType.encode(next.value).finish());
         if (!res.write(frame)) await drained(res, ctx.signal);
         next = await iterator.next();
       }
       res.end();
+      return Code.OK;
     } catch (error) {
       // Headers are out: the only way to signal a failure now is to cut the stream short,
       // which the client reads as a truncated frame sequence.
       if (!(error instanceof RpcError)) route.report(route.path, error);
       res.destroy();
+      return error instanceof RpcError ? error.code : Code.INTERNAL;
     } finally {
       if (ctx.signal.aborted) await iterator.return?.();
     }
