@@ -56,6 +56,14 @@ describe("wire fuzz", () => {
         [...statuses].map(([k, n]) => `  ${k}: ${n}`).join("\n"),
     );
     expect(violations.slice(0, 20)).toEqual([]);
+    // The metrics observer ran around every SuperLink call and the endpoint still answers.
+    const metrics = await fetch(`http://127.0.0.1:${servers.metricsPort}/metrics`);
+    expect(metrics.status).toBe(200);
+    const counted = [...(await metrics.text()).matchAll(/^flwr_rpc_calls_total\{.*\} (\d+)$/gm)]
+      .map((m) => Number(m[1]))
+      .reduce((a, b) => a + b, 0);
+    expect(counted).toBeGreaterThan(calls / 2);
+    expect(counted).toBeLessThanOrEqual(calls);
     expect(rssGrowth).toBeLessThan(MAX_RSS_GROWTH_BYTES);
     expect(fdGrowth).toBeLessThan(MAX_FD_GROWTH);
   }, 110_000);

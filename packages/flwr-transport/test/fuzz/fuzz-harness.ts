@@ -64,6 +64,8 @@ export interface FuzzServers {
   targets: FuzzTarget[];
   /** Node, run and token the inputs may name. */
   context: FuzzContext;
+  /** Port of the SuperLink's Prometheus endpoint (every fuzzed SuperLink call is counted there). */
+  metricsPort: number;
   /** Stops everything. */
   stop(): Promise<void>;
 }
@@ -238,6 +240,8 @@ export async function startFuzzServers(): Promise<FuzzServers> {
     controlAddress: "127.0.0.1:0",
     serverAppIoAddress: "127.0.0.1:0",
     httpAddress: "127.0.0.1:0",
+    // Every fuzzed call also runs through the metrics observer (and the endpoint stays up).
+    metricsAddress: "127.0.0.1:0",
     tls: {
       caCertFile: certs.paths.caCert,
       certFile: certs.paths.serverCert,
@@ -290,6 +294,7 @@ export async function startFuzzServers(): Promise<FuzzServers> {
   return {
     targets,
     context,
+    metricsPort: ports.metricsPort,
     async stop() {
       for (const g of groups) g.close();
       agent.destroy();
