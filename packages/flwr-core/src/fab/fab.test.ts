@@ -34,6 +34,44 @@ describe("PathSpec (gitignore rules)", () => {
     expect(s.matches("a/cache/b.ts")).toBe(true);
     expect(s.matches("cache")).toBe(false); // a file named cache: dir-only pattern
   });
+
+  // Each expectation is what Python's pathspec (0.12.1 for flwr 1.29, 1.1.1 for 1.42)
+  // answers for PathSpec.from_lines("gitwildmatch", patterns).match_file(path).
+  it("re-includes a file below an excluded directory, as pathspec (not git) does", () => {
+    const s = new PathSpec(["dir/", "!dir/keep.txt"]);
+    expect(s.matches("dir/other.txt")).toBe(true);
+    expect(s.matches("dir/keep.txt")).toBe(false);
+    expect(s.matches("dir/sub/keep.txt")).toBe(true);
+    const t = new PathSpec(["*", "!*.md"]);
+    expect(t.matches("x/README.md")).toBe(false);
+    expect(t.matches("x/a.ts")).toBe(true);
+  });
+
+  it("is case-sensitive", () => {
+    const s = new PathSpec(["*.TS", "[ab].ts"]);
+    expect(s.matches("A.TS")).toBe(true);
+    expect(s.matches("a.ts")).toBe(true);
+    expect(s.matches("c.ts")).toBe(false);
+    expect(s.matches("B.ts")).toBe(false);
+  });
+
+  // Where the hand-written matcher this replaced differed from pathspec.
+  it("reads a '[' that opens no class as a literal, where the old matcher threw", () => {
+    const s = new PathSpec(["[a", "[]", "a[]]b"]);
+    expect(s.matches("[a")).toBe(true);
+    expect(s.matches("x/[]")).toBe(true);
+    expect(s.matches("a]b")).toBe(true);
+    expect(s.matches("a")).toBe(false);
+    expect(s.matches("ab")).toBe(false);
+  });
+
+  it("matches files below a trailing '/**/', where the old matcher matched only directories", () => {
+    const s = new PathSpec(["foo/**/"]);
+    expect(s.matches("foo/bar")).toBe(true);
+    expect(s.matches("foo/bar/baz")).toBe(true);
+    expect(s.matches("foo")).toBe(false);
+    expect(s.matches("x/foo/bar")).toBe(false);
+  });
 });
 
 describe("buildFab / readFab", () => {

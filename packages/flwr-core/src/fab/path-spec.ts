@@ -1,67 +1,44 @@
 /**
- * Gitignore-style path patterns (the "gitwildmatch" rules Python Flower uses through
- * `pathspec` for `.gitignore`, built-in FAB rules and `fab-include`/`fab-exclude`).
+ * Gitignore-style path patterns, as Python Flower matches `.gitignore`, its built-in FAB rules
+ * and `fab-include`/`fab-exclude`: `pathspec.PathSpec.from_lines("gitwildmatch", …)`.
  *
- * Supported: `#` comments, `!` negation (last match wins), a leading or inner `/` anchoring
- * to the root, a trailing `/` for directories only, `*`, `?`, `[…]`, `**` (any depth).
- * A pattern matching a directory matches everything below it.
+ * Each pattern is matched by the `ignore` package (the gitignore implementation ESLint and
+ * others use), one pattern at a time, and the last pattern that matches a path decides, `!`
+ * negating: that is pathspec's rule. (Git's own rule, which `ignore` applies to a whole list,
+ * differs: a file below an excluded directory cannot be re-included there, while pathspec and
+ * so Flower re-include it.) Matching is case-sensitive, as pathspec's. Two spellings that
+ * `ignore` reads differently from pathspec are rewritten first: a `[` that opens no character
+ * class (`[a`, `[]`) is a literal `[`, and a trailing `/**\/` matches everything below the
+ * directory, files too (as `/**`).
  */
+import ignore, { type Ignore } from "ignore";
 
 interface Rule {
   readonly negate: boolean;
-  readonly dirOnly: boolean;
-  readonly regex: RegExp;
+  readonly matcher: Ignore;
 }
 
-function escapeRegex(c: string): string {
-  return /[.*+?^${}()|[\]\\/]/.test(c) ? `\\${c}` : c;
-}
-
-/**
- * Compiles one pattern body (no `!`, no trailing `/`).
- * @throws SyntaxError for an unterminated character class.
- */
-function compile(body: string, anchored: boolean): RegExp {
-  let re = anchored ? "^" : "^(?:.*/)?";
-  let i = 0;
-  while (i < body.length) {
-    const c = body[i]!;
-    if (c === "*") {
-      if (body[i + 1] === "*") {
-        const atStart = i === 0 || body[i - 1] === "/";
-        const atEnd = i + 2 === body.length || body[i + 2] === "/";
-        if (atStart && atEnd) {
-          if (i + 2 === body.length) re += ".*";
-          else {
-            re += "(?:.*/)?";
-            i += 3;
-            continue;
-          }
-          i += 2;
-          continue;
-        }
-      }
-      re += "[^/]*";
-      i += 1;
-    } else if (c === "?") {
-      re += "[^/]";
-      i += 1;
+/** Escapes each `[` that opens no character class (pathspec reads it as a literal `[`). */
+function escapeLoneBrackets(pattern: string): string {
+  let out = "";
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i] as string;
+    if (c === "\\" && i + 1 < pattern.length) {
+      out += c + pattern[i + 1];
+      i++;
     } else if (c === "[") {
-      const end = body.indexOf("]", i + 2);
-      if (end < 0) throw new SyntaxError(`unterminated character class in pattern "${body}"`);
-      let cls = body.slice(i + 1, end);
-      if (cls.startsWith("!")) cls = `^${cls.slice(1)}`;
-      re += `[${cls.replace(/\\/g, "\\\\")}]`;
-      i = end + 1;
-    } else if (c === "\\" && i + 1 < body.length) {
-      re += escapeRegex(body[i + 1]!);
-      i += 2;
-    } else {
-      re += escapeRegex(c);
-      i += 1;
-    }
+      let first = i + 1;
+      if (pattern[first] === "!" || pattern[first] === "^") first++;
+      // As fnmatch: a `]` right after `[` or `[!` is a member, not the end.
+      const end = pattern.indexOf("]", first + 1);
+      if (end < 0 || pattern.slice(first, end).includes("/")) out += "\\[";
+      else {
+        out += pattern.slice(i, end + 1);
+        i = end;
+      }
+    } else out += c;
   }
-  return new RegExp(`${re}$`, "u");
+  return out;
 }
 
 /** A compiled list of gitignore-style patterns. */
@@ -70,7 +47,6 @@ export class PathSpec {
 
   /**
    * @param patterns - pattern lines (blank lines and `#` comments are skipped).
-   * @throws SyntaxError for a malformed pattern.
    */
   constructor(patterns: Iterable<string>) {
     for (const raw of patterns) {
@@ -81,15 +57,12 @@ export class PathSpec {
         negate = true;
         p = p.slice(1);
       }
-      let dirOnly = false;
-      if (p.endsWith("/")) {
-        dirOnly = true;
-        p = p.slice(0, -1);
-      }
-      if (p === "") continue;
-      const anchored = p.includes("/");
-      if (p.startsWith("/")) p = p.slice(1);
-      this.rules.push({ negate, dirOnly, regex: compile(p, anchored) });
+      if (p === "" || p === "/") continue;
+      if (p.endsWith("/**/")) p = p.slice(0, -1);
+      this.rules.push({
+        negate,
+        matcher: ignore({ ignorecase: false }).add(escapeLoneBrackets(p)),
+      });
     }
   }
 
@@ -100,17 +73,8 @@ export class PathSpec {
 
   /** True when the (POSIX, relative) file path is matched by the patterns. */
   matches(path: string): boolean {
-    const parts = path.split("/");
     let matched = false;
-    for (const rule of this.rules) {
-      let hit = false;
-      for (let n = 1; n <= parts.length && !hit; n++) {
-        const isFile = n === parts.length;
-        if (isFile && rule.dirOnly) continue;
-        hit = rule.regex.test(parts.slice(0, n).join("/"));
-      }
-      if (hit) matched = !rule.negate;
-    }
+    for (const rule of this.rules) if (rule.matcher.ignores(path)) matched = !rule.negate;
     return matched;
   }
 }
