@@ -6,6 +6,13 @@
  * against the figures recorded in the project's notes.
  *
  *   npx tsx bench/train-throughput.ts [--images 2048] [--repeats 3] [--workers 1,2]
+ *     [--engines native,tfjs]
+ *
+ * --engines: which of flwr-ml's Net training steps to run — `native` (the
+ * @flwr-ts/ml-native addon, the default when it is built) and `tfjs` (the
+ * tfjs wasm kernels, FLWR_ML_NATIVE=0); default both when the addon is
+ * available. Workers read the setting when they start, so the pool is
+ * restarted (and warmed up, untimed) at each switch.
  *
  * Ours runs with each worker-thread count of --workers (default: 1 and the
  * number of CPUs), PyTorch with its default threads (= CPUs) and 1 thread.
@@ -23,6 +30,7 @@ import {
   closeTrainingWorkers,
   createNet,
   initBackend,
+  nativeUnavailableReason,
   syntheticCifar10,
   test,
   tf,
@@ -37,8 +45,32 @@ const { values } = parseArgs({
     repeats: { type: "string", default: "3" },
     "batch-size": { type: "string", default: "32" },
     workers: { type: "string", default: `1,${availableParallelism()}` },
+    engines: { type: "string" },
   },
 });
+type Engine = "native" | "tfjs";
+const nativeMissing = nativeUnavailableReason();
+const engines = [
+  ...new Set(
+    String(values.engines ?? (nativeMissing === undefined ? "native,tfjs" : "tfjs")).split(","),
+  ),
+] as Engine[];
+if (!engines.every((e) => e === "native" || e === "tfjs")) {
+  console.error("--engines must be a comma-separated list of native and tfjs");
+  process.exit(2);
+}
+if (engines.includes("native") && nativeMissing !== undefined) {
+  console.error(`--engines native: the native addon is unavailable: ${nativeMissing}`);
+  process.exit(2);
+}
+const savedNative = process.env.FLWR_ML_NATIVE;
+/** Selects flwr-ml's Net training step; restarts the workers, which read it when they start. */
+async function useEngine(engine: Engine): Promise<void> {
+  const value = engine === "native" ? (savedNative === "0" ? "1" : (savedNative ?? "1")) : "0";
+  if (process.env.FLWR_ML_NATIVE === value) return;
+  process.env.FLWR_ML_NATIVE = value;
+  await closeTrainingWorkers();
+}
 const workerCounts = [...new Set(String(values.workers).split(",").map(Number))];
 if (!workerCounts.every((n) => Number.isInteger(n) && n > 0)) {
   console.error("--workers must be a comma-separated list of positive integers, e.g. 1,2");
@@ -74,16 +106,21 @@ const small = {
   pixels: data.pixels.subarray(0, 256 * 3072),
   labels: data.labels.subarray(0, 256),
 };
-// Warm-up of every configuration: JIT, wasm operator caches, worker start-up.
-for (const workers of workerCounts) {
-  train(net, small, { epochs: 1, learningRate: 0.01, batchSize, progressBar: false, workers });
-  test(net, small, { batchSize: 256, progressBar: false, workers });
+/** Warm-up of every worker count: JIT, wasm operator caches, worker start-up. */
+function warmUp(): void {
+  for (const workers of workerCounts) {
+    train(net, small, { epochs: 1, learningRate: 0.01, batchSize, progressBar: false, workers });
+    test(net, small, { batchSize: 256, progressBar: false, workers });
+  }
 }
 
 const torchPython = findTorchPython();
 type Runs = { train: number[]; eval: number[]; trainCpu: number[]; evalCpu: number[] };
 const runs = (): Runs => ({ train: [], eval: [], trainCpu: [], evalCpu: [] });
-const ours = new Map(workerCounts.map((w) => [w, runs()]));
+const key = (engine: Engine, workers: number) => `${engine}/${workers}`;
+const ours = new Map(
+  engines.flatMap((e) => workerCounts.map((w) => [key(e, w), runs()] as [string, Runs])),
+);
 const torchN = runs();
 const torch1 = runs();
 let torchThreads = 0;
@@ -97,18 +134,24 @@ function measure(f: () => void): [number, number] {
   return [images / ((performance.now() - t) / 1000), images / ((cpu.user + cpu.system) / 1e6)];
 }
 for (let r = 0; r < repeats; r++) {
-  for (const workers of workerCounts) {
-    const target = ours.get(workers) as Runs;
-    const [trainWall, trainCpu] = measure(() =>
-      train(net, data, { epochs: 1, learningRate: 0.01, batchSize, progressBar: false, workers }),
-    );
-    const [evalWall, evalCpu] = measure(() =>
-      test(net, data, { batchSize: 256, progressBar: false, workers }),
-    );
-    target.train.push(trainWall);
-    target.trainCpu.push(trainCpu);
-    target.eval.push(evalWall);
-    target.evalCpu.push(evalCpu);
+  for (const engine of engines) {
+    if (engines.length > 1 || r === 0) {
+      await useEngine(engine);
+      warmUp();
+    }
+    for (const workers of workerCounts) {
+      const target = ours.get(key(engine, workers)) as Runs;
+      const [trainWall, trainCpu] = measure(() =>
+        train(net, data, { epochs: 1, learningRate: 0.01, batchSize, progressBar: false, workers }),
+      );
+      const [evalWall, evalCpu] = measure(() =>
+        test(net, data, { batchSize: 256, progressBar: false, workers }),
+      );
+      target.train.push(trainWall);
+      target.trainCpu.push(trainCpu);
+      target.eval.push(evalWall);
+      target.evalCpu.push(evalCpu);
+    }
   }
   if (torchPython) {
     for (const threads of [0, 1]) {
@@ -152,10 +195,13 @@ const loadAfter = loadavg();
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 const col = (n: number) => fmt(n).padStart(10);
 type Row = { name: string; runs: Runs };
-const rows: Row[] = workerCounts.map((w) => ({
-  name: `flwr-ts (tfjs ${backend.tfBackend}, ${w} worker${w > 1 ? "s" : ""})`,
-  runs: ours.get(w) as Runs,
-}));
+const engineName = (e: Engine) => (e === "native" ? "native" : `tfjs ${backend.tfBackend}`);
+const rows: Row[] = engines.flatMap((e) =>
+  workerCounts.map((w) => ({
+    name: `flwr-ts (${engineName(e)}, ${w} worker${w > 1 ? "s" : ""})`,
+    runs: ours.get(key(e, w)) as Runs,
+  })),
+);
 if (torchPython) {
   rows.push({ name: `PyTorch ${torchVersion} CPU, ${torchThreads} threads`, runs: torchN });
   rows.push({ name: `PyTorch ${torchVersion} CPU, 1 thread`, runs: torch1 });
@@ -176,33 +222,36 @@ for (const { name, runs: x } of rows) {
   );
 }
 const best = Math.max(...workerCounts);
-const oursBest = ours.get(best) as Runs;
-const oursOne = ours.get(Math.min(...workerCounts)) as Runs;
-if (torchPython) {
-  const ratio = (a: number[], b: number[]) => (median(a) / median(b)).toFixed(3);
-  console.log(
-    `\nratio, train (wall clock, same run): ours ${best} workers / PyTorch ${torchThreads} threads ${ratio(oursBest.train, torchN.train)}×; ` +
-      `ours ${Math.min(...workerCounts)} / PyTorch 1 thread ${ratio(oursOne.train, torch1.train)}× (target ≥ 0.35×)`,
-  );
-  console.log(
-    `ratio, train (per CPU-second): ours ${best} workers / PyTorch ${torchThreads} threads ${ratio(oursBest.trainCpu, torchN.trainCpu)}×; ` +
-      `ours ${Math.min(...workerCounts)} / PyTorch 1 thread ${ratio(oursOne.trainCpu, torch1.trainCpu)}×`,
-  );
-  console.log(
-    `ratio, eval (wall clock): ours ${best} workers / PyTorch ${torchThreads} threads ${ratio(oursBest.eval, torchN.eval)}×`,
-  );
-  console.log(
-    `recorded on the idle machine (tfjs-training-notes.md): PyTorch ${RECORDED.train} train / ${RECORDED.eval} eval with 2 threads; ours ${best} workers vs it: ${(median(oursBest.train) / RECORDED.train).toFixed(3)}×`,
-  );
-} else {
-  console.log(`\nno Python with torch found; ${RECORDED.note}`);
-  console.log(
-    `ratio ours ${best} workers / recorded: train ${(median(oursBest.train) / RECORDED.train).toFixed(3)}×, eval ${(median(oursBest.eval) / RECORDED.eval).toFixed(3)}×`,
-  );
+const one = Math.min(...workerCounts);
+const ratio = (a: number[], b: number[]) => (median(a) / median(b)).toFixed(3);
+for (const e of engines) {
+  const oursBest = ours.get(key(e, best)) as Runs;
+  const oursOne = ours.get(key(e, one)) as Runs;
+  if (torchPython) {
+    console.log(
+      `\n[${engineName(e)}] ratio, train (wall clock, same run): ours ${best} workers / PyTorch ${torchThreads} threads ${ratio(oursBest.train, torchN.train)}×; ` +
+        `ours ${one} / PyTorch 1 thread ${ratio(oursOne.train, torch1.train)}× (target ≥ 1.0×)`,
+    );
+    console.log(
+      `[${engineName(e)}] ratio, train (per CPU-second): ours ${best} workers / PyTorch ${torchThreads} threads ${ratio(oursBest.trainCpu, torchN.trainCpu)}×; ` +
+        `ours ${one} / PyTorch 1 thread ${ratio(oursOne.trainCpu, torch1.trainCpu)}× (target ≥ 1.0×)`,
+    );
+    console.log(
+      `[${engineName(e)}] ratio, eval (wall clock): ours ${best} workers / PyTorch ${torchThreads} threads ${ratio(oursBest.eval, torchN.eval)}×; ` +
+        `per CPU-second, ours ${one} / PyTorch 1 thread ${ratio(oursOne.evalCpu, torch1.evalCpu)}×`,
+    );
+  } else {
+    console.log(`\nno Python with torch found; ${RECORDED.note}`);
+    console.log(
+      `[${engineName(e)}] ratio ours ${best} workers / recorded: train ${(median(oursBest.train) / RECORDED.train).toFixed(3)}×, eval ${(median(oursBest.eval) / RECORDED.eval).toFixed(3)}×`,
+    );
+  }
 }
 console.log("\nall runs (train img/s, wall):");
 for (const { name, runs: x } of rows)
   console.log(`  ${name}: ${x.train.map(Math.round).join(", ")}`);
 net.dispose();
+if (savedNative === undefined) delete process.env.FLWR_ML_NATIVE;
+else process.env.FLWR_ML_NATIVE = savedNative;
 await closeTrainingWorkers();
 console.log(`tensors alive: ${tf.memory().numTensors}`);

@@ -8,6 +8,7 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { type PatchedBackendName, registerTrainingKernels } from "./kernels/register.js";
+import { netTrainingEngine } from "./native-net-step.js";
 import * as tf from "./tf.js";
 
 /** Names accepted by {@link initBackend} and `FLWR_TFJS_BACKEND`. */
@@ -161,7 +162,14 @@ export function initBackend(options: InitBackendOptions = {}): Promise<BackendIn
           : options.log;
       const kernels =
         info.kernels.length > 0 ? ` + flwr-ml kernels (${info.kernels.join(", ")})` : "";
-      log?.(`flwr-ml: TensorFlow.js backend ${info.tfBackend}${kernels} [${info.reason}]`);
+      const net = netTrainingEngine();
+      const step =
+        info.tfBackend === "tensorflow"
+          ? ""
+          : net.engine === "native"
+            ? "; Net training step: native (@flwr-ts/ml-native)"
+            : `; Net training step: tfjs (${net.reason})`;
+      log?.(`flwr-ml: TensorFlow.js backend ${info.tfBackend}${kernels} [${info.reason}]${step}`);
       return info;
     });
     current.catch(() => {

@@ -3,12 +3,15 @@
  */
 
 import { BatchBuilder, type ImageDataset, validateDataset } from "./dataset.js";
-import type { Net } from "./net.js";
+import { nativeNetKernels, scoreLogits } from "./native-net-step.js";
+import { NET_INPUT_SHAPE, NET_NUM_CLASSES, type Net } from "./net.js";
+import { netStepSupported } from "./net-step.js";
 import {
   evaluateParallel,
   evaluateParallelAsync,
   resolveWorkers,
 } from "./parallel/data-parallel.js";
+import { PARAM_COUNT, readFlatWeights } from "./parallel/param-layout.js";
 import { ProgressBar } from "./progress.js";
 import * as tf from "./tf.js";
 import { positiveInt, TrainingOptionsError } from "./training-options.js";
@@ -135,10 +138,11 @@ function* testSteps(
   const bar = options.progressBar === false ? undefined : new ProgressBar("evaluate", data.count);
   let lossSum = 0;
   let correct = 0;
+  const evaluate = netEvaluator(model, data.shape);
   for (let start = 0; start < data.count; start += batchSize) {
     const n = Math.min(batchSize, data.count - start);
     const batch = builder.fill(start, n);
-    const { lossSum: lossTotal, correct: hits } = evaluateBatch(model, batch, data.shape);
+    const { lossSum: lossTotal, correct: hits } = evaluate(batch);
     lossSum += lossTotal;
     correct += hits;
     bar?.update(start + n);
@@ -146,4 +150,28 @@ function* testSteps(
   }
   bar?.finish(data.count, `accuracy ${(correct / data.count).toFixed(4)}`);
   return { loss: lossSum / data.count, accuracy: correct / data.count, count: data.count };
+}
+
+/**
+ * Evaluation of one batch: the native forward pass of `@flwr-ts/ml-native`
+ * where it is available (wasm/cpu, the Net's input shape), else
+ * {@link evaluateBatch} through tfjs.
+ */
+export function netEvaluator(
+  model: Net,
+  shape: readonly [number, number, number],
+): (batch: { x: Float32Array; y: Int32Array }) => { lossSum: number; correct: number } {
+  const native = netStepSupported() ? nativeNetKernels() : undefined;
+  if (!native || shape.some((v, i) => v !== NET_INPUT_SHAPE[i])) {
+    return (batch) => evaluateBatch(model, batch, shape);
+  }
+  const weights = new Float32Array(PARAM_COUNT);
+  readFlatWeights(model, weights);
+  let logits = new Float32Array(0);
+  return (batch) => {
+    const n = batch.y.length;
+    if (logits.length < n * NET_NUM_CLASSES) logits = new Float32Array(n * NET_NUM_CLASSES);
+    native.forward(weights, batch.x, n, logits);
+    return scoreLogits(logits, batch.y, n);
+  };
 }

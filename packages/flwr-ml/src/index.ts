@@ -72,6 +72,10 @@ export {
   trainModelAsync,
 } from "./model/model-train.js";
 export {
+  nativeUnavailableReason,
+  netTrainingEngine,
+} from "./native-net-step.js";
+export {
   type CreateNetOptions,
   createNet,
   NET_INPUT_SHAPE,

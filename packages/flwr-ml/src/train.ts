@@ -12,8 +12,9 @@ import {
   validateDataset,
 } from "./dataset.js";
 import { SOFTMAX_CROSS_ENTROPY } from "./kernels/softmax-cross-entropy.js";
+import { createNetStep } from "./native-net-step.js";
 import { NET_INPUT_SHAPE, type Net } from "./net.js";
-import { NetStep, netStepSupported } from "./net-step.js";
+import { netStepSupported } from "./net-step.js";
 import { resolveWorkers, trainParallel, trainParallelAsync } from "./parallel/data-parallel.js";
 import { PARAM_COUNT, readFlatWeights, writeFlatWeights } from "./parallel/param-layout.js";
 import { ProgressBar } from "./progress.js";
@@ -228,7 +229,10 @@ export function train(model: Net, data: ImageDataset, options: TrainOptions): nu
   return r.value;
 }
 
-/** The in-process loop: {@link NetStep} on wasm/cpu with this package's kernels, else autodiff. */
+/**
+ * The in-process loop: the Net's direct step on wasm/cpu with this package's
+ * kernels (native when `@flwr-ts/ml-native` is built, else {@link NetStep}), else autodiff.
+ */
 function stepsOf(
   model: Net,
   data: ImageDataset,
@@ -245,7 +249,7 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
 }
 
 /**
- * The in-process loop without the engine: gradients from {@link NetStep} into
+ * The in-process loop without the engine: gradients from the Net's step into
  * a flat vector, PyTorch's SGD-momentum update over flat weights, and the
  * model's variables set once at the end (also when interrupted).
  */
@@ -257,7 +261,7 @@ function* directSteps(
 ): Generator<void, number, void> {
   const { batchSize } = p;
   const builder = new BatchBuilder(data, batchSize);
-  const step = new NetStep();
+  const step = createNetStep();
   const weights = new Float32Array(PARAM_COUNT);
   readFlatWeights(model, weights);
   step.loadWeights(weights);

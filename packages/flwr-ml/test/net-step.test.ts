@@ -1,13 +1,20 @@
 /**
  * NetStep (the Net's loss and gradients with the backend's kernels called
  * directly) against the same Net written in plain tfjs ops and differentiated
- * by tfjs's autodiff, to 1e-4, on the wasm and cpu backends; no leaked
- * backend tensors; input validation; and the flat SGD-momentum step.
+ * by tfjs's autodiff, to 1e-4, on the wasm and cpu backends and for the
+ * native step (`@flwr-ts/ml-native`, against the cpu backend's autodiff;
+ * skipped with the reason when the addon is not built); no leaked backend
+ * tensors; input validation; and the flat SGD-momentum step.
  */
 import "@tensorflow/tfjs-backend-wasm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { POOL_RELU_BIAS_GRAD } from "../src/kernels/pool-relu-bias-grad.js";
 import { registerTrainingKernels } from "../src/kernels/register.js";
+import {
+  NativeNetStep,
+  type NetStepLike,
+  nativeUnavailableReason,
+} from "../src/native-net-step.js";
 import { createNet } from "../src/net.js";
 import { NetStep, netStepSupported } from "../src/net-step.js";
 import { PARAM_COUNT, PARAM_SLOTS, readFlatWeights } from "../src/parallel/param-layout.js";
@@ -16,6 +23,16 @@ import * as tf from "../src/tf.js";
 import { randomValues } from "./helpers/kernel-cases.js";
 
 const TOL = 1e-4;
+const nativeMissing = nativeUnavailableReason();
+/** The engines under test: tfjs kernels on wasm and cpu, and the native addon (reference on cpu). */
+const ENGINES = ["wasm", "cpu", "native"] as const;
+type Engine = (typeof ENGINES)[number];
+const backendOf = (engine: Engine) => (engine === "native" ? "cpu" : engine);
+const makeStep = (engine: Engine): NetStepLike =>
+  engine === "native" ? new NativeNetStep() : new NetStep();
+const skipNative = (engine: Engine) => engine === "native" && nativeMissing !== undefined;
+const why = (engine: Engine) =>
+  skipNative(engine) ? ` (skipped: native addon unavailable: ${nativeMissing})` : "";
 
 async function use(backend: "wasm" | "cpu"): Promise<void> {
   const warn = console.warn;
@@ -103,15 +120,16 @@ function dataIds(): number {
   return tf.backend().numDataIds();
 }
 
-describe.each(["wasm", "cpu"] as const)("NetStep on %s", (backend) => {
-  it.each([1, 5, 16])(
-    "gives the autodiff loss and gradients of the plain-ops Net to 1e-4 (batch %i)",
+describe.each(ENGINES)("NetStep on %s", (engine) => {
+  const backend = backendOf(engine);
+  it.skipIf(skipNative(engine)).each(engine === "native" ? [1, 5, 16, 32] : [1, 5, 16])(
+    `gives the autodiff loss and gradients of the plain-ops Net to 1e-4 (batch %i)${why(engine)}`,
     async (n) => {
       await use(backend);
       expect(netStepSupported()).toBe(true);
       const { weights, x, labels } = inputs(n, 10 + n);
       const expected = reference(weights, x, labels, n);
-      const step = new NetStep();
+      const step = makeStep(engine);
       const grads = new Float32Array(PARAM_COUNT).fill(Number.NaN);
       const before = dataIds();
       const loss = step.lossAndGradients(weights, x, labels, n, grads);
@@ -131,37 +149,41 @@ describe.each(["wasm", "cpu"] as const)("NetStep on %s", (backend) => {
     },
   );
 
-  it("logits equal Net.predict, and nothing leaks", async () => {
-    await use(backend);
-    const n = 3;
-    const net = createNet({ seed: 5 });
-    const weights = new Float32Array(PARAM_COUNT);
-    readFlatWeights(net, weights);
-    const x = randomValues(n * 3072, 9);
-    const expected = tf.tidy(
-      () => net.predict(tf.tensor4d(x, [n, 32, 32, 3])).dataSync() as Float32Array,
-    );
-    const before = dataIds();
-    const logits = new NetStep().logits(weights, x, n);
-    expect(dataIds()).toBe(before);
-    expect(logits.length).toBe(n * 10);
-    let worst = 0;
-    for (let i = 0; i < logits.length; i++)
-      worst = Math.max(worst, Math.abs((logits[i] as number) - (expected[i] as number)));
-    expect(worst).toBeLessThan(TOL);
-    net.dispose();
-    await use("wasm");
-  });
+  it.skipIf(skipNative(engine))(
+    `logits equal Net.predict, and nothing leaks${why(engine)}`,
+    async () => {
+      await use(backend);
+      const n = 3;
+      const net = createNet({ seed: 5 });
+      const weights = new Float32Array(PARAM_COUNT);
+      readFlatWeights(net, weights);
+      const x = randomValues(n * 3072, 9);
+      const expected = tf.tidy(
+        () => net.predict(tf.tensor4d(x, [n, 32, 32, 3])).dataSync() as Float32Array,
+      );
+      const before = dataIds();
+      const logits = makeStep(engine).logits(weights, x, n);
+      expect(dataIds()).toBe(before);
+      expect(logits.length).toBe(n * 10);
+      let worst = 0;
+      for (let i = 0; i < logits.length; i++)
+        worst = Math.max(worst, Math.abs((logits[i] as number) - (expected[i] as number)));
+      expect(worst).toBeLessThan(TOL);
+      net.dispose();
+      await use("wasm");
+    },
+  );
 });
 
 describe("NetStep resident weights", () => {
-  it.each(["wasm", "cpu"] as const)(
+  it.for(ENGINES)(
     "momentumStep matches the flat SGD-momentum step over several steps, and frees everything on %s",
-    async (backend) => {
-      await use(backend);
+    async (engine, ctx) => {
+      ctx.skip(skipNative(engine), `native addon unavailable: ${nativeMissing}`);
+      await use(backendOf(engine));
       const before = dataIds();
       const { weights, x, labels } = inputs(4, 21);
-      const step = new NetStep();
+      const step = makeStep(engine);
       step.loadWeights(weights);
       const expected = weights.slice();
       const momentum = new Float32Array(PARAM_COUNT);
@@ -195,8 +217,9 @@ describe("NetStep resident weights", () => {
     },
   );
 
-  it("refuses resident use before loadWeights and bad sizes", () => {
-    const step = new NetStep();
+  it.for(ENGINES)("refuses resident use before loadWeights and bad sizes (%s)", (engine, ctx) => {
+    ctx.skip(skipNative(engine), `native addon unavailable: ${nativeMissing}`);
+    const step = makeStep(engine);
     const { x, labels } = inputs(1, 2);
     const grads = new Float32Array(PARAM_COUNT);
     expect(() => step.lossAndGradients(null, x, labels, 1, grads)).toThrow(/loadWeights/);
@@ -210,26 +233,30 @@ describe("NetStep resident weights", () => {
 });
 
 describe("NetStep input validation", () => {
-  it("rejects bad sizes and labels with RangeErrors and frees what it allocated", () => {
-    const { weights, x, labels } = inputs(2, 3);
-    const step = new NetStep();
-    const grads = new Float32Array(PARAM_COUNT);
-    const before = dataIds();
-    expect(() => step.lossAndGradients(weights.subarray(1), x, labels, 2, grads)).toThrow(
-      /weights must have 62006 values/,
-    );
-    expect(() => step.lossAndGradients(weights, x.subarray(0, 3072), labels, 2, grads)).toThrow(
-      /x must hold 2 NHWC images/,
-    );
-    expect(() => step.lossAndGradients(weights, x, labels, 2, grads.subarray(5))).toThrow(
-      /grads must have room/,
-    );
-    expect(() => step.lossAndGradients(weights, x, labels, 3, grads)).toThrow(/3 labels needed/);
-    expect(() => step.lossAndGradients(weights, x, Int32Array.of(0, 10), 2, grads)).toThrow(
-      /label 10 outside 0..9/,
-    );
-    expect(dataIds()).toBe(before);
-  });
+  it.for(ENGINES)(
+    "rejects bad sizes and labels with RangeErrors and frees what it allocated (%s)",
+    (engine, ctx) => {
+      ctx.skip(skipNative(engine), `native addon unavailable: ${nativeMissing}`);
+      const { weights, x, labels } = inputs(2, 3);
+      const step = makeStep(engine);
+      const grads = new Float32Array(PARAM_COUNT);
+      const before = dataIds();
+      expect(() => step.lossAndGradients(weights.subarray(1), x, labels, 2, grads)).toThrow(
+        /weights must have 62006 values/,
+      );
+      expect(() => step.lossAndGradients(weights, x.subarray(0, 3072), labels, 2, grads)).toThrow(
+        /x must hold 2 NHWC images/,
+      );
+      expect(() => step.lossAndGradients(weights, x, labels, 2, grads.subarray(5))).toThrow(
+        /grads must have room/,
+      );
+      expect(() => step.lossAndGradients(weights, x, labels, 3, grads)).toThrow(/3 labels needed/);
+      expect(() => step.lossAndGradients(weights, x, Int32Array.of(0, 10), 2, grads)).toThrow(
+        /label 10 outside 0..9/,
+      );
+      expect(dataIds()).toBe(before);
+    },
+  );
 
   it("is not supported on a backend without flwr-ml's kernels", () => {
     expect(netStepSupported("webgl")).toBe(false);

@@ -8,10 +8,11 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { initBackend } from "../backend.js";
 import { BatchBuilder, type ImageDataset } from "../dataset.js";
-import { evaluateBatch } from "../evaluate.js";
+import { netEvaluator } from "../evaluate.js";
 import { writeModelFlat } from "../model/model-array-record.js";
+import { createNetStep, type NetStepLike } from "../native-net-step.js";
 import { createNet, NET_INPUT_SHAPE, type Net } from "../net.js";
-import { NetStep, netStepSupported } from "../net-step.js";
+import { netStepSupported } from "../net-step.js";
 import { sgdMomentumFlatStep } from "../sgd-momentum.js";
 import * as tf from "../tf.js";
 import { crossEntropy } from "../train.js";
@@ -37,7 +38,7 @@ const init = workerData as WorkerInit;
 const ready = initBackend({ backend: init.backend, log: null });
 ready.catch(() => {}); // reported to the coordinator by the first job
 let replica: Net | undefined;
-let step: NetStep | undefined;
+let step: NetStepLike | undefined;
 
 function datasetOf(job: Job): ImageDataset {
   const { count, shape, numClasses, pixels, labels } = job.data;
@@ -53,13 +54,13 @@ function values(t: tf.Tensor): Float32Array {
 
 /**
  * The chunk's mean loss, its gradient written to `slot`: through
- * {@link NetStep} (kernels called directly, on the weights resident in the
- * backend) where supported, else through the engine's autodiff on the
+ * the Net's direct step (native, or tfjs kernels called directly; on the
+ * resident weights) where supported, else through the engine's autodiff on the
  * replica's variables set from `weights`.
  */
 function chunkGradients(
   net: Net,
-  step: NetStep | undefined,
+  step: NetStepLike | undefined,
   weights: Float32Array,
   batch: { x: Float32Array; y: Int32Array },
   n: number,
@@ -80,7 +81,7 @@ function chunkGradients(
 }
 
 function netReplica(net: Net, job: TrainJob): TrainReplica {
-  step ??= netStepSupported() ? new NetStep() : undefined;
+  step ??= netStepSupported() ? createNetStep() : undefined;
   const s = step;
   s?.loadWeights(job.weights);
   // This replica's weights and momentum (resident in NetStep, else these
@@ -209,7 +210,7 @@ async function run(job: Job): Promise<void> {
       const net = replica;
       writeFlatWeights(net, job.weights);
       if (job.kind === "train") runTrain(netReplica(net, job), job);
-      else runEval((batch) => evaluateBatch(net, batch, datasetOf(job).shape), job);
+      else runEval(netEvaluator(net, datasetOf(job).shape), job);
     }
     reply = { ok: true, worker: job.worker };
   } catch (error) {
