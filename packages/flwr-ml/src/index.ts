@@ -29,7 +29,10 @@ export {
   CIFAR10_MD5,
   CIFAR10_URL,
   type Cifar10,
+  type ParseArchiveOptions,
   parseCifar10Archive,
+  parseCifar10Stream,
+  readCifar10Archive,
 } from "./cifar10/parse.js";
 export { type Partition, type PartitionOptions, partitionDataset } from "./cifar10/partition.js";
 export {

@@ -3,13 +3,13 @@
  * stand-in), split its training set into partitions with train/test parts,
  * and save each under `<outDir>/cifar10_part_<i>/` (i from 1).
  */
-import { access, readFile } from "node:fs/promises";
+import { access } from "node:fs/promises";
 import { join } from "node:path";
 import type { ImageDataset } from "../dataset.js";
-import { downloadCifar10 } from "./download.js";
+import { downloadCifar10, md5File } from "./download.js";
 import { Cifar10Error } from "./errors.js";
 import { type PartitionHeader, savePartition } from "./format.js";
-import { CIFAR10_MD5, md5, parseCifar10Archive } from "./parse.js";
+import { CIFAR10_MD5, readCifar10Archive } from "./parse.js";
 import { partitionDataset } from "./partition.js";
 import { syntheticCifar10 } from "./synthetic.js";
 
@@ -78,19 +78,11 @@ async function loadSource(
     path = source.path;
   } else {
     path = join(outDir, "cifar-10-binary.tar.gz");
-    const cached = (await exists(path)) && md5(await readFile(path)) === CIFAR10_MD5;
+    const cached = (await exists(path)) && (await md5File(path)) === CIFAR10_MD5;
     if (cached) log(`using the archive already downloaded at ${path}`);
     else await downloadCifar10(path, source.url === undefined ? {} : { url: source.url });
   }
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path);
-  } catch (error) {
-    throw new Cifar10Error(
-      `cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
-    );
-  }
-  return parseCifar10Archive(bytes).train;
+  return (await readCifar10Archive(path)).train;
 }
 
 /** Prepares the partitions; see the module documentation. */
