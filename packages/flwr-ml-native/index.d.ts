@@ -24,6 +24,20 @@ export interface NativeNetKernels {
     learningRate: number,
     momentumFactor: number,
   ): void;
+  /**
+   * trainStep, then every intermediate copied to `out` (per-kernel tests):
+   * y1 [n][6][784], q1 [n][6][196], y2 [n][16][100], feat [n][400], h1 [n][120],
+   * h2 [n][84], z3 [n][10], d3 [n][10], dh2 [n][84], dh1 [n][120], dfeat [n][400],
+   * then of the last image dz2 [16][100], dq1 [6][196], dz1 [6][784].
+   */
+  debugStep(
+    params: Float32Array,
+    x: Float32Array,
+    labels: Int32Array,
+    n: number,
+    grads: Float32Array,
+    out: Float32Array,
+  ): number;
   /** Bytes of this thread's scratch buffer (freed with the thread's environment). */
   scratchBytes(): number;
 }

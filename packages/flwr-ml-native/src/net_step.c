@@ -704,6 +704,69 @@ static napi_value js_sgd_step(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * debugStep(params, x, labels, n, grads, out): trainStep, then every
+ * intermediate copied to out (for the per-kernel tests): y1 [n][6][784],
+ * q1 [n][6][196], y2 [n][16][100], feat [n][400], h1 [n][120], h2 [n][84],
+ * z3 [n][10], d3 [n][10], dh2 [n][84], dh1 [n][120], dfeat [n][400], then of
+ * the last image dz2 [16][100], dq1 [6][196], dz1 [6][784]. Returns the loss.
+ */
+static napi_value js_debug_step(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int n = 0;
+  void *params, *x, *labels, *grads, *out;
+  size_t len;
+  if (argc < 6 || !chunk_size(env, argv[3], &n)) return NULL;
+  const size_t per = A1 + Q1 + A2 + FEAT + H1 + H2 + OUT + OUT + H2 + H1 + FEAT;
+  const size_t total = (size_t)n * per + A2 + Q1 + A1;
+  if (!typed(env, argv[0], napi_float32_array, PARAMS, &params, &len, "params") ||
+      !typed(env, argv[1], napi_float32_array, (size_t)n * IMG, &x, &len, "x") ||
+      !typed(env, argv[2], napi_int32_array, (size_t)n, &labels, &len, "labels") ||
+      !typed(env, argv[4], napi_float32_array, PARAMS, &grads, &len, "grads") ||
+      !typed(env, argv[5], napi_float32_array, total, &out, &len, "out"))
+    return NULL;
+  const int32_t *y = (const int32_t *)labels;
+  for (int i = 0; i < n; i++)
+    if (y[i] < 0 || y[i] >= OUT) {
+      napi_throw_range_error(env, NULL, "flwr-ml-native: label outside 0..9");
+      return NULL;
+    }
+  Instance *inst = NULL;
+  CHECK(napi_get_instance_data(env, (void **)&inst));
+  Work w;
+  if (!inst || !work_for(inst, &w, n, 1)) {
+    napi_throw_error(env, NULL, "flwr-ml-native: out of memory");
+    return NULL;
+  }
+  const double loss = train_step((const float *)params, (const float *)x, y, n, (float *)grads, &w);
+  float *o = (float *)out;
+#define PUT(src, count)                              \
+  do {                                               \
+    memcpy(o, (src), sizeof(float) * (size_t)(count)); \
+    o += (count);                                    \
+  } while (0)
+  PUT(w.y1, n * A1);
+  PUT(w.q1, n * Q1);
+  PUT(w.y2, n * A2);
+  PUT(w.feat, n * FEAT);
+  PUT(w.h1, n * H1);
+  PUT(w.h2, n * H2);
+  PUT(w.z3, n * OUT);
+  PUT(w.d3, n * OUT);
+  PUT(w.dh2, n * H2);
+  PUT(w.dh1, n * H1);
+  PUT(w.dfeat, n * FEAT);
+  PUT(w.dz2, A2);
+  PUT(w.dq1, Q1);
+  PUT(w.dz1, A1);
+#undef PUT
+  napi_value result;
+  CHECK(napi_create_double(env, loss, &result));
+  return result;
+}
+
 static void finalize_instance(napi_env env, void *data, void *hint) {
   (void)env;
   (void)hint;
@@ -734,6 +797,7 @@ NAPI_MODULE_INIT() {
       {"forward", NULL, js_forward, NULL, NULL, NULL, napi_enumerable, NULL},
       {"sgdStep", NULL, js_sgd_step, NULL, NULL, NULL, napi_enumerable, NULL},
       {"scratchBytes", NULL, js_scratch_bytes, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"debugStep", NULL, js_debug_step, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_value paramCount;
   CHECK(napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props));

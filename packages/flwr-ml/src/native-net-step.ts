@@ -41,6 +41,15 @@ export interface NativeNetKernels {
     momentumFactor: number,
   ): void;
   scratchBytes(): number;
+  /** trainStep plus every intermediate (see the addon's index.d.ts); for tests. */
+  debugStep(
+    params: Float32Array,
+    x: Float32Array,
+    labels: Int32Array,
+    n: number,
+    grads: Float32Array,
+    out: Float32Array,
+  ): number;
 }
 
 interface NativePackage {
