@@ -3,6 +3,12 @@
  * (`-----BEGIN OPENSSH PRIVATE KEY-----`) and the one-line public key
  * (`ecdsa-sha2-nistp384 AAAA… comment`), laid out byte for byte as
  * `ssh-keygen -t ecdsa -b 384 -N "" -C ""` writes them.
+ *
+ * Why hand-written: the files must load in Python Flower (`cryptography`'s
+ * `load_ssh_private_key`/`load_ssh_public_key`) and match what `ssh-keygen` writes, Node's
+ * `crypto` exports no OpenSSH format, and the layout is small and fixed (the `openssh-key-v1`
+ * container of OpenSSH's PROTOCOL.key over the RFC 4251 encoding in `ssh-wire.ts`): a library
+ * would bring more code than this file and its own choices of check-int, comment and padding.
  */
 import {
   createECDH,

@@ -4,6 +4,11 @@
  * dependencies = []`, `[tool.flwr.app] publisher`, `[tool.flwr.app.components]` and
  * `[tool.flwr.app.config]` (ints stay TOML integers, floats TOML floats). Formatting follows
  * `tomli_w`, which Python's `flwr build` uses.
+ *
+ * Why hand-written: this file's bytes go into the FAB and so into its hash, which must equal
+ * what Python's `flwr build` produces for the same app; TOML libraries (smol-toml, which reads
+ * TOML elsewhere here, @iarna/toml) format tables, quoting, arrays and floats their own way.
+ * Reading TOML uses the library.
  */
 import type { AppConfig, ConfigTree } from "../config/app-config.js";
 import type { Scalar } from "../records/scalar.js";

@@ -8,6 +8,12 @@
  * ({@link FAB_MAX_ENTRY_BYTES}, {@link FAB_MAX_UNPACKED_BYTES}) from the central directory, before
  * anything is inflated, and no entry inflates past its declared size, so a zip bomb costs no more
  * than the caps; {@link readZipAsync} inflates on libuv's thread pool, for servers.
+ *
+ * Why hand-written: a FAB's SHA-256 is its identity (the `.fab` file name, the SuperLink's
+ * `fab_hash`, signatures over it), so the writer must reproduce Python's `zipfile` to the
+ * byte; zip libraries choose their own version fields, flags, extra fields and timestamps, and
+ * none promises the same bytes across its releases.
+ * The reader stays beside it so the caps above apply before any byte is inflated.
  */
 import { promisify } from "node:util";
 import { crc32, inflateRaw, inflateRawSync } from "node:zlib";

@@ -8,6 +8,11 @@
  *   followed by `21 - len(repr(shape[0]))` spare spaces when the shape is not empty,
  *   then 1–64 spaces of padding and `\n` so that the preamble is a multiple of 64 bytes;
  * - the elements in C order, little-endian.
+ *
+ * Why hand-written: Flower's `Array` carries `.npy` bytes and a content-addressed object's ID
+ * is the SHA-256 of its serialisation, so the bytes must equal numpy's for the same array, to
+ * the padding, and no npm package promises that. The format is small and fully specified by
+ * numpy's `format.py`.
  */
 import { type DType, dtypeFromDescr, dtypeInfo } from "./dtype.js";
 import { NpyFormatError, UnsupportedDtypeError } from "./errors.js";
