@@ -14,6 +14,7 @@ export {
   type ClientAppHandler,
   type ClientAppOptions,
   DEFAULT_ACTION,
+  type HandlerOptions,
 } from "./app/client-app.js";
 export {
   AppError,
@@ -33,6 +34,16 @@ export {
   logFormatFromEnv,
   MemoryLogger,
 } from "./app/logger.js";
+export { type ClientAppCallable, type Mod, wrapWithMods } from "./app/mod.js";
+export {
+  adaptiveClippingMod,
+  createAdaptiveClippingMod,
+  createFixedClippingMod,
+  type DpModOptions,
+  fixedClippingMod,
+  LocalDpMod,
+  type LocalDpModOptions,
+} from "./app/mods/dp-mods.js";
 export { makeRegistrar, type Registrar } from "./app/registrar.js";
 export { ServerApp, type ServerAppMain } from "./app/server-app.js";
 // App config (package.json "flwr.app") and run config
@@ -58,6 +69,19 @@ export {
   resolveRunConfig,
   UnknownConfigKeyError,
 } from "./config/run-config.js";
+export {
+  type AdaptiveNoiseParams,
+  addGaussianNoiseInPlace,
+  clipInPlace,
+  clipModelUpdate,
+  computeAdaptiveNoiseParams,
+  computeStdv,
+  getNorm,
+  localDpStdv,
+  type NormalSource,
+  secureNormalSource,
+  seededNormalSource,
+} from "./dp/differential-privacy.js";
 // FAB (Flower App Bundle)
 export {
   type BuildFabOptions,
@@ -268,6 +292,16 @@ export {
   type BulyanOptions,
   type SelectionRule,
 } from "./strategy/bulyan.js";
+export {
+  clientsDiscrepancyWarning,
+  DifferentialPrivacyClientSideFixedClipping,
+  DifferentialPrivacyFixedClippingBase,
+  DifferentialPrivacyServerSideFixedClipping,
+  type DpFixedClippingOptions,
+  KEY_CLIPPING_NORM,
+  KEY_NORM_BIT,
+  validateDpReplies,
+} from "./strategy/dp-fixed-clipping.js";
 export { AggregationError, InconsistentMessageRepliesError } from "./strategy/errors.js";
 export { FedAdagrad, type FedAdagradOptions } from "./strategy/fedadagrad.js";
 export { FedAdam, type FedAdamOptions } from "./strategy/fedadam.js";

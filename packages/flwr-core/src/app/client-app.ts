@@ -5,6 +5,7 @@ import { Message } from "../message/message.js";
 import { isValidMessageType, MessageType } from "../message/message-type.js";
 import { AppError, ClientAppRoutingError, formatExceptionReason } from "./errors.js";
 import { consoleLogger, type Logger } from "./logger.js";
+import { type ClientAppCallable, type Mod, wrapWithMods } from "./mod.js";
 import { makeRegistrar, type Registrar } from "./registrar.js";
 
 /** The action a plain message type (`train`, without `.action`) is routed to. */
@@ -17,6 +18,14 @@ export type ClientAppHandler = (message: Message, context: Context) => Message |
 export interface ClientAppOptions {
   /** Where {@link ClientApp.handle} logs handler exceptions (default: {@link consoleLogger}). */
   logger?: Logger;
+  /** Mods around every handler, the first outermost (`./mod.ts`; Flower's `mods=`). */
+  mods?: readonly Mod[];
+}
+
+/** Options of one handler's registration (`app.train("action", { mods })`). */
+export interface HandlerOptions {
+  /** Mods around this handler only, inside the app's mods. */
+  mods?: readonly Mod[];
 }
 
 const IDENTIFIER = /^[\p{XID_Start}_][\p{XID_Continue}]*$/u;
@@ -49,6 +58,23 @@ function describe(v: unknown): string {
  * `query`. Nothing can be registered for `system`, so system messages (and any unregistered
  * category/action) fail with `No <category> function registered with name '<action>'`.
  */
+/** The reply of `what` to `message`, checked to be a Message that replies to it. */
+function checkReply(reply: unknown, message: Message, what: string): Message {
+  if (!(reply instanceof Message)) {
+    throw new AppError(
+      `${what} returned ${describe(reply)}; ` +
+        "it must return a Message, e.g. new Message(content, { replyTo: msg })",
+    );
+  }
+  if (reply.metadata.replyToMessageId !== message.metadata.messageId) {
+    throw new AppError(
+      `${what} returned a Message that does not reply to ` +
+        "the received message; build it with new Message(content, { replyTo: msg })",
+    );
+  }
+  return reply;
+}
+
 export class ClientApp {
   private readonly handlers = new Map<string, ClientAppHandler>();
   private readonly logger: Logger;
@@ -56,31 +82,50 @@ export class ClientApp {
   /** @param options - see {@link ClientAppOptions}. */
   constructor(options: ClientAppOptions = {}) {
     this.logger = options.logger ?? consoleLogger;
+    this.mods = [...(options.mods ?? [])];
   }
+
+  private readonly mods: readonly Mod[];
+  private readonly handlerMods = new Map<string, readonly Mod[]>();
 
   /**
    * Registers the handler for `train` messages (`action` "default") or `train.<action>`.
    * Usable as `@app.train()` on a class method or as `app.train()(fn)`.
    * @throws AppError for an invalid action name or a duplicate registration.
    */
-  train(action: string = DEFAULT_ACTION): Registrar<ClientAppHandler> {
-    return this.registrar(MessageType.TRAIN, action);
+  train(
+    action: string | HandlerOptions = DEFAULT_ACTION,
+    options: HandlerOptions = {},
+  ): Registrar<ClientAppHandler> {
+    return typeof action === "string"
+      ? this.registrar(MessageType.TRAIN, action, options)
+      : this.registrar(MessageType.TRAIN, DEFAULT_ACTION, action);
   }
 
   /**
    * Registers the handler for `evaluate` messages (`action` "default") or `evaluate.<action>`.
    * Usable as `@app.evaluate()` or `app.evaluate()(fn)`.
    */
-  evaluate(action: string = DEFAULT_ACTION): Registrar<ClientAppHandler> {
-    return this.registrar(MessageType.EVALUATE, action);
+  evaluate(
+    action: string | HandlerOptions = DEFAULT_ACTION,
+    options: HandlerOptions = {},
+  ): Registrar<ClientAppHandler> {
+    return typeof action === "string"
+      ? this.registrar(MessageType.EVALUATE, action, options)
+      : this.registrar(MessageType.EVALUATE, DEFAULT_ACTION, action);
   }
 
   /**
    * Registers the handler for `query` messages (`action` "default") or `query.<action>`.
    * Usable as `@app.query()` or `app.query()(fn)`.
    */
-  query(action: string = DEFAULT_ACTION): Registrar<ClientAppHandler> {
-    return this.registrar(MessageType.QUERY, action);
+  query(
+    action: string | HandlerOptions = DEFAULT_ACTION,
+    options: HandlerOptions = {},
+  ): Registrar<ClientAppHandler> {
+    return typeof action === "string"
+      ? this.registrar(MessageType.QUERY, action, options)
+      : this.registrar(MessageType.QUERY, DEFAULT_ACTION, action);
   }
 
   /** The registered routes, e.g. `["train.default", "evaluate.default"]`. */
@@ -88,7 +133,11 @@ export class ClientApp {
     return [...this.handlers.keys()];
   }
 
-  private registrar(category: string, action: string): Registrar<ClientAppHandler> {
+  private registrar(
+    category: string,
+    action: string,
+    options: HandlerOptions,
+  ): Registrar<ClientAppHandler> {
     if (typeof action !== "string" || !IDENTIFIER.test(action)) {
       throw new AppError(
         `Cannot register ${category} function with name '${String(action)}'. ` +
@@ -104,6 +153,7 @@ export class ClientApp {
         );
       }
       this.handlers.set(route, fn);
+      if (options.mods && options.mods.length > 0) this.handlerMods.set(route, [...options.mods]);
     });
   }
 
@@ -130,20 +180,15 @@ export class ClientApp {
     if (handler === undefined) {
       throw new ClientAppRoutingError(`No ${category} function registered with name '${action}'`);
     }
-    const reply = await handler(message, context);
-    if (!(reply instanceof Message)) {
-      throw new AppError(
-        `the ${category} function for '${action}' returned ${describe(reply)}; ` +
-          "it must return a Message, e.g. new Message(content, { replyTo: msg })",
-      );
-    }
-    if (reply.metadata.replyToMessageId !== message.metadata.messageId) {
-      throw new AppError(
-        `the ${category} function for '${action}' returned a Message that does not reply to ` +
-          "the received message; build it with new Message(content, { replyTo: msg })",
-      );
-    }
-    return reply;
+    const what = `the ${category} function for '${action}'`;
+    const checked: ClientAppCallable = async (m, ctx) => checkReply(await handler(m, ctx), m, what);
+    const mods = [...this.mods, ...(this.handlerMods.get(`${category}.${action}`) ?? [])];
+    if (mods.length === 0) return checked(message, context);
+    return checkReply(
+      await wrapWithMods(checked, mods)(message, context),
+      message,
+      `a mod of ${what}`,
+    );
   }
 
   /**

@@ -183,8 +183,29 @@ const script = readFileSync(
   "utf8",
 );
 
-/** A Python keyword argument: a `bigint` is sent as an int, a `number` as a float. */
-export type PyKwarg = bigint | number | string | boolean;
+/**
+ * A Python keyword argument: a `bigint` is sent as an int, a `number` as a float; a
+ * {@link PyStrategyArg} is built in Python as that strategy (for wrappers such as the DP ones).
+ */
+export type PyKwarg = bigint | number | string | boolean | PyStrategyArg;
+
+/** A strategy passed as an argument: `name(**kwargs)` of `flwr.serverapp.strategy`. */
+export interface PyStrategyArg {
+  readonly strategy: string;
+  readonly kwargs: Record<string, PyKwarg>;
+}
+
+function taggedKwargs(kwargs: Record<string, PyKwarg>): [string, string, unknown][] {
+  return Object.entries(kwargs).map(([k, v]) =>
+    typeof v === "bigint"
+      ? [k, "i", v.toString()]
+      : typeof v === "number"
+        ? [k, "f", v]
+        : typeof v === "object"
+          ? [k, "strategy", [v.strategy, taggedKwargs(v.kwargs)]]
+          : [k, "other", v],
+  );
+}
 
 /**
  * Runs Python Flower 1.29's strategy `name(**kwargs)` over the same scenario.
@@ -206,13 +227,7 @@ export function replayPython(
         };
   const input = JSON.stringify({
     strategy: name,
-    kwargs: Object.entries(kwargs).map(([k, v]) =>
-      typeof v === "bigint"
-        ? [k, "i", v.toString()]
-        : typeof v === "number"
-          ? [k, "f", v]
-          : [k, "other", v],
-    ),
+    kwargs: taggedKwargs(kwargs),
     nodes: scenario.nodes.map(String),
     initial: [...scenario.initial].map(([k, a]) => [k, b64(a)]),
     rounds: scenario.rounds.map((r) => ({

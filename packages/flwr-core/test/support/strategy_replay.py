@@ -107,18 +107,31 @@ class Collect(logging.Handler):
         self.lines.append([record.levelname, record.getMessage()])
 
 
+def strategy_class(name):
+    if "." in name:  # a class not exported by flwr.serverapp.strategy, e.g. "fedopt.FedOpt"
+        module, name = name.rsplit(".", 1)
+        return getattr(importlib.import_module(f"flwr.serverapp.strategy.{module}"), name)
+    return getattr(strategies, name)
+
+
+def build_kwargs(entries):
+    """Keyword arguments; a "strategy" entry is [name, entries] built as that strategy."""
+    kwargs = {}
+    for k, t, v in entries:
+        if t == "other":
+            kwargs[k] = v
+        elif t == "strategy":
+            kwargs[k] = strategy_class(v[0])(**build_kwargs(v[1]))
+        else:
+            kwargs[k] = read_value(t, v)
+    return kwargs
+
+
 def main():
     scenario = json.load(sys.stdin)
     collect = Collect()
     FLOWER_LOGGER.addHandler(collect)
-    name = scenario["strategy"]
-    if "." in name:  # a class not exported by flwr.serverapp.strategy, e.g. "fedopt.FedOpt"
-        module, name = name.rsplit(".", 1)
-        cls = getattr(importlib.import_module(f"flwr.serverapp.strategy.{module}"), name)
-    else:
-        cls = getattr(strategies, name)
-    kwargs = {k: v if t == "other" else read_value(t, v) for k, t, v in scenario["kwargs"]}
-    strategy = cls(**kwargs)
+    strategy = strategy_class(scenario["strategy"])(**build_kwargs(scenario["kwargs"]))
     strategy.summary()
     grid = ReplayGrid([int(n) for n in scenario["nodes"]])
     arrays = ArrayRecord({k: Array(load_npy(b)) for k, b in scenario["initial"]})
