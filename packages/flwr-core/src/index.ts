@@ -44,7 +44,7 @@ export {
   LocalDpMod,
   type LocalDpModOptions,
 } from "./app/mods/dp-mods.js";
-export { makeRegistrar, type Registrar } from "./app/registrar.js";
+export { type AnyFn, makeRegistrar, type Registrar } from "./app/registrar.js";
 export { ServerApp, type ServerAppMain } from "./app/server-app.js";
 // App config (package.json "flwr.app") and run config
 export {
@@ -293,6 +293,12 @@ export {
   type SelectionRule,
 } from "./strategy/bulyan.js";
 export {
+  DifferentialPrivacyAdaptiveBase,
+  DifferentialPrivacyClientSideAdaptiveClipping,
+  DifferentialPrivacyServerSideAdaptiveClipping,
+  type DpAdaptiveClippingOptions,
+} from "./strategy/dp-adaptive-clipping.js";
+export {
   clientsDiscrepancyWarning,
   DifferentialPrivacyClientSideFixedClipping,
   DifferentialPrivacyFixedClippingBase,
@@ -312,6 +318,7 @@ export { FedOpt, type FedOptOptions, type SecondMomentUpdate } from "./strategy/
 export { FedProx, type FedProxOptions } from "./strategy/fedprox.js";
 export { FedTrimmedAvg, type FedTrimmedAvgOptions, trimMean } from "./strategy/fedtrimmedavg.js";
 export { FedYogi, type FedYogiOptions } from "./strategy/fedyogi.js";
+export type { FloatArray, FloatArrays } from "./strategy/float-arrays.js";
 export { Krum, type KrumOptions } from "./strategy/krum.js";
 export {
   escapeHtml,

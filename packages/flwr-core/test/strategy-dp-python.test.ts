@@ -8,11 +8,15 @@
 import { describe, expect, it } from "vitest";
 import { pythonFlwrAvailable, pythonFlwrProblem } from "../../../interop/python.js";
 import {
+  DifferentialPrivacyClientSideAdaptiveClipping,
   DifferentialPrivacyClientSideFixedClipping,
+  DifferentialPrivacyServerSideAdaptiveClipping,
   DifferentialPrivacyServerSideFixedClipping,
+  type DpAdaptiveClippingOptions,
   type DpFixedClippingOptions,
   FedAvg,
   type Logger,
+  MetricRecord,
   type Strategy,
   seededNormalSource,
 } from "../src/index.js";
@@ -130,6 +134,122 @@ describe.skipIf(!pythonFlwrAvailable)(
   },
 );
 
+/** `scenario` with a `norm_bit` in every train reply's metrics (1 for odd node indices). */
+function withNormBits(scenario: Scenario): Scenario {
+  return {
+    ...scenario,
+    rounds: scenario.rounds.map((r, ri) => ({
+      ...r,
+      train: r.train.map((reply, n) =>
+        reply.metrics === undefined
+          ? reply
+          : {
+              ...reply,
+              metrics: new MetricRecord([...reply.metrics, ["norm_bit", BigInt((n + ri) % 2)]]),
+            },
+      ),
+    })),
+  };
+}
+
+type AdaptiveWrapper = new (strategy: Strategy, options: DpAdaptiveClippingOptions) => Strategy;
+const adaptive: [string, AdaptiveWrapper, Scenario][] = [
+  [
+    "DifferentialPrivacyServerSideAdaptiveClipping",
+    DifferentialPrivacyServerSideAdaptiveClipping,
+    scenarios[1]![1],
+  ],
+  [
+    "DifferentialPrivacyClientSideAdaptiveClipping",
+    DifferentialPrivacyClientSideAdaptiveClipping,
+    withNormBits(scenarios[0]![1]),
+  ],
+];
+
+describe.skipIf(!pythonFlwrAvailable)(
+  `DP adaptive-clipping wrappers equal Python Flower's ${pythonFlwrProblem ?? ""}`,
+  () => {
+    for (const [name, W, scenario] of adaptive) {
+      for (const [initial, quantile, lr] of [
+        [0.1, 0.5, 0.2],
+        [2.5, 0.8, 0.5],
+      ] as const) {
+        it(`${name}, initial norm ${initial}, quantile ${quantile}, lr ${lr}, no noise`, async () => {
+          const py = replayPython(
+            name,
+            {
+              strategy: { strategy: "FedAvg", kwargs: {} },
+              noise_multiplier: 0,
+              num_sampled_clients: BigInt(NODES),
+              initial_clipping_norm: initial,
+              target_clipped_quantile: quantile,
+              clip_norm_lr: lr,
+            },
+            scenario,
+          );
+          const ts = await replayTs(
+            (logger) =>
+              new W(new FedAvg({ logger }), {
+                noiseMultiplier: 0,
+                numSampledClients: NODES,
+                initialClippingNorm: initial,
+                targetClippedQuantile: quantile,
+                clipNormLr: lr,
+                logger,
+              }),
+            scenario,
+          );
+          const max = expectEquivalent(ts, py);
+          console.log(`${name} (${initial}, ${quantile}, ${lr}): max |Δ| ${describeMax(max)}`);
+        }, 60_000);
+      }
+    }
+
+    it("with noise: the same adjusted multiplier, warnings and deviations in the log", async () => {
+      const [name, W, scenario] = adaptive[1]!;
+      const kwargs = {
+        strategy: { strategy: "FedAvg", kwargs: {} },
+        noise_multiplier: 0.3,
+        num_sampled_clients: BigInt(NODES),
+        clipped_count_stddev: 0.16,
+      };
+      const py = replayPython(name, kwargs, scenario);
+      const ts = await replayTs(
+        (logger) =>
+          new W(new FedAvg({ logger }), {
+            noiseMultiplier: 0.3,
+            numSampledClients: NODES,
+            clippedCountStddev: 0.16,
+            normal: seededNormalSource(4),
+            logger,
+          }),
+        scenario,
+      );
+      // The count noise moves the norm on each side differently after round 1: compare the
+      // lines that do not depend on it.
+      const fixed = (log: [string, string][]) =>
+        log.filter(([, m]) => !/stdev added|clipped by value/.test(m));
+      expect(fixed(ts.log)).toEqual(fixed(py.log));
+      expect(
+        ts.log.some(([l, m]) => l === "WARNING" && /significant amount of noise/.test(m)),
+      ).toBe(true);
+    }, 60_000);
+
+    it("a reply without norm_bit is Flower's AggregationError", async () => {
+      const [, W] = adaptive[1]!;
+      await expect(
+        replayTs(
+          (logger) =>
+            new W(new FedAvg({ logger }), { noiseMultiplier: 0, numSampledClients: NODES, logger }),
+          scenarios[0]![1],
+        ),
+      ).rejects.toThrow(
+        "KEY_NORM_BIT ('norm_bit') not found in MetricRecord or metrics for reply.",
+      );
+    });
+  },
+);
+
 describe("DP wrapper options", () => {
   it("refuses out-of-range options with Flower's messages", () => {
     const inner = new FedAvg();
@@ -144,6 +264,24 @@ describe("DP wrapper options", () => {
       () =>
         new DifferentialPrivacyClientSideFixedClipping(inner, { ...base, numSampledClients: 0 }),
     ).toThrow("The number of sampled clients should be a positive value.");
+    const adaptiveBase = { noiseMultiplier: 0, numSampledClients: 2 };
+    for (const [extra, message] of [
+      [{ initialClippingNorm: 0 }, "The initial clipping norm should be a positive value."],
+      [{ targetClippedQuantile: 1.5 }, "The target clipped quantile must be in [0, 1]."],
+      [{ clipNormLr: 0 }, "The learning rate must be positive."],
+      [{ clippedCountStddev: -1 }, "The `clipped_count_stddev` must be non-negative."],
+    ] as const)
+      expect(
+        () =>
+          new DifferentialPrivacyServerSideAdaptiveClipping(inner, { ...adaptiveBase, ...extra }),
+      ).toThrow(message);
+    expect(
+      () =>
+        new DifferentialPrivacyClientSideAdaptiveClipping(inner, {
+          noiseMultiplier: 1,
+          numSampledClients: 10,
+        }),
+    ).toThrow(/is too low to achieve the desired effective `noise_multiplier` \(1.0\)/);
     expect(String(new DifferentialPrivacyServerSideFixedClipping(inner, base))).toBe(
       "Differential Privacy Strategy Wrapper (Server-Side Fixed Clipping)",
     );
