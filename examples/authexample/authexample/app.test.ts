@@ -10,6 +10,8 @@ import {
   ArrayRecord,
   ConfigRecord,
   Context,
+  consoleLogger,
+  MemoryLogger,
   Message,
   MessageType,
   NdArray,
@@ -82,6 +84,50 @@ describe("authexample", () => {
       expect(Array.from(array.toTypedArray("float32")).every(Number.isFinite)).toBe(true);
     }
   }, 120_000);
+
+  it.each([
+    ["fedprox", "FedProx"],
+    ["krum", "Krum"],
+    ["dp-fixed", "DifferentialPrivacyServerSideFixedClipping"],
+  ])(
+    "the strategy switch: strategy=%j runs %s",
+    async (name, cls) => {
+      const logger = new MemoryLogger();
+      const saved = consoleLogger.log;
+      consoleLogger.log = (level, message) => logger.log(level, message);
+      try {
+        await simulate({
+          serverApp,
+          clientApp,
+          numSupernodes: 2,
+          nodeConfigs: (i) => ({ "dataset-path": join(dir, "datasets", `cifar10_part_${i + 1}`) }),
+          runConfig: { ...runConfig, "num-server-rounds": 1n, strategy: name },
+          runId: 43n,
+        });
+      } finally {
+        consoleLogger.log = saved;
+      }
+      expect(logger.text()).toContain(`Starting ${cls} strategy:`);
+      const metrics = JSON.parse(
+        readFileSync(join(dir, "outputs", "run-43", "metrics.json"), "utf8"),
+      ) as RunMetrics;
+      expect(Number.isFinite(metrics.rounds[0]?.train?.["train_loss"])).toBe(true);
+    },
+    120_000,
+  );
+
+  it("an unknown strategy name fails the run with the choices", async () => {
+    await expect(
+      simulate({
+        serverApp,
+        clientApp,
+        numSupernodes: 2,
+        nodeConfigs: (i) => ({ "dataset-path": join(dir, "datasets", `cifar10_part_${i + 1}`) }),
+        runConfig: { ...runConfig, strategy: "fedbest" },
+        runId: 44n,
+      }),
+    ).rejects.toThrow(/unknown strategy "fedbest"; choose one of fedavg, fedavgm, fedprox/);
+  }, 60_000);
 
   it("trains on the node's partition and replies with arrays and Flower's metric keys", async () => {
     const net = await newNet();

@@ -1,20 +1,15 @@
 /**
  * authexample: a flwr-ts ServerApp — the TypeScript counterpart of the seed's
- * `authexample/server_app.py`: FedAvg over the connected SuperNodes, then the final model is
+ * `authexample/server_app.py`: FedAvg (or the strategy the run config's `strategy` names,
+ * `strategy-choice.ts`) over the connected SuperNodes, then the final model is
  * saved to `outputs/run-<run id>/final_model.npz` (with `metrics.json`) under the working
  * directory of the SuperLink that runs it.
  */
 import { join } from "node:path";
-import {
-  ConfigRecord,
-  type Context,
-  consoleLogger,
-  FedAvg,
-  type Grid,
-  ServerApp,
-} from "@flwr-ts/core";
+import { ConfigRecord, type Context, consoleLogger, type Grid, ServerApp } from "@flwr-ts/core";
 import { numberIn, positiveInt } from "./config-values.js";
 import { runMetrics, saveFinalModel } from "./final-model.js";
+import { chooseStrategy } from "./strategy-choice.js";
 import { netToArrays, newNet } from "./task.js";
 
 /** The ServerApp (the `serverapp` component in package.json). */
@@ -36,8 +31,10 @@ app.main()(async function main(grid: Grid, context: Context): Promise<void> {
   const arrays = netToArrays(globalModel);
   globalModel.dispose();
 
-  // Initialize FedAvg strategy
-  const strategy = new FedAvg({ fractionEvaluate });
+  // Initialize the strategy (FedAvg unless the run config's "strategy" names another)
+  const nodes = (await grid.getNodeIds()).length;
+  // (the DP wrappers calibrate their noise for the nodes sampled per round: all, at least 2)
+  const strategy = chooseStrategy(context.runConfig, { fractionEvaluate }, Math.max(nodes, 2));
 
   // Start strategy, run FedAvg for `numRounds`
   const result = await strategy.start({
