@@ -9,18 +9,20 @@
  * convolutions at 2-4 GMAC/s and its per-kernel JavaScript glue costs as much
  * again; flwr-ml trained at about 0.45x PyTorch's images/s (wall clock, 2
  * workers vs 2 threads) and 0.5x per CPU-second. Here conv1 (forward and
- * filter gradient) runs directly on the planar image with register-resident
- * 8-wide vector accumulators (no im2col: copying its patch matrix cost as
- * much as the product), conv2 is im2col + small row-major products whose
- * inner loops run over the contiguous 100-value output plane, which gcc -O3
- * -march=native vectorises (AVX2/AVX-512 FMA on the development machine);
- * all activations of a chunk stay in one cached scratch buffer and no layer
- * boundary crosses into JavaScript. Measured on the 2-vCPU development
- * machine (thread CPU time, best of 5): a 16-image step 1.49 ms (93 us per
- * image, ~10,700 img/s per core; PyTorch 2.15 with one thread: 3,100-5,800
- * img/s per CPU-second); before conv1 went direct, 2.38 ms. The conv
- * kernels' share: conv1 forward 12 us/image, its filter gradient 8, conv2
- * forward 14, its filter gradient 23, its input gradient 10 + 3 (col2im).
+ * filter gradient) and conv2's filter gradient run directly on zero-padded
+ * planar images with 8-wide vector accumulators held in registers (no
+ * im2col: copying conv1's patch matrix cost as much as the product); conv2's
+ * forward and input gradient are im2col/col2im + small row-major products
+ * whose inner loops run over the contiguous 100-value output plane, which
+ * gcc -O3 -march=native vectorises (AVX2/AVX-512 FMA on the development
+ * machine); all activations of a chunk stay in one cached scratch buffer and
+ * no layer boundary crosses into JavaScript. Measured on the 2-vCPU
+ * development machine (thread CPU time, best of 5): a 16-image step 1.20 ms
+ * (75 us per image, ~13,000 img/s per core; PyTorch 2.15 with one thread:
+ * 3,100-5,800 img/s per CPU-second); 2.38 ms with im2col for every
+ * convolution. Per image: conv1 forward 12 us, its filter gradient 8, conv2
+ * forward 13 (im2col included), its filter gradient 9, its input gradient
+ * 10 + 3 (col2im), the dense layers ~6.
  * More in packages/flwr-ml README ("Native training step").
  *
  * Layouts: the flat parameter vector is flwr-ml's (tfjs layouts in
@@ -111,21 +113,6 @@ static void gemm_bias(int m, int n, int k, const float *restrict a, const float 
       const float v = a[(size_t)i * k + p];
       float *restrict ci = c + (size_t)i * n;
       for (int j = 0; j < n; j++) ci[j] += v * bp[j];
-    }
-  }
-}
-
-/* c [m][k] += a [m][n] . b [k][n]^T (dot products over n). */
-static void gemm_nt_acc(int m, int n, int k, const float *restrict a, const float *restrict b,
-                        float *restrict c) {
-  for (int p = 0; p < k; p++) {
-    const float *restrict bp = b + (size_t)p * n;
-    for (int i = 0; i < m; i++) {
-      const float *restrict ai = a + (size_t)i * n;
-      float s = 0;
-#pragma omp simd reduction(+ : s)
-      for (int j = 0; j < n; j++) s += ai[j] * bp[j];
-      c[(size_t)i * k + p] += s;
     }
   }
 }
@@ -225,6 +212,47 @@ static void conv1_filter_grad(const float *restrict xc, const float *restrict dz
         }
       }
   }
+}
+
+/*
+ * conv2's filter gradient directly on a row-padded copy of pool1's output:
+ * an output row (10 values) is 2 vectors whose last 6 lanes of dz are 0, the
+ * 8 vector accumulators of 8 filters stay in registers over the 10 rows, and
+ * the horizontal sums are left to the end of the chunk (2,400 dot products
+ * of 100 values each with its own horizontal sum took 23 us per image).
+ */
+#define QS 20
+#define QPLANE (14 * QS)
+
+/* q [6][14][14] -> qp [6][14][QS] (columns 14.. stay 0); dz [16][100] -> dp [16][10][16] (lanes 10.. 0). */
+static void conv2_pad(const float *restrict q, const float *restrict dz, float *restrict qp,
+                      float *restrict dp) {
+  for (int c = 0; c < 6; c++)
+    for (int r = 0; r < 14; r++) memcpy(qp + c * QPLANE + r * QS, q + c * 196 + r * 14, 14 * sizeof(float));
+  for (int o = 0; o < 16; o++)
+    for (int r = 0; r < 10; r++) memcpy(dp + (o * 10 + r) * 16, dz + o * S2 + r * 10, 10 * sizeof(float));
+}
+
+/* acc [16][150] (vector partial sums) += conv2's filter gradient of one image. */
+static void conv2_filter_grad(const float *restrict qp, const float *restrict dp,
+                              v8 *restrict acc) {
+  for (int ob = 0; ob < 16; ob += 8)
+    for (int c = 0; c < 6; c++)
+      for (int ky = 0; ky < 5; ky++)
+        for (int kx = 0; kx < 5; kx++) {
+          const int k = c * 25 + ky * 5 + kx;
+          v8 a[8];
+          for (int o = 0; o < 8; o++) a[o] = acc[(ob + o) * K2 + k];
+          for (int oy = 0; oy < 10; oy++) {
+            const float *row = qp + c * QPLANE + (oy + ky) * QS + kx;
+            const v8 x0 = ld8(row), x1 = ld8(row + 8);
+            for (int o = 0; o < 8; o++) {
+              const float *d = dp + ((ob + o) * 10 + oy) * 16;
+              a[o] += ld8(d) * x0 + ld8(d + 8) * x1;
+            }
+          }
+          for (int o = 0; o < 8; o++) acc[(ob + o) * K2 + k] = a[o];
+        }
 }
 
 /* In place ReLU. */
@@ -358,7 +386,9 @@ typedef struct {
   float *dq1;    /* [6][14][14] */
   float *dz1;    /* [6][784] */
   v8 *dw1v;      /* [6][75] vector partial sums of conv1's filter gradient */
-  float *dw2t;   /* [16][150] */
+  v8 *dw2v;      /* [16][150] the same for conv2 */
+  float *qp;     /* [6][14][QS] one image's pool1 output, rows zero-padded */
+  float *dzp;    /* [16][10][16] one image's conv2 dz, rows zero-padded */
 } Work;
 
 typedef struct {
@@ -399,7 +429,9 @@ static size_t work_layout(Work *w, char *base, int n, int keep) {
   TAKE(dq1, float, Q1);
   TAKE(dz1, float, A1);
   TAKE(dw1v, v8, 6 * K1);
-  TAKE(dw2t, float, 16 * K2);
+  TAKE(dw2v, v8, 16 * K2);
+  TAKE(qp, float, 6 * QPLANE);
+  TAKE(dzp, float, 16 * 160);
 #undef TAKE
   return at;
 }
@@ -416,6 +448,8 @@ static int work_for(Instance *inst, Work *w, int n, int keep) {
   }
   work_layout(w, (char *)inst->buffer, n, keep);
   memset(w->xc, 0, sizeof(float) * 3 * XPLANE); /* the padding columns */
+  memset(w->qp, 0, sizeof(float) * 6 * QPLANE);
+  memset(w->dzp, 0, sizeof(float) * 16 * 160);
   return 1;
 }
 
@@ -491,7 +525,7 @@ static double train_step(const float *params, const float *x, const int32_t *lab
   dense_back(n, FEAT, H1, w->feat, params + OFF_F1, w->dh1, grads + OFF_F1, grads + OFF_C1,
              w->dfeat);
   memset(w->dw1v, 0, sizeof(v8) * 6 * K1);
-  memset(w->dw2t, 0, sizeof(float) * 16 * K2);
+  memset(w->dw2v, 0, sizeof(v8) * 16 * K2);
   float *db1 = grads + OFF_B1;
   float *db2 = grads + OFF_B2;
   memset(db1, 0, sizeof(float) * 6);
@@ -504,8 +538,8 @@ static double train_step(const float *params, const float *x, const int32_t *lab
        pool/ReLU backward below masks by y2 > 0 itself. */
     maxpool2_relu_back(y2, w->dfeat + (size_t)i * FEAT, w->a2 + (size_t)i * FEAT, 16, 10, 1,
                        w->dz2, db2);
-    im2col5(q1, 6, 14, w->p2);
-    gemm_nt_acc(16, S2, K2, w->dz2, w->p2, w->dw2t);
+    conv2_pad(q1, w->dz2, w->qp, w->dzp);
+    conv2_filter_grad(w->qp, w->dzp, w->dw2v);
     gemm_tn(16, S2, K2, w->w2t, w->dz2, w->dp2);
     col2im5(w->dp2, 6, 14, w->dq1);
     maxpool2_relu_back(y1, w->dq1, w->a1 + (size_t)i * Q1, 6, 28, 0, w->dz1, db1);
@@ -521,7 +555,7 @@ static double train_step(const float *params, const float *x, const int32_t *lab
       for (int c = 0; c < 6; c++)
         for (int o = 0; o < 16; o++)
           grads[OFF_W2 + ((ky * 5 + kx) * 6 + c) * 16 + o] =
-              w->dw2t[o * K2 + c * 25 + ky * 5 + kx];
+              hsum8(w->dw2v[o * K2 + c * 25 + ky * 5 + kx]);
     }
   return loss;
 }
