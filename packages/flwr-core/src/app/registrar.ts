@@ -4,8 +4,9 @@
  */
 import { AppError } from "./errors.js";
 
+/** Any function: the bound of a {@link Registrar}'s handler type. */
 // biome-ignore lint/suspicious/noExplicitAny: handler signatures are checked by the callers' types
-type AnyFn = (...args: any[]) => any;
+export type AnyFn = (...args: any[]) => any;
 
 /**
  * Registers a handler; usable in two ways:
