@@ -22,6 +22,8 @@ export {
   PARTITION_FORMAT,
   PARTITION_FORMAT_VERSION,
   type PartitionHeader,
+  type SaveMeta,
+  type SplitHeader,
   savePartition,
 } from "./cifar10/format.js";
 export {
@@ -42,8 +44,8 @@ export {
   partitionDirName,
   prepareCifar10,
 } from "./cifar10/prepare.js";
-export { syntheticCifar10 } from "./cifar10/synthetic.js";
-export { runPrepareDataset } from "./cli/prepare-dataset.js";
+export { type SyntheticOptions, syntheticCifar10 } from "./cifar10/synthetic.js";
+export { type CliIo, runPrepareDataset } from "./cli/prepare-dataset.js";
 export {
   BatchBuilder,
   DatasetError,
@@ -74,6 +76,7 @@ export {
   trainModel,
   trainModelAsync,
 } from "./model/model-train.js";
+export type { RecordEntry } from "./model/weight-mapping.js";
 export {
   nativeUnavailableReason,
   netTrainingEngine,
@@ -94,7 +97,7 @@ export {
 } from "./parallel/data-parallel.js";
 export { closeTrainingWorkers, TrainingWorkerError } from "./parallel/worker-pool.js";
 export { ProgressBar } from "./progress.js";
-export { SgdMomentumOptimizer } from "./sgd-momentum.js";
+export { type NamedTensor, SgdMomentumOptimizer } from "./sgd-momentum.js";
 /** The TensorFlow.js instance this package uses (one shared engine and backend registry). */
 export * as tf from "./tf.js";
 export {

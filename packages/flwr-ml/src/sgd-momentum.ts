@@ -7,7 +7,7 @@
 import * as tf from "./tf.js";
 
 /** A tensor with its variable name (tfjs-core's NamedTensor, not re-exported by tfjs). */
-type NamedTensor = { name: string; tensor: tf.Tensor };
+export type NamedTensor = { name: string; tensor: tf.Tensor };
 
 import { SGD_MOMENTUM_UPDATE } from "./kernels/sgd-momentum-update.js";
 

@@ -55,7 +55,10 @@ function isTable(v: TomlValue): v is TomlTable {
   return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
 }
 
-/** Serializes nested tables as `tomli_w` does (scalars first, then sub-tables). */
+/**
+ * Serializes nested tables as `tomli_w` does (scalars first, then sub-tables).
+ * @internal Used by {@link generatePyproject}.
+ */
 export function tomlStringify(table: TomlTable): string {
   const blocks: string[] = [];
   const emit = (t: TomlTable, path: string[]) => {

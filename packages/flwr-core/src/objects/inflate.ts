@@ -59,6 +59,7 @@ const textDecoder = new TextDecoder("utf-8", { fatal: true });
  * matching body length (what a store checks on `PushObject`).
  * @returns the parsed head and the body (a view of `content`).
  * @throws ObjectIdMismatchError, MalformedObjectHeadError, ObjectBodyLengthError, UnknownObjectTypeError.
+ * @internal Exported for `@flwr-ts/transport`'s object stores.
  */
 export function verifyObject(objectId: string, content: Uint8Array): Parsed {
   if (!(content instanceof Uint8Array)) {

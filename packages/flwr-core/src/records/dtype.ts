@@ -108,6 +108,7 @@ export interface ParsedDescr {
 /**
  * Maps a `.npy` descr (`<f4`, `>i8`, `|b1`, `=u2`, …) to a supported dtype.
  * @throws UnsupportedDtypeError for any other descr (complex, strings, datetimes, structured…).
+ * @internal Used by the `.npy` reader.
  */
 export function dtypeFromDescr(descr: string): ParsedDescr {
   const m = /^([<>|=])([fiub])(\d+)$/.exec(descr);
