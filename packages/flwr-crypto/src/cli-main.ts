@@ -3,7 +3,7 @@
  * counterparts of the Flower example's `generate_cert.sh` and
  * `generate_auth_keys.sh`.
  */
-import { parseArgs } from "node:util";
+import { type CliSpec, CliUsageError, colorEnabled, parseCli, renderHelp } from "@flwr-ts/core/cli";
 import { generateAuthKeys } from "./auth-keys.js";
 import {
   type CertificateKeyType,
@@ -17,65 +17,88 @@ import { generateOperatorCertificate } from "./operator-certificates.js";
 export interface CliIo {
   readonly out: (line: string) => void;
   readonly err: (line: string) => void;
+  /** Colour the help (default: from stdout, `NO_COLOR`, `FORCE_COLOR`). */
+  readonly color?: boolean;
+  /** Width to fit the help to (default: the terminal's, else 80). */
+  readonly columns?: number;
 }
 
-/** `flwr-ts gen-certs --help`. */
-const GEN_CERTS_USAGE = `  flwr-ts gen-certs [--out DIR] [--host H]... [--key-type ec-p384|rsa-4096] [--days N] [--force]
-      Write a development CA and a SuperLink certificate: DIR/ca.crt, ca.key, server.pem, server.key.
-      --out DIR        output directory (default: certificates)
-      --host H         host name or IP for the certificate, repeatable
-                       (default: ${DEFAULT_CERT_HOSTS.join(", ")})
-      --key-type T     ec-p384 (default) or rsa-4096
-      --days N         validity in days (default: 365)
-      --force          overwrite existing files
-  flwr-ts gen-certs --operator NAME [--out DIR] [--days N] [--force]
-      Write an operator client certificate signed by DIR/ca.crt + DIR/ca.key (from gen-certs):
-      DIR/operator-NAME.pem and operator-NAME.key, subject CN=NAME, for a SuperLink started with
-      --require-control-auth (federation keys "operator-certificate" and "operator-key").`;
+/** `flwr-ts gen-certs`. */
+const GEN_CERTS_SPEC: CliSpec = {
+  name: "flwr-ts gen-certs",
+  description:
+    'Write a development CA and a SuperLink certificate: DIR/ca.crt, ca.key, server.pem, server.key.\n\nWith --operator NAME: write an operator client certificate signed by DIR/ca.crt + DIR/ca.key (from gen-certs): DIR/operator-NAME.pem and operator-NAME.key, subject CN=NAME, for a SuperLink started with --require-control-auth (federation keys "operator-certificate" and "operator-key").',
+  usage: [
+    "flwr-ts gen-certs [--out DIR] [--host H]... [--key-type T] [--days N] [--force]",
+    "flwr-ts gen-certs --operator NAME [--out DIR] [--days N] [--force]",
+  ],
+  options: [
+    { name: "out", metavar: "DIR", help: "Output directory.", default: "certificates" },
+    {
+      name: "host",
+      metavar: "H",
+      repeatable: true,
+      help: "Host name or IP for the certificate, repeatable.",
+      default: DEFAULT_CERT_HOSTS.join(", "),
+    },
+    {
+      name: "key-type",
+      metavar: "T",
+      choices: ["ec-p384", "rsa-4096"],
+      help: "Key type.",
+      default: "ec-p384",
+    },
+    { name: "days", metavar: "N", help: "Validity in days.", default: "365" },
+    { name: "operator", metavar: "NAME", help: "Write an operator certificate instead." },
+    { name: "force", help: "Overwrite existing files." },
+  ],
+};
 
-/** `flwr-ts gen-keys --help`. */
-const GEN_KEYS_USAGE = `  flwr-ts gen-keys [N] [--out DIR] [--prefix NAME] [--force]
-      Write N SuperNode key pairs (ECDSA P-384, OpenSSH format): DIR/NAME_i and DIR/NAME_i.pub.
-      N                number of key pairs (default: 2)
-      --out DIR        output directory (default: keys)
-      --prefix NAME    file name prefix (default: client_credentials)
-      --force          overwrite existing files`;
+/** `flwr-ts gen-keys`. */
+const GEN_KEYS_SPEC: CliSpec = {
+  name: "flwr-ts gen-keys",
+  description:
+    "Write N SuperNode key pairs (ECDSA P-384, OpenSSH format): DIR/NAME_i and DIR/NAME_i.pub.",
+  usage: ["flwr-ts gen-keys [N] [--out DIR] [--prefix NAME] [--force]"],
+  arguments: [{ name: "n", help: "Number of key pairs.", default: "2" }],
+  options: [
+    { name: "out", metavar: "DIR", help: "Output directory.", default: "keys" },
+    { name: "prefix", metavar: "NAME", help: "File name prefix.", default: "client_credentials" },
+    { name: "force", help: "Overwrite existing files." },
+  ],
+};
 
-/** Usage text of `flwr-ts`. */
-export const USAGE = `Usage:
-${GEN_CERTS_USAGE}
+/** `flwr-ts`. */
+const FLWR_TS_SPEC: CliSpec = {
+  name: "flwr-ts",
+  description:
+    "flwr-ts tools: TLS certificates and SuperNode keys for a Flower deployment (the Flower example's generate_cert.sh and generate_auth_keys.sh).",
+  commands: [
+    {
+      name: "gen-certs",
+      summary: "Write a development CA, a SuperLink certificate, or an operator certificate",
+    },
+    { name: "gen-keys", summary: "Write SuperNode key pairs (ECDSA P-384, OpenSSH)" },
+    { name: "help", summary: "Show this help" },
+  ],
+  epilog: "Run 'flwr-ts COMMAND --help' for a command's options.",
+};
 
-${GEN_KEYS_USAGE}
+const SPECS: Record<string, CliSpec> = { "gen-certs": GEN_CERTS_SPEC, "gen-keys": GEN_KEYS_SPEC };
 
-  flwr-ts help       Show this help (and flwr-ts <command> --help for one command).`;
-
-const COMMANDS = ["gen-certs", "gen-keys", "help"] as const;
-
-/** The command `name` was probably meant to be (one edit away, or a prefix), if any. */
-function didYouMean(name: string): string | undefined {
-  const distance = (a: string, b: string): number => {
-    const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-    for (let i = 1; i <= a.length; i++) {
-      let prev = row[0]!;
-      row[0] = i;
-      for (let j = 1; j <= b.length; j++) {
-        const cur = row[j]!;
-        row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-        prev = cur;
-      }
-    }
-    return row[b.length]!;
-  };
-  return COMMANDS.find((c) => distance(name, c) <= 2 || (name.length >= 4 && c.startsWith(name)));
+/** Help text of `flwr-ts` (`command` for one command's). */
+export function usageText(command?: "gen-certs" | "gen-keys", io: Partial<CliIo> = {}): string {
+  const spec = command === undefined ? FLWR_TS_SPEC : SPECS[command]!;
+  return renderHelp(spec, {
+    color: io.color ?? colorEnabled(process.stdout),
+    ...(io.columns === undefined ? {} : { width: io.columns }),
+  });
 }
+
+/** Usage text of `flwr-ts` (uncoloured, 80 columns). */
+export const USAGE = renderHelp(FLWR_TS_SPEC, { color: false, width: 80 });
 
 class UsageError extends Error {}
-
-/** True when `args` asks for help (`-h`/`--help` before any `--`). */
-function wantsHelp(args: readonly string[]): boolean {
-  const end = args.indexOf("--");
-  return (end < 0 ? args : args.slice(0, end)).some((a) => a === "--help" || a === "-h");
-}
 
 function parsePositiveInt(text: string, what: string): number {
   if (!/^\d+$/.test(text) || Number(text) < 1)
@@ -84,19 +107,16 @@ function parsePositiveInt(text: string, what: string): number {
 }
 
 async function genCerts(args: string[], io: CliIo): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      out: { type: "string", default: "certificates" },
-      host: { type: "string", multiple: true },
-      "key-type": { type: "string", default: "ec-p384" },
-      days: { type: "string", default: "365" },
-      force: { type: "boolean", default: false },
-      operator: { type: "string" },
-    },
-  });
+  const parsed = parseCli({ ...GEN_CERTS_SPEC, arguments: [] }, args);
+  const positionals = parsed.positionals;
+  const values = {
+    out: (parsed.values["out"] as string | undefined) ?? "certificates",
+    host: parsed.values["host"] as string[] | undefined,
+    "key-type": (parsed.values["key-type"] as string | undefined) ?? "ec-p384",
+    days: (parsed.values["days"] as string | undefined) ?? "365",
+    force: parsed.values["force"] === true,
+    operator: parsed.values["operator"] as string | undefined,
+  };
   if (positionals.length > 0)
     throw new UsageError(`gen-certs takes no positional arguments, got "${positionals[0]}"`);
   if (values.operator !== undefined) {
@@ -134,16 +154,13 @@ async function genCerts(args: string[], io: CliIo): Promise<void> {
 }
 
 function genKeys(args: string[], io: CliIo): void {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      out: { type: "string", default: "keys" },
-      prefix: { type: "string", default: "client_credentials" },
-      force: { type: "boolean", default: false },
-    },
-  });
+  const parsed = parseCli(GEN_KEYS_SPEC, args);
+  const positionals = parsed.positionals;
+  const values = {
+    out: (parsed.values["out"] as string | undefined) ?? "keys",
+    prefix: (parsed.values["prefix"] as string | undefined) ?? "client_credentials",
+    force: parsed.values["force"] === true,
+  };
   if (positionals.length > 1)
     throw new UsageError(`gen-keys takes at most one count, got ${positionals.join(" ")}`);
   const count = positionals[0] === undefined ? 2 : parsePositiveInt(positionals[0], "N");
@@ -162,65 +179,58 @@ function genKeys(args: string[], io: CliIo): void {
 }
 
 /**
- * Runs the `flwr-ts` CLI.
+ * Runs the `flwr-ts` CLI (parsed with commander through `@flwr-ts/core/cli`).
  * @param argv - arguments after the program name.
  * @param io - output sinks; default stdout/stderr.
- * @returns the exit code: 0 success, 1 failure (e.g. files exist), 2 usage error.
+ * @returns the exit code: 0 success, 1 failure (e.g. files exist), 2 usage error (one line on
+ * stderr: the problem and the pointer to `--help`).
  */
 export async function runCli(
   argv: readonly string[],
   io: CliIo = { out: (l) => console.log(l), err: (l) => console.error(l) },
 ): Promise<number> {
-  const [command, ...rest] = argv;
+  let command: string | undefined;
+  const help = (name?: "gen-certs" | "gen-keys") => io.out(usageText(name, io).replace(/\n$/, ""));
   try {
-    switch (command) {
-      case "gen-certs":
-        if (wantsHelp(rest)) {
-          io.out(`Usage:\n${GEN_CERTS_USAGE}`);
-          return 0;
-        }
-        await genCerts(rest, io);
-        return 0;
-      case "gen-keys":
-        if (wantsHelp(rest)) {
-          io.out(`Usage:\n${GEN_KEYS_USAGE}`);
-          return 0;
-        }
-        genKeys(rest, io);
-        return 0;
-      case "help":
-      case "--help":
-      case "-h":
-        io.out(USAGE);
-        return 0;
-      case undefined:
-        throw new UsageError("missing command");
-      default: {
-        const guess = didYouMean(command);
-        throw new UsageError(
-          `unknown command "${command}"${guess ? `; did you mean "${guess}"?` : ""}`,
-        );
-      }
+    if (argv[0] === undefined) throw new UsageError("missing command");
+    const top = parseCli(FLWR_TS_SPEC, argv);
+    command = top.command;
+    if (top.help || command === "help" || command === undefined) {
+      help();
+      return 0;
     }
+    if (command === "gen-certs" || command === "gen-keys") {
+      const rest = top.rest;
+      const end = rest.indexOf("--");
+      if ((end < 0 ? rest : rest.slice(0, end)).some((a) => a === "--help" || a === "-h")) {
+        help(command);
+        return 0;
+      }
+      if (command === "gen-certs") await genCerts(rest, io);
+      else genKeys(rest, io);
+    }
+    return 0;
   } catch (err) {
-    if (
-      err instanceof UsageError ||
-      (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
-    ) {
-      const known = COMMANDS.find((c) => c === command && c !== "help");
-      // node:util's parse errors span lines and add advice about `--`: one line, the point first.
-      const message = (err as Error).message
-        .replace(/^(Unknown option '[^']*')\. .*$/s, "$1")
-        .split("\n")
-        .join(" ");
-      io.err(`flwr-ts: ${message}`);
-      io.err(`Run 'flwr-ts ${known ? `${known} ` : ""}--help' for usage.`);
+    const pointer = `Run 'flwr-ts ${command === "gen-certs" || command === "gen-keys" ? `${command} ` : ""}--help' for usage.`;
+    if (err instanceof CliUsageError) {
+      const hint = err.suggestion === undefined ? "" : `; did you mean "${err.suggestion}"?`;
+      const message =
+        err.kind === "unknown-command"
+          ? `unknown command "${err.subject}"${hint}`
+          : err.message.replace(/did you mean '([^']*)'/, 'did you mean "$1"');
+      io.err(`flwr-ts: ${message}${message.endsWith("?") ? "" : "."} ${pointer}`);
+      return 2;
+    }
+    if (err instanceof UsageError) {
+      io.err(`flwr-ts: ${err.message}. ${pointer}`);
       return 2;
     }
     if (err instanceof CryptoError) {
-      io.err(`flwr-ts: ${err.message}`);
-      if (err.code !== "invalid-argument") return 1;
-      io.err(`Run 'flwr-ts ${command} --help' for usage.`);
+      if (err.code !== "invalid-argument") {
+        io.err(`flwr-ts: ${err.message}`);
+        return 1;
+      }
+      io.err(`flwr-ts: ${err.message.replace(/\.$/, "")}. ${pointer}`);
       return 2;
     }
     io.err(`flwr-ts: ${(err as Error).message ?? String(err)}`);

@@ -59,7 +59,7 @@ describe("flwr-ts CLI", () => {
 
   it.each([
     [[], /missing command/],
-    [["frobnicate"], /unknown command "frobnicate"$/],
+    [["frobnicate"], /unknown command "frobnicate"\. /],
     [["gen-key"], /unknown command "gen-key"; did you mean "gen-keys"\?/],
     [["gen-keys", "zero"], /N must be a positive integer, got "zero"/],
     [["gen-keys", "0"], /N must be a positive integer, got "0"/],
@@ -78,16 +78,16 @@ describe("flwr-ts CLI", () => {
       ...(args[0] === "gen-certs" ? ["--out", join(dir, "never")] : []),
     ]);
     expect(r.code).toBe(2);
-    expect(r.err.split("\n")[0]).toMatch(re);
-    // One line and a pointer to the help, not the whole usage.
-    expect(r.err.split("\n")).toHaveLength(2);
-    expect(r.err.split("\n")[1]).toMatch(/^Run 'flwr-ts (gen-(keys|certs) )?--help' for usage\.$/);
+    expect(r.err).toMatch(re);
+    // One line ending with a pointer to the help, not the whole usage.
+    expect(r.err.split("\n")).toHaveLength(1);
+    expect(r.err).toMatch(/ Run 'flwr-ts (gen-(keys|certs) )?--help' for usage\.$/);
     expect(existsSync(join(dir, "never"))).toBe(false);
   });
 
   it.each([
-    ["gen-keys", "flwr-ts gen-keys [N]", "gen-certs"],
-    ["gen-certs", "flwr-ts gen-certs [--out DIR]", "gen-keys"],
+    ["gen-keys", "Usage: flwr-ts gen-keys [N]", "gen-certs"],
+    ["gen-certs", "Usage: flwr-ts gen-certs [--out DIR]", "gen-keys"],
   ])("%s --help prints that command's usage and exits 0", async (command, wanted, other) => {
     for (const flag of ["--help", "-h"]) {
       const r = await cli([command, "--out", join(dir, "never"), flag]);
@@ -98,11 +98,43 @@ describe("flwr-ts CLI", () => {
     }
   });
 
+  it("an unknown flag suggests the closest one; the help is coloured only when asked", async () => {
+    const typo = await cli(["gen-keys", "--forc"]);
+    expect(typo.code).toBe(2);
+    expect(typo.err).toBe(
+      `flwr-ts: Unknown option '--forc'; did you mean "--force"? Run 'flwr-ts gen-keys --help' for usage.`,
+    );
+    const plain: string[] = [];
+    await runCli(["gen-keys", "--help"], {
+      out: (l) => plain.push(l),
+      err: () => {},
+      color: false,
+    });
+    expect(plain.join("\n")).not.toContain("\u001b[");
+    const coloured: string[] = [];
+    await runCli(["gen-keys", "--help"], {
+      out: (l) => coloured.push(l),
+      err: () => {},
+      color: true,
+    });
+    expect(coloured.join("\n")).toContain("\u001b[1;36m--prefix");
+    const entry = join(import.meta.dirname, "../src/cli.ts");
+    const env = { ...process.env, FORCE_COLOR: "1" } as Record<string, string | undefined>;
+    delete env["NO_COLOR"];
+    const forced = spawnSync("npx", ["tsx", entry, "--help"], { encoding: "utf8", env });
+    expect(forced.stdout).toContain("\u001b[");
+    delete env["FORCE_COLOR"];
+    const piped = spawnSync("npx", ["tsx", entry, "--help"], { encoding: "utf8", env });
+    expect(piped.stdout).toContain("Usage: flwr-ts");
+    expect(piped.stdout).not.toContain("\u001b[");
+  });
+
   it("help prints the usage", async () => {
     const r = await cli(["--help"]);
     expect(r.code).toBe(0);
-    expect(r.out).toContain("flwr-ts gen-certs");
-    expect(r.out).toContain("flwr-ts gen-keys [N]");
+    expect(r.out).toContain("Usage: flwr-ts [OPTIONS] COMMAND");
+    expect(r.out).toMatch(/│ gen-certs +Write a development CA/);
+    expect(r.out).toMatch(/│ gen-keys +Write SuperNode key pairs/);
   });
 
   it("runs as an executable with a shebang (src/cli.ts via tsx)", () => {

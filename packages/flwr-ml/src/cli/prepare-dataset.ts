@@ -1,27 +1,57 @@
 /**
  * `flwr-ts-prepare-dataset`: the seed's `prepare_dataset.py` for flwr-ts.
  */
-import { parseArgs } from "node:util";
+import {
+  type CliSpec,
+  CliUsageError,
+  colorEnabled,
+  formatUsageError,
+  parseCli,
+  renderHelp,
+} from "@flwr-ts/core/cli";
 import { Cifar10Error } from "../cifar10/errors.js";
 import { type Cifar10Source, prepareCifar10 } from "../cifar10/prepare.js";
 
-/** Usage text. */
-export const PREPARE_DATASET_USAGE = `Usage: flwr-ts-prepare-dataset [options]
+/** Options and help of `flwr-ts-prepare-dataset`. */
+export const PREPARE_DATASET_SPEC: CliSpec = {
+  name: "flwr-ts-prepare-dataset",
+  description:
+    "Download CIFAR-10, split its training set into partitions (each 80% train, 20% test, as the Flower example) and save them as OUT/cifar10_part_<i>.",
+  options: [
+    { name: "out", metavar: "DIR", help: "Output directory.", default: "datasets" },
+    { name: "num-partitions", metavar: "N", help: "Number of partitions.", default: "2" },
+    {
+      name: "from",
+      metavar: "ARCHIVE",
+      help: "Use a local cifar-10-binary.tar.gz instead of downloading.",
+    },
+    {
+      name: "synthetic",
+      help: "Write a synthetic, learnable stand-in (offline use, tests).",
+    },
+    {
+      name: "samples",
+      metavar: "N",
+      help: "Images in the synthetic stand-in.",
+      default: "10000",
+    },
+    {
+      name: "dirichlet",
+      metavar: "ALPHA",
+      help: "Label-skewed (non-IID) partitions with Dirichlet(alpha).",
+    },
+    { name: "seed", metavar: "N", help: "Seed of shuffling and splitting.", default: "42" },
+    {
+      name: "test-fraction",
+      metavar: "F",
+      help: "Held-out fraction per partition.",
+      default: "0.2",
+    },
+  ],
+};
 
-Download CIFAR-10, split its training set into partitions (each 80% train,
-20% test, as the Flower example) and save them as <out>/cifar10_part_<i>.
-
-Options:
-  --out <dir>             output directory (default: datasets)
-  --num-partitions <n>    number of partitions (default: 2)
-  --from <archive>        use a local cifar-10-binary.tar.gz instead of downloading
-  --synthetic             write a synthetic, learnable stand-in (offline use, tests)
-  --samples <n>           images in the synthetic stand-in (default: 10000)
-  --dirichlet <alpha>     label-skewed (non-IID) partitions with Dirichlet(alpha)
-  --seed <n>              seed of shuffling and splitting (default: 42)
-  --test-fraction <f>     held-out fraction per partition (default: 0.2)
-  -h, --help              show this help
-`;
+/** Usage text (uncoloured, 80 columns). */
+export const PREPARE_DATASET_USAGE = renderHelp(PREPARE_DATASET_SPEC, { color: false, width: 80 });
 
 /** Input/output of {@link runPrepareDataset}, replaceable in tests. */
 export interface CliIo {
@@ -29,6 +59,8 @@ export interface CliIo {
   out: (text: string) => void;
   /** Errors and progress. */
   err: (text: string) => void;
+  /** Colour the help (default: from stdout, `NO_COLOR`, `FORCE_COLOR`). */
+  color?: boolean;
 }
 
 const defaultIo: CliIo = {
@@ -51,31 +83,22 @@ function number(name: string, value: string | undefined, integer: boolean): numb
 
 /** Runs the command; returns the exit code (0 ok, 1 failure, 2 usage error). */
 export async function runPrepareDataset(argv: string[], io: CliIo = defaultIo): Promise<number> {
-  let values: ReturnType<typeof parse>["values"];
-  function parse(args: string[]) {
-    return parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        out: { type: "string" },
-        "num-partitions": { type: "string" },
-        from: { type: "string" },
-        synthetic: { type: "boolean" },
-        samples: { type: "string" },
-        dirichlet: { type: "string" },
-        seed: { type: "string" },
-        "test-fraction": { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  }
   try {
-    values = parse(argv).values;
-    if (values.help) {
-      io.out(PREPARE_DATASET_USAGE);
+    const parsed = parseCli(PREPARE_DATASET_SPEC, argv);
+    if (parsed.help) {
+      io.out(renderHelp(PREPARE_DATASET_SPEC, { color: io.color ?? colorEnabled(process.stdout) }));
       return 0;
     }
+    const values = parsed.values as {
+      out?: string;
+      "num-partitions"?: string;
+      from?: string;
+      synthetic?: boolean;
+      samples?: string;
+      dirichlet?: string;
+      seed?: string;
+      "test-fraction"?: string;
+    };
     if (values.synthetic && values.from)
       throw new UsageError("--synthetic and --from exclude each other");
     if (values.samples !== undefined && !values.synthetic)
@@ -106,11 +129,12 @@ export async function runPrepareDataset(argv: string[], io: CliIo = defaultIo): 
     io.out(`${result.partitions.map((p) => p.dir).join("\n")}\n`);
     return 0;
   } catch (error) {
-    if (
-      error instanceof UsageError ||
-      (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
-    ) {
-      io.err(`error: ${(error as Error).message}\n\n${PREPARE_DATASET_USAGE}`);
+    if (error instanceof CliUsageError) {
+      io.err(`error: ${formatUsageError(error)}\n`);
+      return 2;
+    }
+    if (error instanceof UsageError) {
+      io.err(`error: ${error.message}. See '${PREPARE_DATASET_SPEC.name} --help'.\n`);
       return 2;
     }
     if (error instanceof Cifar10Error) {

@@ -44,3 +44,34 @@ describe("renderBoxTable", () => {
     expect(() => renderBoxTable(["a", "b"], [["1"]])).toThrow(RangeError);
   });
 });
+
+describe("renderBoxTable fitted to the terminal", () => {
+  const headers = ["Node ID", "Owner", "Status", "Elapsed", "Status Changed @"];
+  const rows = [
+    [
+      "1234567890123456789",
+      "flwr-ts operator with a long name",
+      "online",
+      "1m 5s",
+      "2026-12-07 20:00:00Z",
+    ],
+    ["42", "none", "registered", "", "N/A"],
+  ];
+  const width = (table: string) => Math.max(...table.split("\n").map((l) => displayWidth(l)));
+
+  test("60 columns: no line is wider; long cells wrap at spaces or end with …", () => {
+    const table = renderBoxTable(headers, rows, 60);
+    expect(width(table)).toBeLessThanOrEqual(60);
+    expect(table).toContain("…");
+    // Every line of the table has the same width (the box stays closed).
+    expect(new Set(table.split("\n").map((l) => displayWidth(l))).size).toBe(1);
+  });
+
+  test("200 columns and no limit (piped): every cell in full on one line", () => {
+    const full = renderBoxTable(headers, rows);
+    expect(renderBoxTable(headers, rows, 200)).toBe(full);
+    expect(full).not.toContain("…");
+    expect(full).toContain("flwr-ts operator with a long name");
+    expect(full.split("\n")).toHaveLength(7);
+  });
+});

@@ -1,10 +1,18 @@
 /**
- * A small subcommand framework for the `flwr` CLI: each command is one module exporting a
- * {@link CliCommand}; a group (like `flwr supernode`) is a list of {@link CommandEntry}s that
- * load their module lazily, so adding a command is one file plus one line in its group.
+ * The `flwr` subcommand framework on `@flwr-ts/core/cli` (commander): each command is one module
+ * exporting a {@link CliCommand} (its {@link CliSpec} and `run`); a group (like `flwr supernode`)
+ * is a list of {@link CommandEntry}s that load their module lazily, so adding a command is one
+ * file plus one line in its group. Help is rendered in the one style of every bin.
  */
+import {
+  type CliSpec,
+  CliUsageError,
+  colorEnabled,
+  type ParsedCli,
+  parseCli,
+  renderHelp,
+} from "@flwr-ts/core/cli";
 import { type CliError, formatCliError, toCliError, UsageError } from "./cli-error.js";
-import { didYouMean } from "./did-you-mean.js";
 
 /** Where a command writes (injectable for tests). */
 export interface CliIo {
@@ -12,18 +20,28 @@ export interface CliIo {
   out(text: string): void;
   /** Writes text to stderr (no newline added). */
   err(text: string): void;
+  /** Colour the help and tables (default: from stdout, `NO_COLOR`, `FORCE_COLOR`). */
+  readonly color?: boolean;
+  /** Terminal width to fit tables and help to; undefined: not a terminal, no limit. */
+  readonly columns?: number | undefined;
 }
 
 /** The process's stdout/stderr. */
 export const processIo: CliIo = {
   out: (text) => process.stdout.write(text),
   err: (text) => process.stderr.write(text),
+  get color() {
+    return colorEnabled(process.stdout);
+  },
+  get columns() {
+    return process.stdout.isTTY ? process.stdout.columns : undefined;
+  },
 };
 
 /** One runnable command. */
 export interface CliCommand {
-  /** Usage text shown by `--help`. */
-  readonly usage: string;
+  /** Name, options and help text (rendered by `--help`). */
+  readonly spec: CliSpec;
   /** True for a group of subcommands (it handles `--help` itself). */
   readonly isGroup?: boolean;
   /**
@@ -31,6 +49,28 @@ export interface CliCommand {
    * @returns the process exit status; throw a {@link CliError} to fail with one line.
    */
   run(argv: string[], io: CliIo): Promise<number>;
+}
+
+/** A command's help text, for `io`. */
+export function commandHelp(spec: CliSpec, io: CliIo): string {
+  return renderHelp(spec, {
+    color: io.color ?? false,
+    ...(io.columns === undefined ? {} : { width: io.columns }),
+  });
+}
+
+/**
+ * Parses a command's arguments with commander (`@flwr-ts/core/cli`); a usage error becomes a
+ * {@link UsageError} (exit 2) of one line, e.g. `Unknown option '--verbos'; did you mean
+ * '--verbose'?`, which the group completes with the pointer to the command's `--help`.
+ */
+export function parseCommandArgs(spec: CliSpec, argv: readonly string[]): ParsedCli {
+  try {
+    return parseCli(spec, argv);
+  } catch (error) {
+    if (error instanceof CliUsageError) throw new UsageError(error.message);
+    throw error;
+  }
 }
 
 /** A command in a group, loaded on first use. */
@@ -47,49 +87,68 @@ export interface CommandEntry {
   readonly load: () => Promise<{ command: CliCommand }>;
 }
 
-/** Renders a group's help: usage line, then one line per visible command. */
-export function groupUsage(program: string, description: string, entries: readonly CommandEntry[]) {
-  const visible = entries.filter((e) => !e.hidden);
-  const width = Math.max(...visible.map((e) => e.name.length), 4);
-  const lines = visible.map((e) => `  ${e.name.padEnd(width)}  ${e.summary}`);
-  return (
-    `Usage: ${program} <command> [options]\n\n${description}\n\nCommands:\n${lines.join("\n")}\n\n` +
-    `Run '${program} <command> --help' for a command's options.`
-  );
+/** The spec of a group: its commands as a "Commands" panel. */
+export function groupSpec(
+  program: string,
+  description: string,
+  entries: readonly CommandEntry[],
+  extra: Partial<CliSpec> = {},
+): CliSpec {
+  return {
+    name: program,
+    description,
+    commands: entries.map(({ name, aliases, summary, hidden }) => ({
+      name,
+      summary,
+      ...(aliases ? { aliases } : {}),
+      ...(hidden ? { hidden } : {}),
+    })),
+    epilog: `Run '${program} COMMAND --help' for a command's options.`,
+    ...extra,
+  };
 }
 
 /**
  * A command that dispatches to subcommands: `program <name> …`, with `--help` for the group.
  * @param program - the words typed so far, e.g. `flwr supernode`.
+ * @param extra - more of the group's spec (e.g. `version: true` for `flwr`).
  */
 export function commandGroup(
   program: string,
   description: string,
   entries: readonly CommandEntry[],
+  extra: Partial<CliSpec> = {},
 ): CliCommand {
-  const usage = groupUsage(program, description, entries);
+  const spec = groupSpec(program, description, entries, extra);
   return {
-    usage,
+    spec,
     isGroup: true,
     async run(argv, io) {
-      const [name, ...rest] = argv;
-      if (name === undefined || name === "--help" || name === "-h" || name === "help") {
-        io.out(`${usage}\n`);
-        return name === undefined ? 2 : 0;
+      if (argv[0] === undefined || argv[0] === "help") {
+        io.out(commandHelp(spec, io));
+        return argv[0] === undefined ? 2 : 0;
       }
-      const entry = entries.find((e) => e.name === name || e.aliases?.includes(name));
-      if (!entry) {
-        const names = entries
-          .filter((e) => !e.hidden)
-          .flatMap((e) => [e.name, ...(e.aliases ?? [])]);
-        const guess = didYouMean(name, names);
+      let parsed: ParsedCli;
+      try {
+        parsed = parseCli(spec, argv);
+      } catch (error) {
+        if (!(error instanceof CliUsageError)) throw error;
+        const hint = error.suggestion === undefined ? "" : `; did you mean '${error.suggestion}'?`;
         throw new UsageError(
-          `Unknown command '${name}' for '${program}'${guess ? `; did you mean '${guess}'?` : ""}; see '${program} --help'`,
+          error.kind === "unknown-command"
+            ? `Unknown command '${error.subject}' for '${program}'${hint}; see '${program} --help'`
+            : `${error.message}; see '${program} --help'`,
         );
       }
+      const entry = entries.find((e) => e.name === parsed.command);
+      if (parsed.help || entry === undefined) {
+        io.out(commandHelp(spec, io));
+        return 0;
+      }
+      const rest = parsed.rest;
       const { command } = await entry.load();
       if (!command.isGroup && (rest.includes("--help") || rest.includes("-h"))) {
-        io.out(`${command.usage}\n`);
+        io.out(commandHelp(command.spec, io));
         return 0;
       }
       if (command.isGroup) return command.run(rest, io);

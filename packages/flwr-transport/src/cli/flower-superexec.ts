@@ -8,12 +8,13 @@
  * (a 1.42 SuperNode in `--isolation process`), as does an `--appio-api-address` that answers HTTP/1.1.
  */
 import { consoleLogger } from "@flwr-ts/core";
+import { renderHelp, wantsHelp } from "@flwr-ts/core/cli";
 import { runSuperExecCli } from "../superexec/superexec-cli.js";
 import { formatCliError, toCliError } from "./cli-error.js";
-import { SUPEREXEC_USAGE, wantsHelp } from "./help.js";
+import { SUPEREXEC_SPEC } from "./help.js";
 
 if (wantsHelp(process.argv.slice(2))) {
-  process.stdout.write(SUPEREXEC_USAGE);
+  process.stdout.write(renderHelp(SUPEREXEC_SPEC));
   process.exit(0);
 }
 

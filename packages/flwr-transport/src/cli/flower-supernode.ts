@@ -6,6 +6,7 @@
  */
 import { existsSync, statSync } from "node:fs";
 import { LOG_FORMAT_ENV } from "@flwr-ts/core";
+import { renderHelp } from "@flwr-ts/core/cli";
 import { ClientAppIoDefinition } from "@flwr-ts/core/proto";
 import { CryptoError, loadPrivateKey } from "@flwr-ts/crypto";
 import { startClientAppIo } from "../clientappio/clientappio-runtime.js";
@@ -20,7 +21,7 @@ import { CliError, formatCliError, toCliError } from "./cli-error.js";
 import { ExitCode, exitStatusOf } from "./exit-codes.js";
 import { jsonLogsRequested } from "./log-format-flag.js";
 import { silenceTlsServerNameWarning } from "./node-warnings.js";
-import { parseSuperNodeArgs, SUPERNODE_USAGE } from "./supernode-args.js";
+import { parseSuperNodeArgs, SUPERNODE_SPEC } from "./supernode-args.js";
 import { packageVersion } from "./version.js";
 
 function fail(error: unknown): never {
@@ -33,7 +34,7 @@ function fail(error: unknown): never {
 async function main(argv: string[]): Promise<void> {
   const command = parseSuperNodeArgs(argv);
   if (command.kind === "help") {
-    process.stdout.write(`${SUPERNODE_USAGE}\n`);
+    process.stdout.write(renderHelp(SUPERNODE_SPEC));
     return;
   }
   if (command.kind === "version") {

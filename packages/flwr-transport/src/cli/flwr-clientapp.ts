@@ -8,17 +8,18 @@
  * (`app-runtime/runtime-api/`).
  */
 import { consoleLogger } from "@flwr-ts/core";
+import { renderHelp, wantsHelp } from "@flwr-ts/core/cli";
 import { startParentMonitor } from "../app-runtime/parent-monitor.js";
 import { runClientApp } from "../app-runtime/run-clientapp.js";
 import { namesRuntimeApi, runClientAppRuntimeCli } from "../app-runtime/runtime-api/runtime-cli.js";
 import { parseAppProcessArgs } from "../superexec/app-args.js";
 import { runSuperExecCli } from "../superexec/superexec-cli.js";
 import { formatCliError, toCliError } from "./cli-error.js";
-import { appProcessUsage, wantsHelp } from "./help.js";
+import { appProcessSpec } from "./help.js";
 
 async function main(argv: string[]): Promise<number> {
   if (wantsHelp(argv)) {
-    process.stdout.write(appProcessUsage("flwr-clientapp"));
+    process.stdout.write(renderHelp(appProcessSpec("flwr-clientapp")));
     return 0;
   }
   // Flower 1.35+: launched by a Runtime API SuperExec (ours or 1.42's) for a Runtime API.

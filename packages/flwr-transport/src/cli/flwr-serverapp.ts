@@ -7,17 +7,18 @@
  * Runtime API (`app-runtime/runtime-api/run-serverapp-runtime.ts`).
  */
 import { consoleLogger } from "@flwr-ts/core";
+import { renderHelp, wantsHelp } from "@flwr-ts/core/cli";
 import { startParentMonitor } from "../app-runtime/parent-monitor.js";
 import { runServerApp } from "../app-runtime/run-serverapp.js";
 import { namesRuntimeApi, runServerAppRuntimeCli } from "../app-runtime/runtime-api/runtime-cli.js";
 import { parseAppProcessArgs } from "../superexec/app-args.js";
 import { runSuperExecCli } from "../superexec/superexec-cli.js";
 import { formatCliError, toCliError } from "./cli-error.js";
-import { appProcessUsage, wantsHelp } from "./help.js";
+import { appProcessSpec } from "./help.js";
 
 async function main(argv: string[]): Promise<number> {
   if (wantsHelp(argv)) {
-    process.stdout.write(appProcessUsage("flwr-serverapp"));
+    process.stdout.write(renderHelp(appProcessSpec("flwr-serverapp")));
     return 0;
   }
   // Flower 1.35+: launched by a Runtime API SuperExec for a SuperLink's Runtime API.

@@ -12,9 +12,9 @@ function runBin(file: string, args: string[]) {
 
 describe("--help of the app-process commands", () => {
   test.each([
-    ["flower-superexec.ts", "usage: flower-superexec"],
-    ["flwr-serverapp.ts", "usage: flwr-serverapp"],
-    ["flwr-clientapp.ts", "usage: flwr-clientapp"],
+    ["flower-superexec.ts", "Usage: flower-superexec"],
+    ["flwr-serverapp.ts", "Usage: flwr-serverapp"],
+    ["flwr-clientapp.ts", "Usage: flwr-clientapp"],
   ])("%s prints its usage and exits 0; an unknown flag exits 2", (file, usage) => {
     expect(
       execFileSync(process.execPath, ["--import", "tsx", join(here, file), "--help"], {

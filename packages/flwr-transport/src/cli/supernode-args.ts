@@ -26,7 +26,6 @@
  * each with a warning; Flower's `--health-server-address` starts a plaintext gRPC health server.
  * flwr-ts adds `--log-format text|json` and the gRPC message-size flags of flower-superlink.
  */
-import { parseArgs } from "node:util";
 import {
   ConfigArgsError,
   LOG_FORMATS,
@@ -34,6 +33,14 @@ import {
   parseConfigArgs,
   type UserConfig,
 } from "@flwr-ts/core";
+import {
+  type CliSpec,
+  CliUsageError,
+  formatUsageError,
+  type ParsedCli,
+  parseCli,
+  renderHelp,
+} from "@flwr-ts/core/cli";
 import { z } from "zod";
 import {
   FLOWER_MESSAGE_LIMITS,
@@ -64,49 +71,137 @@ export type FleetApiType = "grpc-rere" | "http";
 /** What decided the wire (for the start-up log line). */
 export type FleetApiTypeSource = "flag" | "scheme" | "port";
 
-/** `flower-supernode --help`. */
-export const SUPERNODE_USAGE = `Usage: flower-supernode [options]
+/** Options and help of `flower-supernode` (parsed by commander through `@flwr-ts/core/cli`). */
+export const SUPERNODE_SPEC: CliSpec = {
+  name: "flower-supernode",
+  description: "Start a Flower SuperNode.",
+  version: true,
+  options: [
+    {
+      name: "superlink",
+      metavar: "ADDRESS",
+      help: "SuperLink Fleet API address, host:port, optionally with a scheme: grpc://, https:// or http://.",
+      default: DEFAULT_SUPERLINK,
+    },
+    {
+      name: "fleet-api-type",
+      metavar: "TYPE",
+      choices: ["grpc-rere", "http"],
+      help: `Fleet API wire: grpc-rere (Flower <= 1.39, flwr-ts's Fleet port) or http (Flower 1.40+). Default: from the --superlink scheme, else http for port ${HTTP_FLEET_PORT} and grpc-rere for any other port. A wrong choice stops the SuperNode with a message naming the right one.`,
+    },
+    { name: "grpc-rere", help: "Flower 1.29's spelling of --fleet-api-type grpc-rere." },
+    {
+      name: "root-certificates",
+      metavar: "ROOT_CERT",
+      help: "PEM file of the CA that signed the SuperLink's certificate.",
+    },
+    {
+      name: "insecure",
+      help: "Connect without TLS (not with --root-certificates or a key; required for an http:// address).",
+    },
+    {
+      name: "auth-supernode-private-key",
+      metavar: "KEY",
+      help: "SuperNode private key (OpenSSH format) for authentication; register its public key first: flwr supernode register.",
+    },
+    { name: "auth-supernode-public-key", metavar: "KEY", help: "Deprecated.", hidden: true },
+    {
+      name: "node-config",
+      metavar: "CONFIG",
+      help: "Node config as key=value pairs with TOML values, e.g. 'dataset-path=\"datasets/part_1\" partition-id=0'.",
+    },
+    {
+      name: "clientappio-api-address",
+      metavar: "ADDR",
+      help: "ClientAppIo API address (loopback; Flower's is 0.0.0.0:9094: pass that for a flwr-clientapp on another host with --isolation process).",
+      default: DEFAULT_CLIENTAPPIO,
+    },
+    {
+      name: "isolation",
+      metavar: "MODE",
+      choices: ["subprocess", "process"],
+      help: "Where ClientApps run.",
+      default: "subprocess",
+    },
+    {
+      name: "max-retries",
+      metavar: "N",
+      help: "Reconnection attempts before giving up.",
+      default: "unlimited",
+    },
+    {
+      name: "max-wait-time",
+      metavar: "SECONDS",
+      help: "Time to keep reconnecting before giving up.",
+      default: "unlimited",
+    },
+    {
+      name: "health-server-address",
+      metavar: "ADDR",
+      help: "Start a plaintext gRPC health server (grpc.health.v1) there.",
+    },
+    {
+      name: "log-format",
+      metavar: "FORMAT",
+      choices: ["text", "json"],
+      help: "text (Flower's console lines) or json (one JSON object per line: time, level, component, message).",
+      default: "text",
+    },
+    {
+      name: "grpc-max-receive-message-length",
+      metavar: "BYTES",
+      help: "Largest gRPC message received on the Fleet channel and ClientAppIo.",
+      default: "2147483647",
+    },
+    {
+      name: "grpc-max-send-message-length",
+      metavar: "BYTES",
+      help: "Largest gRPC message sent on the Fleet channel and ClientAppIo.",
+      default: "2147483647",
+    },
+    {
+      name: "host",
+      metavar: "HOST",
+      help: "Flower 1.42's SuperNode Runtime HTTP API: its host (the API is served when any of --host, --port, --ssl-* is given).",
+      default: DEFAULT_RUNTIME_API.host,
+    },
+    {
+      name: "port",
+      metavar: "PORT",
+      help: "Runtime HTTP API port.",
+      default: String(DEFAULT_RUNTIME_API.port),
+    },
+    {
+      name: "ssl-certfile",
+      metavar: "FILE",
+      help: "Runtime HTTP API TLS certificate (all three --ssl-* files, or none for plain HTTP).",
+    },
+    { name: "ssl-keyfile", metavar: "FILE", help: "Runtime HTTP API TLS private key." },
+    { name: "ssl-ca-certfile", metavar: "FILE", help: "Runtime HTTP API CA certificate." },
+    { name: "appio-ssl-certfile", metavar: "FILE", help: "Deprecated.", hidden: true },
+    { name: "appio-ssl-keyfile", metavar: "FILE", help: "Deprecated.", hidden: true },
+    { name: "appio-ssl-ca-certfile", metavar: "FILE", help: "Deprecated.", hidden: true },
+    {
+      name: "superexec-auth-secret-file",
+      metavar: "FILE",
+      help: "SuperExec shared secret: the Runtime API's AcquireTask needs Flower 1.42's signature.",
+    },
+    {
+      name: "trusted-entities",
+      metavar: "FILE",
+      help: "Flower 1.42's; accepted and ignored with a warning.",
+    },
+    {
+      name: "allow-runtime-dependency-installation",
+      help: "Flower 1.42's; accepted and ignored with a warning.",
+    },
+  ],
+  epilog:
+    "With --isolation process, a Flower 1.42 flower-superexec --runtime-api-address HOST:PORT serves the ClientApp tasks of the Runtime HTTP API (served beside ClientAppIo on --clientappio-api-address).",
+};
 
-Start a Flower SuperNode.
-
-Options:
-  --superlink ADDRESS              SuperLink Fleet API address, host:port, optionally with a
-                                   scheme: grpc://, https:// or http:// (default: ${DEFAULT_SUPERLINK})
-  --fleet-api-type TYPE            Fleet API wire: grpc-rere (Flower <= 1.39, flwr-ts's Fleet
-                                   port) or http (Flower 1.40+). Default: from the --superlink
-                                   scheme, else http for port ${HTTP_FLEET_PORT} and grpc-rere for
-                                   any other port. A wrong choice stops the SuperNode with a
-                                   message naming the right one.
-  --root-certificates ROOT_CERT    PEM file of the CA that signed the SuperLink's certificate
-  --insecure                       Connect without TLS (not with --root-certificates or a key;
-                                   required for an http:// address)
-  --auth-supernode-private-key KEY SuperNode private key (OpenSSH format) for authentication;
-                                   register its public key first: flwr supernode register
-  --node-config CONFIG             Node config as key=value pairs with TOML values, e.g.
-                                   'dataset-path="datasets/part_1" partition-id=0'
-  --clientappio-api-address ADDR   ClientAppIo API address (default: ${DEFAULT_CLIENTAPPIO},
-                                   loopback; Flower's is 0.0.0.0:9094: pass that for a
-                                   flwr-clientapp on another host with --isolation process)
-  --isolation MODE                 subprocess (default) or process
-  --max-retries N                  Reconnection attempts before giving up (default: unlimited)
-  --max-wait-time SECONDS          Time to keep reconnecting before giving up (default: unlimited)
-  --health-server-address ADDR     Start a plaintext gRPC health server (grpc.health.v1) there
-  --log-format FORMAT              text (Flower's console lines, default) or json (one JSON
-                                   object per line: time, level, component, message)
-  --grpc-max-receive-message-length BYTES, --grpc-max-send-message-length BYTES
-                                   Largest gRPC message received / sent on the Fleet channel and
-                                   ClientAppIo (default 2147483647, Flower's)
-  -V, --version                    Show the version
-  -h, --help                       Show this help
-
-Flower 1.42's SuperNode Runtime HTTP API, served when any of its flags is given (beside
-ClientAppIo on --clientappio-api-address; with --isolation process a Flower 1.42
-flower-superexec --runtime-api-address HOST:PORT serves the ClientApp tasks):
-  --host HOST, --port PORT         Its address (default 127.0.0.1:9094)
-  --ssl-certfile, --ssl-keyfile, --ssl-ca-certfile
-                                   Its TLS files (all three, or none for plain HTTP)
-  --superexec-auth-secret-file F   SuperExec shared secret: AcquireTask needs 1.42's signature
-Ignored with a warning: --trusted-entities, --allow-runtime-dependency-installation.`;
+/** `flower-supernode --help` (uncoloured, 80 columns). */
+export const SUPERNODE_USAGE = renderHelp(SUPERNODE_SPEC, { color: false, width: 80 });
 
 /** A validated `flower-supernode` configuration. */
 export interface SuperNodeArgs {
@@ -204,47 +299,24 @@ const schema = z.object({
  *   conflicts (`--insecure` with `--root-certificates`; a key with `--insecure`: exit code 303).
  */
 export function parseSuperNodeArgs(argv: readonly string[]): SuperNodeCommand {
-  let values: Record<string, string | boolean | undefined>;
+  let cli: ParsedCli;
   try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      allowPositionals: false,
-      strict: true,
-      options: {
-        superlink: { type: "string", default: DEFAULT_SUPERLINK },
-        "root-certificates": { type: "string" },
-        insecure: { type: "boolean", default: false },
-        "grpc-rere": { type: "boolean", default: false },
-        "auth-supernode-private-key": { type: "string" },
-        "auth-supernode-public-key": { type: "string" },
-        "node-config": { type: "string" },
-        "clientappio-api-address": { type: "string", default: DEFAULT_CLIENTAPPIO },
-        isolation: { type: "string", default: "subprocess" },
-        "max-retries": { type: "string" },
-        "max-wait-time": { type: "string" },
-        "fleet-api-type": { type: "string" },
-        host: { type: "string" },
-        port: { type: "string" },
-        "ssl-certfile": { type: "string" },
-        "ssl-keyfile": { type: "string" },
-        "ssl-ca-certfile": { type: "string" },
-        "appio-ssl-certfile": { type: "string" },
-        "appio-ssl-keyfile": { type: "string" },
-        "appio-ssl-ca-certfile": { type: "string" },
-        "trusted-entities": { type: "string" },
-        "superexec-auth-secret-file": { type: "string" },
-        "allow-runtime-dependency-installation": { type: "boolean", default: false },
-        "health-server-address": { type: "string" },
-        "log-format": { type: "string" },
-        "grpc-max-receive-message-length": { type: "string" },
-        "grpc-max-send-message-length": { type: "string" },
-        help: { type: "boolean", short: "h", default: false },
-        version: { type: "boolean", short: "V", default: false },
-      },
-    }));
+    cli = parseCli(SUPERNODE_SPEC, argv);
   } catch (err) {
-    throw new UsageError(`${(err as Error).message.split("\n")[0]} (see flower-supernode --help)`);
+    if (err instanceof CliUsageError) throw new UsageError(formatUsageError(err));
+    throw err;
   }
+  const values: Record<string, string | boolean | undefined> = {
+    superlink: DEFAULT_SUPERLINK,
+    insecure: false,
+    "grpc-rere": false,
+    "clientappio-api-address": DEFAULT_CLIENTAPPIO,
+    isolation: "subprocess",
+    "allow-runtime-dependency-installation": false,
+    ...(cli.values as Record<string, string | boolean>),
+    help: cli.help,
+    version: cli.version,
+  };
   if (values["help"]) return { kind: "help" };
   if (values["version"]) return { kind: "version" };
 

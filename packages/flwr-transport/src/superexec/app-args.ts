@@ -2,9 +2,9 @@
  * Command-line arguments shared by `flwr-serverapp`, `flwr-clientapp` and `flower-superexec`
  * (Flower's `add_args_flwr_app_common` + `--parent-pid`), validated with one-line errors.
  */
-import { parseArgs } from "node:util";
 import { parseAddress } from "../cli/address.js";
 import { UsageError } from "../cli/cli-error.js";
+import { appProcessSpec, parseFlags } from "../cli/help.js";
 
 /** Parsed app-process arguments. */
 export interface AppProcessArgs {
@@ -29,24 +29,21 @@ export function parseAppProcessArgs(
   addressFlag: string,
   defaultAddress: string,
 ): AppProcessArgs {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        [addressFlag]: { type: "string", default: defaultAddress },
-        token: { type: "string" },
-        "parent-pid": { type: "string" },
-        insecure: { type: "boolean", default: false },
-        "run-once": { type: "boolean", default: false },
-        "allow-runtime-dependency-installation": { type: "boolean", default: false },
-        "flwr-ts-reuse-idle-ms": { type: "string", default: "0" },
-      },
-      strict: true,
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const command = addressFlag === "serverappio-api-address" ? "flwr-serverapp" : "flwr-clientapp";
+  const values = parseFlags(
+    appProcessSpec(command),
+    [
+      addressFlag,
+      "token",
+      "parent-pid",
+      "insecure",
+      "run-once",
+      "allow-runtime-dependency-installation",
+      "flwr-ts-reuse-idle-ms",
+    ],
+    argv,
+    { [addressFlag]: defaultAddress, insecure: false, "flwr-ts-reuse-idle-ms": "0" },
+  );
   const address = String(values[addressFlag]);
   if (!parseAddress(address))
     throw new UsageError(`--${addressFlag}: '${address}' is not a host:port address`);

@@ -5,7 +5,6 @@
  */
 
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import { consoleLogger } from "@flwr-ts/core";
 import { appLog } from "../app-runtime/app-log.js";
 import { startParentMonitor } from "../app-runtime/parent-monitor.js";
@@ -16,6 +15,7 @@ import {
 } from "../app-runtime/runtime-api/runtime-cli.js";
 import { parseAddress } from "../cli/address.js";
 import { UsageError } from "../cli/cli-error.js";
+import { parseFlags, SUPEREXEC_SPEC } from "../cli/help.js";
 import { type AppCommand, type PluginType, runSuperExec } from "./superexec.js";
 
 /** Idle time of warm ClientApp processes (ms); `FLWR_TS_CLIENTAPP_REUSE_MS=0` disables reuse. */
@@ -46,24 +46,20 @@ export async function runSuperExecCli(argv: string[]): Promise<number> {
           ?.slice("--appio-api-address=".length);
   if (appio !== undefined && parseAddress(appio) && (await speaksRuntimeApi(appio)))
     return runRuntimeSuperExecCli(argv);
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        "appio-api-address": { type: "string" },
-        "plugin-type": { type: "string" },
-        insecure: { type: "boolean", default: false },
-        "parent-pid": { type: "string" },
-        "superexec-auth-secret-file": { type: "string" },
-        "health-server-address": { type: "string" },
-        "allow-runtime-dependency-installation": { type: "boolean", default: false },
-      },
-      strict: true,
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const values = parseFlags(
+    SUPEREXEC_SPEC,
+    [
+      "appio-api-address",
+      "plugin-type",
+      "insecure",
+      "parent-pid",
+      "superexec-auth-secret-file",
+      "health-server-address",
+      "allow-runtime-dependency-installation",
+    ],
+    argv,
+    { insecure: false },
+  );
   const address = values["appio-api-address"] as string | undefined;
   if (!address) throw new UsageError("--appio-api-address is required");
   if (!parseAddress(address))

@@ -17,9 +17,10 @@
  */
 import { readFileSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
+import type { CliSpec } from "@flwr-ts/core/cli";
 import { parseAddress } from "../../cli/address.js";
 import { UsageError } from "../../cli/cli-error.js";
+import { appProcessSpec, parseFlags, SUPEREXEC_SPEC } from "../../cli/help.js";
 import { TaskType } from "../../protocol/runtime/runtime-definition.js";
 import { loadSuperExecAuthSecret } from "../../protocol/runtime/superexec-auth.js";
 import { probeWire } from "../../wire/wire-probe.js";
@@ -57,27 +58,21 @@ function runtimeAppCommand(app: "clientapp" | "serverapp" = "clientapp"): {
     : { command: process.execPath, args: [script] };
 }
 
+const COMMON_FLAGS = [
+  "runtime-api-address",
+  "appio-api-address",
+  "insecure",
+  "root-certificates",
+  "parent-pid",
+  "allow-runtime-dependency-installation",
+];
+
 function parse(
+  spec: CliSpec,
   argv: string[],
-  extra: Record<string, { type: "string" | "boolean" }>,
+  extra: readonly string[],
 ): Record<string, string | boolean | undefined> {
-  try {
-    return parseArgs({
-      args: argv,
-      options: {
-        "runtime-api-address": { type: "string" },
-        "appio-api-address": { type: "string" },
-        insecure: { type: "boolean", default: false },
-        "root-certificates": { type: "string" },
-        "parent-pid": { type: "string" },
-        "allow-runtime-dependency-installation": { type: "boolean", default: false },
-        ...extra,
-      },
-      strict: true,
-    }).values;
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  return parseFlags(spec, [...COMMON_FLAGS, ...extra], argv, { insecure: false });
 }
 
 function common(values: Record<string, string | boolean | undefined>) {
@@ -106,12 +101,12 @@ function common(values: Record<string, string | boolean | undefined>) {
 
 /** `flower-superexec` against a Runtime API; resolves with the exit status. */
 export async function runRuntimeSuperExecCli(argv: string[]): Promise<number> {
-  const values = parse(argv, {
-    "plugin-type": { type: "string" },
-    "superexec-auth-secret-file": { type: "string" },
-    "health-server-address": { type: "string" },
-    executor: { type: "string" },
-  });
+  const values = parse(SUPEREXEC_SPEC, argv, [
+    "plugin-type",
+    "superexec-auth-secret-file",
+    "health-server-address",
+    "executor",
+  ]);
   const c = common(values);
   const pluginType = (values["plugin-type"] as string | undefined) ?? "clientapp";
   if (pluginType !== "clientapp" && pluginType !== "serverapp")
@@ -183,14 +178,11 @@ export function taskTokenOf(values: Record<string, string | boolean | undefined>
   return text.trim();
 }
 
-const TOKEN_OPTIONS = {
-  token: { type: "string" },
-  "token-file": { type: "string" },
-} as const;
+const TOKEN_OPTIONS = ["token", "token-file"] as const;
 
 /** `flwr-clientapp` against a Runtime API; resolves with the exit status. */
 export async function runClientAppRuntimeCli(argv: string[]): Promise<number> {
-  const values = parse(argv, TOKEN_OPTIONS);
+  const values = parse(appProcessSpec("flwr-clientapp"), argv, TOKEN_OPTIONS);
   const c = common(values);
   const token = taskTokenOf(values);
   if (c.parentPid !== undefined) startParentMonitor(c.parentPid);
@@ -204,7 +196,7 @@ export async function runClientAppRuntimeCli(argv: string[]): Promise<number> {
 
 /** `flwr-serverapp` against a SuperLink's Runtime API; resolves with the exit status. */
 export async function runServerAppRuntimeCli(argv: string[]): Promise<number> {
-  const values = parse(argv, TOKEN_OPTIONS);
+  const values = parse(appProcessSpec("flwr-serverapp"), argv, TOKEN_OPTIONS);
   const c = common(values);
   const token = taskTokenOf(values);
   const stop = new AbortController();

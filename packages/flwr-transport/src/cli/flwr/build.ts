@@ -4,30 +4,31 @@
  */
 import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { buildFab } from "@flwr-ts/core";
+import type { CliSpec } from "@flwr-ts/core/cli";
 import { CliError, UsageError } from "../cli-error.js";
-import type { CliCommand } from "../command.js";
+import { type CliCommand, parseCommandArgs } from "../command.js";
 
-const USAGE = `Usage: flwr build [app-dir] [--output DIR]
-
-Build a Flower App Bundle (FAB) from the app directory (default: .).`;
+const SPEC: CliSpec = {
+  name: "flwr build",
+  description: "Build a Flower App Bundle (FAB) from the app directory.",
+  arguments: [{ name: "app-dir", help: "The app directory.", default: "." }],
+  options: [
+    {
+      name: "output",
+      short: "o",
+      metavar: "DIR",
+      help: "Directory to write the .fab file to.",
+      default: ".",
+    },
+  ],
+};
 
 /** The `flwr build` command. */
 export const command: CliCommand = {
-  usage: USAGE,
+  spec: SPEC,
   async run(argv, io) {
-    let parsed: ReturnType<typeof parseArgs>;
-    try {
-      parsed = parseArgs({
-        args: argv,
-        allowPositionals: true,
-        strict: true,
-        options: { output: { type: "string", short: "o" } },
-      });
-    } catch (err) {
-      throw new UsageError((err as Error).message.split("\n")[0]!);
-    }
+    const parsed = parseCommandArgs(SPEC, argv);
     const [appDir = ".", extra] = parsed.positionals;
     if (extra !== undefined) throw new UsageError(`Got unexpected extra argument '${extra}'.`);
     let fab: ReturnType<typeof buildFab>;

@@ -24,4 +24,5 @@ export const flwrCommand = commandGroup(
   "flwr",
   "Flower command line: manage SuperNodes and runs on a SuperLink.",
   FLWR_COMMANDS,
+  { version: true },
 );

@@ -4,30 +4,26 @@
  * (Python Flower's `flwr log`). `--stream` (default) follows them until the run finishes,
  * reconnecting every 60 s from the last timestamp; `--show` prints what exists and returns.
  */
-import { parseArgs } from "node:util";
+import type { CliSpec } from "@flwr-ts/core/cli";
 import { Code } from "../../wire/code.js";
 import { isServiceError } from "../../wire/rpc-error.js";
 import { UsageError } from "../cli-error.js";
-import type { CliCommand, CliIo } from "../command.js";
+import { type CliCommand, type CliIo, parseCommandArgs } from "../command.js";
 import { type ControlClient, withControl } from "../control-client.js";
-import { loadTarget, TARGET_HELP } from "../control-target.js";
+import { loadTarget } from "../control-target.js";
+import { TARGET_ARGUMENTS, TARGET_EPILOG, targetUsage } from "./common-options.js";
 
-const USAGE = `Usage: flwr log <run-id> [app-dir] [federation] [--stream | --show]
-       flwr log <run-id> [connection] [--stream | --show]
-
-Get logs from a run.
-
-Arguments:
-  run-id       The run ID
-  app-dir      App directory whose package.json defines the federation (default: .)
-  federation   Federation name (default: its "default")
-  connection   Connection name in $FLWR_HOME/config.toml (default: [superlink].default)
-
-Options:
-  --stream     Follow the logs until the run finishes (default)
-  --show       Print the logs once and exit
-
-${TARGET_HELP}`;
+const SPEC: CliSpec = {
+  name: "flwr log",
+  description: "Get logs from a run.",
+  usage: targetUsage("flwr log", "RUN-ID"),
+  arguments: [{ name: "run-id", required: true, help: "The run ID." }, ...TARGET_ARGUMENTS],
+  options: [
+    { name: "stream", help: "Follow the logs until the run finishes (the default)." },
+    { name: "show", help: "Print the logs once and exit." },
+  ],
+  epilog: TARGET_EPILOG,
+};
 
 /** Each StreamLogs connection lasts at most this long before reconnecting (Flower: 60 s). */
 export const CONN_REFRESH_PERIOD_MS = 60_000;
@@ -73,19 +69,9 @@ export function parseRunId(text: string | undefined): bigint {
 
 /** The `flwr log` command. */
 export const command: CliCommand = {
-  usage: USAGE,
+  spec: SPEC,
   async run(argv, io) {
-    let parsed: ReturnType<typeof parseArgs>;
-    try {
-      parsed = parseArgs({
-        args: argv,
-        allowPositionals: true,
-        strict: true,
-        options: { stream: { type: "boolean" }, show: { type: "boolean" } },
-      });
-    } catch (err) {
-      throw new UsageError((err as Error).message.split("\n")[0]!);
-    }
+    const parsed = parseCommandArgs(SPEC, argv);
     const [runIdText, first, second, extra] = parsed.positionals;
     if (extra !== undefined) throw new UsageError(`Got unexpected extra argument '${extra}'.`);
     const runId = parseRunId(runIdText);

@@ -4,32 +4,29 @@
  * the runs on the federation's SuperLink, newest first, as Python Flower's `flwr ls` shows them
  * (table columns Run ID | Federation | App | Status | Elapsed | Status Changed @).
  */
-import { parseArgs } from "node:util";
+import type { CliSpec } from "@flwr-ts/core/cli";
 import type { Run } from "@flwr-ts/core/proto";
 import { renderBoxTable } from "../box-table.js";
 import { UsageError } from "../cli-error.js";
-import type { CliCommand } from "../command.js";
+import { type CliCommand, parseCommandArgs } from "../command.js";
 import { withControl } from "../control-client.js";
-import { loadTarget, TARGET_HELP } from "../control-target.js";
+import { loadTarget } from "../control-target.js";
 import { CommandOutput, parseOutputFormat } from "../output-format.js";
+import { FORMAT_OPTION, TARGET_ARGUMENTS, TARGET_EPILOG, targetUsage } from "./common-options.js";
 import { parseRunId } from "./log.js";
 
-const USAGE = `Usage: flwr ls [app-dir] [federation] [--run-id ID] [--limit N] [--format default|json]
-       flwr ls [connection] [--run-id ID] [--limit N] [--format default|json]
-
-List runs, or show one run.
-
-Arguments:
-  app-dir      App directory whose package.json defines the federation (default: .)
-  federation   Federation name in package.json "flwr.federations" (default: its "default")
-  connection   Connection name in $FLWR_HOME/config.toml (default: [superlink].default)
-
-Options:
-  --run-id ID   Show only this run
-  --limit N     At most N runs (newest first)
-  --format      default (table) or json
-
-${TARGET_HELP}`;
+const SPEC: CliSpec = {
+  name: "flwr ls",
+  description: "List runs, or show one run.",
+  usage: targetUsage("flwr ls"),
+  arguments: TARGET_ARGUMENTS,
+  options: [
+    { name: "run-id", metavar: "ID", help: "Show only this run." },
+    { name: "limit", metavar: "N", help: "At most N runs (newest first)." },
+    FORMAT_OPTION,
+  ],
+  epilog: TARGET_EPILOG,
+};
 
 /** A run as `flwr ls` shows it. */
 export interface RunRow {
@@ -98,7 +95,7 @@ export function formatRuns(runs: Iterable<Run>, now: string): RunRow[] {
 }
 
 /** The table of `flwr ls`. */
-export function renderRunTable(rows: readonly RunRow[]): string {
+export function renderRunTable(rows: readonly RunRow[], columns?: number): string {
   return renderBoxTable(
     ["Run ID", "Federation", "App", "Status", "Elapsed", "Status Changed @"],
     rows.map((r) => [
@@ -109,6 +106,7 @@ export function renderRunTable(rows: readonly RunRow[]): string {
       humanizeDuration(r.elapsed),
       [r.finishedAt, r.runningAt, r.startingAt, r.pendingAt].find((t) => t !== "N/A") ?? "N/A",
     ]),
+    columns,
   );
 }
 
@@ -145,23 +143,9 @@ export function runsToJson(rows: readonly RunRow[]): unknown {
 
 /** The `flwr ls` command. */
 export const command: CliCommand = {
-  usage: USAGE,
+  spec: SPEC,
   async run(argv, io) {
-    let parsed: ReturnType<typeof parseArgs>;
-    try {
-      parsed = parseArgs({
-        args: argv,
-        allowPositionals: true,
-        strict: true,
-        options: {
-          "run-id": { type: "string" },
-          limit: { type: "string" },
-          format: { type: "string" },
-        },
-      });
-    } catch (err) {
-      throw new UsageError((err as Error).message.split("\n")[0]!);
-    }
+    const parsed = parseCommandArgs(SPEC, argv);
     const [first, second, extra] = parsed.positionals;
     if (extra !== undefined) throw new UsageError(`Got unexpected extra argument '${extra}'.`);
     const runIdText = parsed.values["run-id"] as string | undefined;
@@ -190,7 +174,7 @@ export const command: CliCommand = {
       );
       const rows = formatRuns(res.runDict.values(), res.now);
       if (out.json) out.document(runsToJson(rows));
-      else out.line(renderRunTable(rows));
+      else out.line(renderRunTable(rows, io.columns));
       return 0;
     });
   },

@@ -6,15 +6,23 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { appNameProblem } from "@flwr-ts/core";
+import type { CliSpec } from "@flwr-ts/core/cli";
 import { CliError, UsageError } from "../cli-error.js";
-import type { CliCommand } from "../command.js";
+import { type CliCommand, parseCommandArgs } from "../command.js";
 import { packageVersion } from "../version.js";
 
-const USAGE = `Usage: flwr new <name> [--publisher NAME] [--directory DIR]
-
-Create a new flwr-ts app in <DIR>/<name> (default DIR: .).`;
+const SPEC: CliSpec = {
+  name: "flwr new",
+  description: "Create a new flwr-ts app in DIR/NAME.",
+  arguments: [
+    { name: "name", required: true, help: "Name of the app (a valid npm package name)." },
+  ],
+  options: [
+    { name: "publisher", metavar: "NAME", help: "Publisher of the app.", default: "flwrlabs" },
+    { name: "directory", metavar: "DIR", help: "Parent directory of the app.", default: "." },
+  ],
+};
 
 /** The generated `task.ts`. */
 export const TASK_TS =
@@ -98,19 +106,9 @@ export function scaffoldApp(name: string, publisher: string, parent: string): st
 
 /** The `flwr new` command. */
 export const command: CliCommand = {
-  usage: USAGE,
+  spec: SPEC,
   async run(argv, io) {
-    let parsed: ReturnType<typeof parseArgs>;
-    try {
-      parsed = parseArgs({
-        args: argv,
-        allowPositionals: true,
-        strict: true,
-        options: { publisher: { type: "string" }, directory: { type: "string" } },
-      });
-    } catch (err) {
-      throw new UsageError((err as Error).message.split("\n")[0]!);
-    }
+    const parsed = parseCommandArgs(SPEC, argv);
     const [name, extra] = parsed.positionals;
     if (name === undefined) throw new UsageError("Missing argument 'name'.");
     if (extra !== undefined) throw new UsageError(`Got unexpected extra argument '${extra}'.`);

@@ -4,56 +4,54 @@
  * `🎊 Successfully started run <id>`; with `--stream` it then follows the run's logs until it
  * finishes (Python Flower's `flwr run`).
  */
-import { parseArgs } from "node:util";
 import { buildFab, parseRunConfigArgs, userConfigToProto } from "@flwr-ts/core";
+import type { CliSpec } from "@flwr-ts/core/cli";
 import { CliError, UsageError } from "../cli-error.js";
-import type { CliCommand } from "../command.js";
+import { type CliCommand, parseCommandArgs } from "../command.js";
 import { withControl } from "../control-client.js";
-import { loadRunTarget, TARGET_HELP } from "../control-target.js";
+import { loadRunTarget } from "../control-target.js";
 import { CommandOutput, parseOutputFormat } from "../output-format.js";
+import { FORMAT_OPTION, TARGET_EPILOG } from "./common-options.js";
 import { streamRunLogs } from "./log.js";
 
-const USAGE = `Usage: flwr run [app-dir] [federation|connection] [--stream] [--run-config CONFIG]... [--format default|json]
-
-Run a Flower App on a federation.
-
-Arguments:
-  app-dir      App directory with a package.json "flwr" section (default: .)
-  federation   Federation name in package.json "flwr.federations" (default: its "default")
-  connection   Or (Flower 1.42) a connection name in $FLWR_HOME/config.toml, used when the
-               app defines no federation of that name (default: [superlink].default when the
-               app has no default federation)
-
-Options:
-  --stream              Stream the run's logs until it finishes; exit 1 unless it completed
-  -c, --run-config TEXT Override run config values: 'key=value key2="text"' (TOML values),
-                        repeatable, or one path to a .toml file of overrides
-  --federation NAME     Flower federation to run in (default: the connection's "federation", else
-                        the SuperLink's default)
-  --format              default or json
-
-${TARGET_HELP}`;
+const SPEC: CliSpec = {
+  name: "flwr run",
+  description: "Run a Flower App on a federation.",
+  usage: ["flwr run [APP-DIR] [FEDERATION|CONNECTION] [OPTIONS]"],
+  arguments: [
+    { name: "app-dir", help: 'App directory with a package.json "flwr" section.', default: "." },
+    {
+      name: "federation",
+      help: 'Federation name in package.json "flwr.federations" (default: its "default"), or (Flower 1.42) a connection name in $FLWR_HOME/config.toml, used when the app defines no federation of that name (default: [superlink].default when the app has no default federation).',
+    },
+  ],
+  options: [
+    {
+      name: "stream",
+      help: "Stream the run's logs until it finishes; exit 1 unless it completed.",
+    },
+    {
+      name: "run-config",
+      short: "c",
+      metavar: "TEXT",
+      repeatable: true,
+      help: "Override run config values: 'key=value key2=\"text\"' (TOML values), repeatable, or one path to a .toml file of overrides.",
+    },
+    {
+      name: "federation",
+      metavar: "NAME",
+      help: "Flower federation to run in (default: the connection's \"federation\", else the SuperLink's default).",
+    },
+    FORMAT_OPTION,
+  ],
+  epilog: TARGET_EPILOG,
+};
 
 /** The `flwr run` command. */
 export const command: CliCommand = {
-  usage: USAGE,
+  spec: SPEC,
   async run(argv, io) {
-    let parsed: ReturnType<typeof parseArgs>;
-    try {
-      parsed = parseArgs({
-        args: argv,
-        allowPositionals: true,
-        strict: true,
-        options: {
-          stream: { type: "boolean" },
-          "run-config": { type: "string", short: "c", multiple: true },
-          format: { type: "string" },
-          federation: { type: "string" },
-        },
-      });
-    } catch (err) {
-      throw new UsageError((err as Error).message.split("\n")[0]!);
-    }
+    const parsed = parseCommandArgs(SPEC, argv);
     const [appDir = ".", federationName, extra] = parsed.positionals;
     if (extra !== undefined) throw new UsageError(`Got unexpected extra argument '${extra}'.`);
     const out = new CommandOutput(

@@ -2,32 +2,30 @@
  * `flwr stop <run-id> [app-dir] [federation] [--format json]` (or Flower 1.42's
  * `flwr stop <run-id> [connection]`): stops a run (Control StopRun).
  */
+import type { CliSpec } from "@flwr-ts/core/cli";
 import { CliError } from "../cli-error.js";
 import type { CliCommand } from "../command.js";
 import { withControl } from "../control-client.js";
-import { loadTarget, TARGET_HELP } from "../control-target.js";
+import { loadTarget } from "../control-target.js";
 import { CommandOutput } from "../output-format.js";
+import { FORMAT_OPTION, TARGET_ARGUMENTS, TARGET_EPILOG, targetUsage } from "./common-options.js";
 import { parseRunId } from "./log.js";
 import { parseSupernodeArgs } from "./supernode-args.js";
 
-const USAGE = `Usage: flwr stop <run-id> [app-dir] [federation] [--format default|json]
-       flwr stop <run-id> [connection] [--format default|json]
-
-Stop a run.
-
-Arguments:
-  run-id       The run ID
-  app-dir      App directory whose package.json defines the federation (default: .)
-  federation   Federation name in package.json "flwr.federations" (default: its "default")
-  connection   Connection name in $FLWR_HOME/config.toml (default: [superlink].default)
-
-${TARGET_HELP}`;
+const SPEC: CliSpec = {
+  name: "flwr stop",
+  description: "Stop a run.",
+  usage: targetUsage("flwr stop", "RUN-ID"),
+  arguments: [{ name: "run-id", required: true, help: "The run ID." }, ...TARGET_ARGUMENTS],
+  options: [FORMAT_OPTION],
+  epilog: TARGET_EPILOG,
+};
 
 /** The `flwr stop` command. */
 export const command: CliCommand = {
-  usage: USAGE,
+  spec: SPEC,
   async run(argv, io) {
-    const args = parseSupernodeArgs(argv, ["run-id", "app-dir", "federation"]);
+    const args = parseSupernodeArgs(SPEC, argv);
     const [runIdText, first, second] = args.positionals as [string, string?, string?];
     const runId = parseRunId(runIdText);
     const out = new CommandOutput(io, args.format);

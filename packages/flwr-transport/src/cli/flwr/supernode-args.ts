@@ -1,6 +1,7 @@
 /** Argument parsing shared by the `flwr supernode` commands: positionals plus `--format`. */
-import { parseArgs } from "node:util";
+import type { CliSpec } from "@flwr-ts/core/cli";
 import { UsageError } from "../cli-error.js";
+import { parseCommandArgs } from "../command.js";
 import { type OutputFormat, parseOutputFormat } from "../output-format.js";
 
 /** Parsed `flwr supernode …` arguments. */
@@ -9,35 +10,20 @@ export interface SupernodeArgs {
   readonly positionals: string[];
   /** `--format`. */
   readonly format: OutputFormat;
-  /** `--verbose` / `-v` (only where enabled). */
+  /** `--verbose` / `-v` (only where the spec has it). */
   readonly verbose: boolean;
 }
 
 /**
- * Parses the positional arguments and options shared by the supernode commands.
- * @param names - positional names, for messages; the first `extra.required` (default 1) are required.
+ * Parses the positional arguments and options of a command whose spec has `--format` (and
+ * maybe `--verbose`), with commander.
+ * @param spec - the command's spec: its `arguments` name the positionals, for messages.
+ * @param required - how many positionals are required (default 1).
  */
-export function parseSupernodeArgs(
-  argv: string[],
-  names: readonly string[],
-  extra: { verbose?: boolean; required?: number } = {},
-): SupernodeArgs {
-  let parsed: ReturnType<typeof parseArgs>;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        format: { type: "string" },
-        ...(extra.verbose ? { verbose: { type: "boolean", short: "v" } } : {}),
-      },
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message.split("\n")[0]!);
-  }
+export function parseSupernodeArgs(spec: CliSpec, argv: string[], required = 1): SupernodeArgs {
+  const parsed = parseCommandArgs(spec, argv);
+  const names = (spec.arguments ?? []).map((a) => a.name);
   const pos = parsed.positionals;
-  const required = extra.required ?? 1;
   if (pos.length < required) throw new UsageError(`Missing argument '${names[pos.length]}'.`);
   if (pos.length > names.length) {
     throw new UsageError(`Got unexpected extra argument '${pos[names.length]}'.`);

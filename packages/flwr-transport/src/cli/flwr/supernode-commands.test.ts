@@ -140,9 +140,11 @@ describe("flwr supernode against a flwr-ts SuperLink", () => {
   test("help for the program, the group and a command", async () => {
     const top = await flwr("--help");
     expect(top.status).toBe(0);
-    expect(top.out).toMatch(/^Usage: flwr <command>/);
+    expect(top.out).toMatch(/^\n Usage: flwr \[OPTIONS\] COMMAND \[ARGS\]\.\.\./);
     expect(top.out).toContain("supernode");
     expect((await flwr("supernode", "--help")).out).toMatch(/register[\s\S]*list[\s\S]*unregister/);
-    expect((await flwr("supernode", "list", "--help")).out).toMatch(/^Usage: flwr supernode list/);
+    expect((await flwr("supernode", "list", "--help")).out).toMatch(
+      /^\n Usage: flwr supernode list/,
+    );
   });
 });

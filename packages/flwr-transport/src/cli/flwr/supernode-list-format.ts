@@ -132,8 +132,12 @@ export function nodeTableRows(nodes: readonly FormattedNode[], verbose: boolean)
 }
 
 /** The node table as text. */
-export function renderNodeTable(nodes: readonly FormattedNode[], verbose: boolean): string {
-  return renderBoxTable(NODE_TABLE_HEADERS, nodeTableRows(nodes, verbose));
+export function renderNodeTable(
+  nodes: readonly FormattedNode[],
+  verbose: boolean,
+  columns?: number,
+): string {
+  return renderBoxTable(NODE_TABLE_HEADERS, nodeTableRows(nodes, verbose), columns);
 }
 
 /** Flower's `--format json` document (`node-id` as a string, times formatted, elapsed in seconds). */

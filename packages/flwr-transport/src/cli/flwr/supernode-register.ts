@@ -2,28 +2,33 @@
  * `flwr supernode register <public-key> [app-dir] [federation] [--format json]`, or Flower
  * 1.42's `flwr supernode register <public-key> [connection]`.
  */
+
+import type { CliSpec } from "@flwr-ts/core/cli";
 import { CryptoError, loadPublicKey, publicKeyToPem } from "@flwr-ts/crypto";
 import { CliError } from "../cli-error.js";
 import type { CliCommand } from "../command.js";
 import { withControl } from "../control-client.js";
-import { loadTarget, TARGET_HELP, targetLines } from "../control-target.js";
+import { loadTarget, targetLines } from "../control-target.js";
 import { ExitCode } from "../exit-codes.js";
 import { CommandOutput } from "../output-format.js";
+import { FORMAT_OPTION, TARGET_ARGUMENTS, TARGET_EPILOG, targetUsage } from "./common-options.js";
 import { parseSupernodeArgs } from "./supernode-args.js";
 
-const USAGE = `Usage: flwr supernode register <public-key> [app-dir] [federation] [--format default|json]
-       flwr supernode register <public-key> [connection] [--format default|json]
-
-Register a SuperNode's public key with the SuperLink of a federation.
-
-Arguments:
-  public-key   OpenSSH public key file of the SuperNode (e.g. keys/client_credentials_1.pub),
-               ECDSA on a NIST curve (P-384 recommended)
-  app-dir      App directory whose package.json defines the federation (default: .)
-  federation   Federation name in package.json "flwr.federations" (default: its "default")
-  connection   Connection name in $FLWR_HOME/config.toml (default: [superlink].default)
-
-${TARGET_HELP}`;
+const SPEC: CliSpec = {
+  name: "flwr supernode register",
+  description: "Register a SuperNode's public key with the SuperLink of a federation.",
+  usage: targetUsage("flwr supernode register", "PUBLIC-KEY"),
+  arguments: [
+    {
+      name: "public-key",
+      required: true,
+      help: "OpenSSH public key file of the SuperNode (e.g. keys/client_credentials_1.pub), ECDSA on a NIST curve (P-384 recommended).",
+    },
+    ...TARGET_ARGUMENTS,
+  ],
+  options: [FORMAT_OPTION],
+  epilog: TARGET_EPILOG,
+};
 
 /** Reads a SuperNode public key file as the PEM bytes the SuperLink stores. */
 export function readPublicKeyPem(path: string): Buffer {
@@ -41,9 +46,9 @@ export function readPublicKeyPem(path: string): Buffer {
 
 /** The `flwr supernode register` command. */
 export const command: CliCommand = {
-  usage: USAGE,
+  spec: SPEC,
   async run(argv, io) {
-    const args = parseSupernodeArgs(argv, ["public-key", "app-dir", "federation"]);
+    const args = parseSupernodeArgs(SPEC, argv);
     const [keyFile, first, second] = args.positionals as [string, string?, string?];
     const out = new CommandOutput(io, args.format);
     return out.guard(async () => {

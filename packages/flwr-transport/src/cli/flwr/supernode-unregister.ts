@@ -2,25 +2,30 @@
  * `flwr supernode unregister <node-id> [app-dir] [federation] [--format json]`, or Flower 1.42's
  * `flwr supernode unregister <node-id> [connection]`.
  */
+import type { CliSpec } from "@flwr-ts/core/cli";
 import { UsageError } from "../cli-error.js";
 import type { CliCommand } from "../command.js";
 import { withControl } from "../control-client.js";
-import { loadTarget, TARGET_HELP, targetLines } from "../control-target.js";
+import { loadTarget, targetLines } from "../control-target.js";
 import { CommandOutput } from "../output-format.js";
+import { FORMAT_OPTION, TARGET_ARGUMENTS, TARGET_EPILOG, targetUsage } from "./common-options.js";
 import { parseSupernodeArgs } from "./supernode-args.js";
 
-const USAGE = `Usage: flwr supernode unregister <node-id> [app-dir] [federation] [--format default|json]
-       flwr supernode unregister <node-id> [connection] [--format default|json]
-
-Unregister a SuperNode (its key cannot be registered again).
-
-Arguments:
-  node-id      ID of the SuperNode to remove (see flwr supernode list)
-  app-dir      App directory whose package.json defines the federation (default: .)
-  federation   Federation name in package.json "flwr.federations" (default: its "default")
-  connection   Connection name in $FLWR_HOME/config.toml (default: [superlink].default)
-
-${TARGET_HELP}`;
+const SPEC: CliSpec = {
+  name: "flwr supernode unregister",
+  description: "Unregister a SuperNode (its key cannot be registered again).",
+  usage: targetUsage("flwr supernode unregister", "NODE-ID"),
+  arguments: [
+    {
+      name: "node-id",
+      required: true,
+      help: "ID of the SuperNode to remove (see flwr supernode list).",
+    },
+    ...TARGET_ARGUMENTS,
+  ],
+  options: [FORMAT_OPTION],
+  epilog: TARGET_EPILOG,
+};
 
 const UINT64_MAX = (1n << 64n) - 1n;
 
@@ -34,9 +39,9 @@ export function parseNodeId(text: string): bigint {
 
 /** The `flwr supernode unregister` command. */
 export const command: CliCommand = {
-  usage: USAGE,
+  spec: SPEC,
   async run(argv, io) {
-    const args = parseSupernodeArgs(argv, ["node-id", "app-dir", "federation"]);
+    const args = parseSupernodeArgs(SPEC, argv);
     const [idText, first, second] = args.positionals as [string, string?, string?];
     const out = new CommandOutput(io, args.format);
     return out.guard(async () => {

@@ -4,6 +4,7 @@
  */
 import { createRequire } from "node:module";
 import { LOG_FORMAT_ENV } from "@flwr-ts/core";
+import { renderHelp } from "@flwr-ts/core/cli";
 import { jsonLogsRequested } from "../../cli/log-format-flag.js";
 import { localAppIoAddress, spawnSuperExec } from "../../superexec/spawn-superexec.js";
 import { createControlRunHandlers } from "../control/control-runs.js";
@@ -18,7 +19,7 @@ import {
   portInUseMessage,
   quietGrpcBindLog,
 } from "./port-clash.js";
-import { parseSuperLinkArgs, SUPERLINK_USAGE } from "./superlink-args.js";
+import { parseSuperLinkArgs, SUPERLINK_SPEC } from "./superlink-args.js";
 
 function version(): string {
   try {
@@ -40,7 +41,7 @@ export async function runSuperLinkCli(argv: readonly string[]): Promise<number> 
   try {
     const command = parseSuperLinkArgs(argv);
     if (command.kind === "help") {
-      process.stdout.write(SUPERLINK_USAGE);
+      process.stdout.write(renderHelp(SUPERLINK_SPEC));
       return 0;
     }
     if (command.kind === "version") {

@@ -1,6 +1,6 @@
 /**
  * `flower-superlink` arguments: Flower 1.29's flags and defaults and Flower 1.42's
- * (`flwr/superlink/cli/flower_superlink.py`), parsed with `node:util` `parseArgs` and validated
+ * (`flwr/superlink/cli/flower_superlink.py`), parsed with commander (`@flwr-ts/core/cli`) and validated
  * with zod, then checked in Flower's order with Flower's messages.
  *
  * One process serves both Flowers: 1.29's gRPC APIs on `--fleet-api-address` (9092),
@@ -14,12 +14,11 @@
 import { existsSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { LOG_FORMATS, type LogFormat } from "@flwr-ts/core";
+import { type CliSpec, CliUsageError, parseCli, renderHelp } from "@flwr-ts/core/cli";
 import { z } from "zod";
 import {
   FLOWER_MESSAGE_LIMITS,
-  MESSAGE_LIMIT_USAGE,
   type MessageLimits,
   messageLengthFlag,
 } from "../../grpc/message-limits.js";
@@ -42,76 +41,135 @@ export const DEFAULT_SERVERAPPIO_ADDRESS = "127.0.0.1:9091";
 /** Flower's in-memory database name (the default of `--database`). */
 export const IN_MEMORY_DATABASE = ":flwr-in-memory:";
 
-/** Usage text of `flower-superlink --help`. */
-export const SUPERLINK_USAGE = `usage: flower-superlink [-h] [-V] [--insecure] [--ssl-certfile SSL_CERTFILE]
-                        [--ssl-keyfile SSL_KEYFILE] [--ssl-ca-certfile SSL_CA_CERTFILE]
-                        [--isolation {subprocess,process}] [--database DATABASE]
-                        [--storage-dir STORAGE_DIR] [--enable-supernode-auth]
-                        [--serverappio-api-address SERVERAPPIO_API_ADDRESS]
-                        [--fleet-api-type {grpc-rere}] [--fleet-api-address FLEET_API_ADDRESS]
-                        [--control-api-address CONTROL_API_ADDRESS] [--host HOST]
-                        [--port PORT] [--no-http-api]
-                        [--superexec-auth-secret-file SUPEREXEC_AUTH_SECRET_FILE]
-                        [--require-control-auth]
-                        [--control-auth-token-file CONTROL_AUTH_TOKEN_FILE]
-                        [--run-log-max-bytes RUN_LOG_MAX_BYTES]
-                        [--grpc-max-receive-message-length BYTES]
-                        [--grpc-max-send-message-length BYTES]
-                        [--health-server-address HEALTH_SERVER_ADDRESS]
-                        [--metrics-address METRICS_ADDRESS] [--log-format {text,json}]
-                        [--verbose]
+/** Options and help of `flower-superlink` (parsed by commander through `@flwr-ts/core/cli`). */
+export const SUPERLINK_SPEC: CliSpec = {
+  name: "flower-superlink",
+  description: "Start a Flower SuperLink (flwr-ts).",
+  version: true,
+  options: [
+    { name: "insecure", help: "Run the server without HTTPS (TLS disabled)." },
+    { name: "ssl-certfile", metavar: "FILE", help: "Server TLS certificate file (PEM)." },
+    { name: "ssl-keyfile", metavar: "FILE", help: "Server TLS private key file (PEM)." },
+    { name: "ssl-ca-certfile", metavar: "FILE", help: "CA certificate file (PEM)." },
+    {
+      name: "isolation",
+      metavar: "MODE",
+      choices: ["subprocess", "process"],
+      help: "Where ServerApps run: subprocess (started by this SuperLink) or process (an operator's flower-superexec).",
+      default: "subprocess",
+    },
+    {
+      name: "database",
+      metavar: "PATH",
+      help: "':flwr-in-memory:' or a SQLite file path.",
+      default: IN_MEMORY_DATABASE,
+    },
+    {
+      name: "storage-dir",
+      metavar: "DIR",
+      help: "Directory for FABs.",
+      default: "~/.flwr/superlink/ffs",
+    },
+    {
+      name: "enable-supernode-auth",
+      help: "Only SuperNodes registered with 'flwr supernode register' may connect.",
+    },
+    { name: "auth-list-public-keys", metavar: "CSV", help: "Removed in Flower.", hidden: true },
+    {
+      name: "serverappio-api-address",
+      metavar: "ADDRESS",
+      help: "ServerAppIo API address (Flower's default is 0.0.0.0:9091). ServerAppIo is plaintext and hands out run tokens: with --isolation process and a flwr-serverapp on another machine or container, pass 0.0.0.0:9091 and keep the port behind a firewall.",
+      default: DEFAULT_SERVERAPPIO_ADDRESS,
+    },
+    { name: "simulationio-api-address", metavar: "ADDRESS", help: "Deprecated.", hidden: true },
+    {
+      name: "fleet-api-type",
+      metavar: "TYPE",
+      choices: ["grpc-rere"],
+      help: "Fleet API transport.",
+      default: "grpc-rere",
+    },
+    {
+      name: "fleet-api-address",
+      metavar: "ADDRESS",
+      help: "gRPC Fleet API address.",
+      default: "0.0.0.0:9092",
+    },
+    {
+      name: "control-api-address",
+      metavar: "ADDRESS",
+      help: "gRPC Control API address.",
+      default: "0.0.0.0:9093",
+    },
+    { name: "exec-api-address", metavar: "ADDRESS", help: "Deprecated.", hidden: true },
+    {
+      name: "host",
+      metavar: "HOST",
+      help: "Host of the HTTP API (Flower 1.40+'s Fleet and Control).",
+      default: "127.0.0.1",
+    },
+    {
+      name: "port",
+      metavar: "PORT",
+      help: "Port of the HTTP API; 0 picks a free port.",
+      default: "8000",
+    },
+    { name: "no-http-api", help: "Serve only the gRPC APIs of Flower 1.29." },
+    {
+      name: "superexec-auth-secret-file",
+      metavar: "FILE",
+      help: "File with the SuperExec shared secret (exact bytes): with --isolation process, the HTTP Runtime API's AcquireTask needs Flower 1.42's SuperExec HMAC signature (ignored in subprocess mode).",
+    },
+    {
+      name: "require-control-auth",
+      help: "flwr-ts: Control API calls (flwr run/stop/ls/log, flwr supernode …) need an operator: a TLS client certificate signed by --ssl-ca-certfile (flwr-ts gen-certs --operator NAME) or the token of --control-auth-token-file. Off by default, as in Flower (Python's flwr CLI cannot present a certificate; it can send the token, see the README).",
+    },
+    {
+      name: "control-auth-token-file",
+      metavar: "FILE",
+      help: "File with the operator token (one line, 32-512 visible ASCII characters, e.g. `openssl rand -hex 32`); needs --require-control-auth.",
+    },
+    {
+      name: "run-log-max-bytes",
+      metavar: "BYTES",
+      help: `flwr-ts: cap of each run's stored ServerApp log (flwr log), in bytes (at least ${MIN_RUN_LOG_MAX_BYTES}); beyond it the run's oldest entries are deleted. Flower keeps every line.`,
+      default: String(DEFAULT_RUN_LOG_MAX_BYTES),
+    },
+    {
+      name: "grpc-max-receive-message-length",
+      metavar: "BYTES",
+      help: "Largest gRPC message the Fleet, Control and ServerAppIo servers receive (1 to 2147483647).",
+      default: "2147483647",
+    },
+    {
+      name: "grpc-max-send-message-length",
+      metavar: "BYTES",
+      help: "Largest gRPC message they send (1 to 2147483647).",
+      default: "2147483647",
+    },
+    {
+      name: "health-server-address",
+      metavar: "ADDRESS",
+      help: "Health service gRPC server address with no TLS (Flower's flag; the health service also answers on every API port). Not started unless set.",
+    },
+    {
+      name: "metrics-address",
+      metavar: "ADDRESS",
+      help: "flwr-ts: serve Prometheus metrics (plain HTTP, GET /metrics) on this host:port: SuperNodes by status, runs by status, rpc calls and errors by method and code, rpc and message-exchange latency. Off unless set; keep it on loopback or behind a firewall.",
+    },
+    {
+      name: "log-format",
+      metavar: "FORMAT",
+      choices: ["text", "json"],
+      help: "text (Flower's console lines) or json (one JSON object per line: time, level, component, message).",
+      default: "text",
+    },
+    { name: "verbose", help: "Print DEBUG log lines." },
+  ],
+};
 
-Start a Flower SuperLink (flwr-ts).
-
-options:
-  -h, --help            show this help message and exit
-  -V, --version         show program's version number and exit
-  --insecure            Run the server without HTTPS (TLS disabled).
-  --ssl-certfile        Server TLS certificate file (PEM).
-  --ssl-keyfile         Server TLS private key file (PEM).
-  --ssl-ca-certfile     CA certificate file (PEM).
-  --isolation           subprocess (default) or process.
-  --database            ':flwr-in-memory:' (default) or a SQLite file path.
-  --storage-dir         Directory for FABs (default ~/.flwr/superlink/ffs).
-  --enable-supernode-auth
-                        Only SuperNodes registered with 'flwr supernode register' may connect.
-  --serverappio-api-address  (default 127.0.0.1:9091; Flower's is 0.0.0.0:9091. ServerAppIo
-                             is plaintext and hands out run tokens: with --isolation process
-                             and a flwr-serverapp on another machine or container, pass
-                             0.0.0.0:9091 and keep the port behind a firewall)
-  --fleet-api-address        (default 0.0.0.0:9092)
-  --control-api-address      (default 0.0.0.0:9093)
-  --host                Host of the HTTP API (Flower 1.40+'s Fleet and Control). Default 127.0.0.1.
-  --port                Port of the HTTP API. Default 8000; 0 picks a free port.
-  --no-http-api         Serve only the gRPC APIs of Flower 1.29.
-  --superexec-auth-secret-file
-                        File with the SuperExec shared secret (exact bytes): with
-                        --isolation process, the HTTP Runtime API's AcquireTask needs
-                        Flower 1.42's SuperExec HMAC signature (ignored in subprocess mode).
-  --require-control-auth
-                        flwr-ts: Control API calls (flwr run/stop/ls/log, flwr supernode …) need an
-                        operator: a TLS client certificate signed by --ssl-ca-certfile
-                        (flwr-ts gen-certs --operator NAME) or the token of
-                        --control-auth-token-file. Off by default, as in Flower (Python's flwr
-                        CLI cannot present a certificate; it can send the token, see the README).
-  --control-auth-token-file
-                        File with the operator token (one line, 32-512 visible ASCII characters,
-                        e.g. \`openssl rand -hex 32\`); needs --require-control-auth.
-  --run-log-max-bytes   flwr-ts: cap of each run's stored ServerApp log (flwr log), in bytes
-                        (default 16777216 = 16 MiB, at least 1024); beyond it the run's oldest
-                        entries are deleted. Flower keeps every line.
-${MESSAGE_LIMIT_USAGE}
-  --health-server-address
-                        Health service gRPC server address with no TLS (Flower's flag; the
-                        health service also answers on every API port). Not started unless set.
-  --metrics-address     flwr-ts: serve Prometheus metrics (plain HTTP, GET /metrics) on this
-                        host:port: SuperNodes by status, runs by status, rpc calls and errors by
-                        method and code, rpc and message-exchange latency. Off unless set; keep it
-                        on loopback or behind a firewall.
-  --log-format          text (Flower's console lines, default) or json (one JSON object per
-                        line: time, level, component, message).
-  --verbose             Print DEBUG log lines.
-`;
+/** Usage text of `flower-superlink --help` (uncoloured, 80 columns). */
+export const SUPERLINK_USAGE = renderHelp(SUPERLINK_SPEC, { color: false, width: 80 });
 
 /** The validated configuration of a SuperLink process. */
 export interface SuperLinkConfig {
@@ -269,47 +327,19 @@ const AUTH_NEEDS_TLS =
 export function parseSuperLinkArgs(argv: readonly string[]): SuperLinkCommand {
   let values: Record<string, unknown>;
   try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        insecure: { type: "boolean" },
-        "ssl-certfile": { type: "string" },
-        "ssl-keyfile": { type: "string" },
-        "ssl-ca-certfile": { type: "string" },
-        isolation: { type: "string" },
-        database: { type: "string" },
-        "storage-dir": { type: "string" },
-        "enable-supernode-auth": { type: "boolean" },
-        "auth-list-public-keys": { type: "string" },
-        "serverappio-api-address": { type: "string" },
-        "simulationio-api-address": { type: "string" },
-        "fleet-api-type": { type: "string" },
-        "fleet-api-address": { type: "string" },
-        "control-api-address": { type: "string" },
-        "exec-api-address": { type: "string" },
-        host: { type: "string" },
-        port: { type: "string" },
-        "no-http-api": { type: "boolean" },
-        "superexec-auth-secret-file": { type: "string" },
-        "require-control-auth": { type: "boolean" },
-        "control-auth-token-file": { type: "string" },
-        "run-log-max-bytes": { type: "string" },
-        "grpc-max-receive-message-length": { type: "string" },
-        "grpc-max-send-message-length": { type: "string" },
-        "health-server-address": { type: "string" },
-        "metrics-address": { type: "string" },
-        "log-format": { type: "string" },
-        verbose: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-        version: { type: "boolean", short: "V" },
-      },
-    }));
+    const cli = parseCli(SUPERLINK_SPEC, argv);
+    values = { ...cli.values, help: cli.help, version: cli.version };
   } catch (error) {
+    if (!(error instanceof CliUsageError)) throw error;
+    // argparse's wording, on one line, with commander's suggestion and the pointer to --help.
+    const hint = error.suggestion === undefined ? "" : ` (did you mean ${error.suggestion}?)`;
+    const what =
+      error.kind === "missing-value"
+        ? `argument ${error.subject}: expected one argument`
+        : `unrecognized arguments: ${error.subject}${hint}`;
     throw new FlowerExit(
       2,
-      `${SUPERLINK_USAGE.split("\n\n")[0]}\nflower-superlink: error: ${(error as Error).message}`,
+      `flower-superlink: error: ${what}; see 'flower-superlink --help'`,
       "plain",
     );
   }
