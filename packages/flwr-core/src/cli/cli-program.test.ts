@@ -79,6 +79,8 @@ describe("parseCli (commander)", () => {
     expect(parseCli(group, ["--help"]).help).toBe(true);
     const e = usageError(group, ["regster"]);
     expect([e.kind, e.suggestion]).toEqual(["unknown-command", "register"]);
+    // Several candidates ("one of list, ls"): the first.
+    expect(usageError(group, ["lst"]).suggestion).toBe("list");
   });
 
   test("wantsHelp stops at --", () => {

@@ -211,8 +211,10 @@ function buildProgram(spec: CliSpec): {
   return { program, picked };
 }
 
+/** Commander's suggestion in `message` ("(Did you mean x?)" or "(Did you mean one of x, y?)"). */
 function suggestionOf(message: string): string | undefined {
-  return /\(Did you mean ([^?]+)\?\)/.exec(message)?.[1]?.trim();
+  const found = /\(Did you mean (?:one of )?([^?]+)\?\)/.exec(message)?.[1];
+  return found?.split(", ")[0]?.trim();
 }
 
 function attributeKey(name: string): string {
