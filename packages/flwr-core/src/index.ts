@@ -317,6 +317,7 @@ export { FedMedian } from "./strategy/fedmedian.js";
 export { FedOpt, type FedOptOptions, type SecondMomentUpdate } from "./strategy/fedopt.js";
 export { FedProx, type FedProxOptions } from "./strategy/fedprox.js";
 export { FedTrimmedAvg, type FedTrimmedAvgOptions, trimMean } from "./strategy/fedtrimmedavg.js";
+export { aggregateBagging, FedXgbBagging } from "./strategy/fedxgb-bagging.js";
 export { FedYogi, type FedYogiOptions } from "./strategy/fedyogi.js";
 export type { FloatArray, FloatArrays } from "./strategy/float-arrays.js";
 export { Krum, type KrumOptions } from "./strategy/krum.js";
@@ -336,6 +337,7 @@ export {
   type MultiKrumOptions,
   selectMultikrum,
 } from "./strategy/multikrum.js";
+export { type PyJson, PyJsonError, pyJsonDumps, pyJsonLoads } from "./strategy/py-json.js";
 export { QFedAvg, type QFedAvgOptions } from "./strategy/qfedavg.js";
 export { Result } from "./strategy/result.js";
 export { type SampleNodesOptions, sampleNodes } from "./strategy/sample-nodes.js";
