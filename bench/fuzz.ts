@@ -7,6 +7,9 @@
  * RSS and open descriptors before and after. With `--python` it sends the same inputs to Python
  * flwr 1.29's `flower-superlink` (`.venv/`, plaintext, Fleet, Control, ServerAppIo) and prints
  * both side by side.
+ * `--only API` (Fleet, Control, ServerAppIo, ClientAppIo or HTTP) fuzzes that service alone, e.g.
+ * to repeat one on a quiet machine: the 1 s answer rule measures latency, so other load on the
+ * cores shows up as violations.
  * Run: `npx tsx --conditions=source bench/fuzz.ts 100000 --python`.
  */
 import { type ChildProcess, spawn } from "node:child_process";
@@ -30,6 +33,8 @@ import { type FuzzContext, fuzzInputs } from "../packages/flwr-transport/test/fu
 
 const PER_SERVICE = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 100_000);
 const WITH_PYTHON = process.argv.includes("--python");
+const onlyAt = process.argv.indexOf("--only");
+const ONLY = onlyAt >= 0 ? process.argv[onlyAt + 1] : undefined;
 const SEED = 12;
 const CONCURRENCY = 8;
 
@@ -141,7 +146,15 @@ function procRss(pid: number): number {
 
 const groups = new Map<string, FuzzTarget[]>();
 const servers = await startFuzzServers();
-for (const t of servers.targets) groups.set(t.api, [...(groups.get(t.api) ?? []), t]);
+for (const t of servers.targets)
+  if (ONLY === undefined || t.api === ONLY) groups.set(t.api, [...(groups.get(t.api) ?? []), t]);
+if (groups.size === 0) {
+  console.error(
+    `--only ${ONLY}: no such service; choose Fleet, Control, ServerAppIo, ClientAppIo or HTTP`,
+  );
+  await servers.stop();
+  process.exit(2);
+}
 const results: [string, string, Tally][] = [];
 for (const [api, targets] of groups) {
   const tally = await fuzzService(
