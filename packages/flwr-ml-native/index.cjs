@@ -6,6 +6,8 @@
  * FLWR_ML_NATIVE=0 is set, `load()` returns null and `loadError()` says why.
  */
 "use strict";
+const { readFileSync } = require("node:fs");
+const { cpus } = require("node:os");
 const { join } = require("node:path");
 
 const ADDON = join(__dirname, "build", "flwr_ml_native.node");
@@ -20,6 +22,15 @@ function load() {
   }
   if (cached !== undefined) return cached;
   try {
+    // A -march=native build runs only on the CPU model it was built on (elsewhere it could
+    // die of SIGILL): refuse it on another one, with the fix in the message.
+    const target = JSON.parse(readFileSync(join(__dirname, "build", "target.json"), "utf8"));
+    const cpu = cpus()[0]?.model ?? "";
+    if (target.arch !== process.arch || (target.march === "native" && target.cpu !== cpu)) {
+      throw new Error(
+        `built with -march=${target.march} for ${target.cpu} (${target.arch}), this is ${cpu} (${process.arch})`,
+      );
+    }
     const addon = require(ADDON);
     if (addon.paramCount !== 62006) throw new Error(`unexpected paramCount ${addon.paramCount}`);
     cached = addon;

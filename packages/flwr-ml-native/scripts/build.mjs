@@ -9,12 +9,16 @@
  *
  *   node scripts/build.mjs [--force]
  *
+ * It also writes build/target.json (the -march and CPU model built for), which
+ * index.cjs checks before loading.
+ *
  * Environment: CC (default cc), FLWR_ML_NATIVE_BUILD=0 skips the build,
  * FLWR_ML_NATIVE_MARCH (default native) sets -march, npm_config_nodedir
  * names a Node tree whose include/node holds node_api.h.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -44,7 +48,8 @@ function main() {
     warn("build skipped (FLWR_ML_NATIVE_BUILD=0)");
     return;
   }
-  if (!force && existsSync(out) && statSync(out).mtimeMs >= statSync(source).mtimeMs) return;
+  const built = existsSync(out) && existsSync(join(root, "build", "target.json"));
+  if (!force && built && statSync(out).mtimeMs >= statSync(source).mtimeMs) return;
   if (process.platform === "win32") {
     warn("not built: the build script supports gcc/clang (Linux, macOS) only");
     return;
@@ -77,6 +82,14 @@ function main() {
   for (const flags of [[`-march=${march}`], []]) {
     const r = spawnSync(cc, [...flags, ...base], { encoding: "utf8" });
     if (r.status === 0) {
+      // What the addon was built for: index.cjs refuses a -march=native build on another CPU
+      // (its instructions could crash the process with SIGILL instead of failing to load).
+      const target = {
+        march: flags.length ? march : "default",
+        cpu: cpus()[0]?.model ?? "",
+        arch: process.arch,
+      };
+      writeFileSync(join(root, "build", "target.json"), `${JSON.stringify(target)}\n`);
       renameSync(tmp, out);
       process.stderr.write(`@flwr-ts/ml-native: built ${out} (${cc} -O3 ${flags.join(" ")})\n`);
       return;
