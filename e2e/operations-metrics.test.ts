@@ -169,6 +169,28 @@ describe("operations: JSON logs, health servers, Prometheus metrics", () => {
     }
   });
 
+  test("a SuperLink that cannot start says why in JSON too", async () => {
+    // The Fleet port is the running SuperLink's: Flower's one line, as a JSON ERROR line.
+    const second = start(cliPath("flower-superlink"), [
+      "--insecure",
+      "--log-format",
+      "json",
+      "--fleet-api-address",
+      `127.0.0.1:${deployment.ports.fleet}`,
+      "--control-api-address",
+      `127.0.0.1:${await freePort()}`,
+      "--serverappio-api-address",
+      `127.0.0.1:${await freePort()}`,
+      "--no-http-api",
+    ]);
+    expect(await second.exited()).not.toBe(0);
+    const lines = jsonLines(second.output());
+    expect(lines.at(-1)).toMatchObject({
+      level: "ERROR",
+      message: `Port in server address 127.0.0.1:${deployment.ports.fleet} is already in use.`,
+    });
+  }, 30_000);
+
   test("every line the SuperLink and SuperNodes wrote is a JSON log line", () => {
     for (const node of deployment.supernodes) {
       const lines = jsonLines(node.output());

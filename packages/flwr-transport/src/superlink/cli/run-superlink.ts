@@ -122,7 +122,9 @@ export async function runSuperLinkCli(argv: readonly string[]): Promise<number> 
     });
   } catch (error) {
     if (error instanceof FlowerExit) {
-      error.report(log);
+      // With --log-format json even Flower's bare lines (usage errors, a taken port) are JSON.
+      if (jsonLogsRequested(argv) && error.level === "plain") log("ERROR", error.message);
+      else error.report(log);
       return error.status;
     }
     throw error;
