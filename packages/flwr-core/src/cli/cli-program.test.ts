@@ -110,6 +110,13 @@ describe("renderHelp (typer + rich style)", () => {
       expect(line).toHaveLength(50);
   });
 
+  test("long flag names are never cut: the help text narrows instead", () => {
+    const help = renderHelp(SPEC, { color: false, width: 40 });
+    expect(help).not.toMatch(/--[a-z-]*…/);
+    for (const name of ["--database", "--run-config", "--insecure", "--help"])
+      expect(help).toContain(name);
+  });
+
   test("colours: flags bold cyan, metavars bold yellow; same layout without escapes", () => {
     const coloured = renderHelp(SPEC, { color: true, width: 80 });
     expect(coloured).toContain("\u001b[1;36m--insecure");

@@ -341,17 +341,16 @@ function panel(
     Math.max(0, ...rows.map((r) => widthOf(r[c]!))),
   );
   let fixed = widths.reduce((a, w) => a + w + 2, 0);
-  // Keep at least 45% of the panel for the help text: narrow the metavar column (the last fixed
-  // one) first, then the widest; cut cells end with "…".
+  // Keep at least 45% of the panel for the help text by narrowing the metavar column (the last
+  // fixed one, down to 8; a cut metavar ends with "…"). Flag names are never cut, as in rich: a
+  // long one narrows the help text instead (down to 20 columns, then the panel overflows).
   const minHelp = Math.max(20, Math.floor(inner * 0.45));
   const last = widths.length - 1;
-  while (fixed > inner - minHelp) {
-    const c = last > 0 && widths[last]! > 8 ? last : widths.indexOf(Math.max(...widths));
-    if (widths[c]! <= 8) break;
-    widths[c]! -= 1;
+  while (fixed > inner - minHelp && last > 0 && widths[last]! > 8) {
+    widths[last]! -= 1;
     fixed -= 1;
   }
-  const helpWidth = Math.max(10, inner - fixed);
+  const helpWidth = Math.max(20, inner - fixed);
   const border = (text: string) => s.dim(text);
   const out = [
     `${border("╭─ ")}${s.dim(title)}${border(` ${"─".repeat(Math.max(0, width - widthOf(title) - 5))}╮`)}`,

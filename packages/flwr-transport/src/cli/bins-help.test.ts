@@ -59,7 +59,8 @@ describe.each(BINS)("%s", (file, before, flag, typo, suggestion) => {
     expect(lines[1]).toMatch(new RegExp(`^ Usage: ${name}`));
     expect(r.stdout).toMatch(/╭─ Options ─+╮/);
     expect(r.stdout).toMatch(new RegExp(`│ ${flag} `));
-    expect(r.stdout).toMatch(/│ --help +-h +Show this message and exit\. +│/);
+    // The help text may wrap (long flag names are never cut, rich narrows the text instead).
+    expect(r.stdout).toMatch(/│ --help +-h +Show this message/);
     // Every line of a panel has the same width (80 when not a terminal).
     for (const line of lines.filter((l) => /^[╭│╰]/.test(l))) expect(line.length).toBe(80);
   });
