@@ -255,7 +255,7 @@ export class FleetConnection {
 
   /**
    * Pulls at most one message; undefined when none is waiting.
-   * @param waitMs - ask the SuperLink to hold the call open up to this long until a message
+   * @param options - call options; `waitMs` asks the SuperLink to hold the call open up to this long until a message
    *   arrives (flwr-ts SuperLink's opt-in long poll, metadata `flwr-ts-pull-wait-ms`; SuperLinks
    *   that do not know it, like Python's, answer at once). The call deadline is extended to match.
    */
