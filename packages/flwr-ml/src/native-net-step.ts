@@ -88,7 +88,7 @@ export function nativeNetKernels(): NativeNetKernels | undefined {
   return nativePackage()?.load() ?? undefined;
 }
 
-/** Why {@link nativeNetKernels} returns undefined (undefined when it does not). */
+/** Why `nativeNetKernels()` returns undefined (undefined when it does not). */
 export function nativeUnavailableReason(): string | undefined {
   if (process.env.FLWR_ML_NATIVE === "0") return "disabled by FLWR_ML_NATIVE=0";
   if (nativeNetKernels()) return undefined;
@@ -98,7 +98,7 @@ export function nativeUnavailableReason(): string | undefined {
 /**
  * Which engine trains (and evaluates) the seed's Net on the wasm/cpu path
  * in this process: `native` (the addon) or `tfjs` (the backend's kernels
- * through {@link NetStep}), with the reason when the addon is not used.
+ * through `NetStep`), with the reason when the addon is not used.
  */
 export function netTrainingEngine(): { engine: "native" | "tfjs"; reason?: string } {
   if (nativeNetKernels()) return { engine: "native" };
