@@ -4,9 +4,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { linkStateSuite } from "../../../test/link-state.suite.js";
 import { NOOP_FEDERATION, NOOP_FLWR_AID, NodeStatus } from "./link-state.js";
+import { LOG_CACHE_RELEASE_BYTES } from "./log-retention.js";
 import { openSqliteDatabase, StateDatabaseError } from "./sqlite-database.js";
 import { SqliteLinkState } from "./sqlite-link-state.js";
 
@@ -325,5 +326,36 @@ describe("SqliteLinkState refuses files it must not touch", () => {
     s.close();
     s.close();
     expect(() => s.getNodeInfo()).toThrow(/closed/);
+  });
+});
+
+describe("SqliteLinkState page cache and the run log", () => {
+  it("releases SQLite's page cache after each LOG_CACHE_RELEASE_BYTES of log text (issue #13: RSS followed the logs table)", () => {
+    const db = openSqliteDatabase(join(dir, "log-cache.db"));
+    const s = new SqliteLinkState({ database: db, runLogMaxBytes: 64 * 1024 * 1024 });
+    const pragma = vi.spyOn(db, "pragma");
+    const runId = s.createRun({
+      fabId: "flwrlabs/app",
+      fabVersion: "1.0.0",
+      fabHash: "ab".repeat(32),
+      overrideConfig: new Map(),
+      federation: NOOP_FEDERATION,
+      federationConfig: Buffer.alloc(0),
+      flwrAid: NOOP_FLWR_AID,
+      runType: "serverapp",
+    });
+    const line = `${"x".repeat(1023)}\n`;
+    const releases = () => pragma.mock.calls.filter(([p]) => p === "shrink_memory").length;
+    const perRelease = LOG_CACHE_RELEASE_BYTES / line.length;
+    for (let i = 0; i < perRelease - 1; i++) s.addServerAppLog(runId, line);
+    expect(releases()).toBe(0);
+    s.addServerAppLog(runId, line);
+    expect(releases()).toBe(1);
+    for (let i = 0; i < 2 * perRelease; i++) s.addServerAppLog(runId, line);
+    expect(releases()).toBe(3);
+    // the log itself is untouched
+    expect(s.getServerAppLog(runId).logs.length).toBe(3 * perRelease * line.length);
+    s.close();
+    db.close();
   });
 });

@@ -51,7 +51,11 @@ import {
   type StoreMessageResult,
   SUPERLINK_NODE_ID,
 } from "./link-state.js";
-import { DEFAULT_RUN_LOG_MAX_BYTES, logEntryBytes } from "./log-retention.js";
+import {
+  DEFAULT_RUN_LOG_MAX_BYTES,
+  LOG_CACHE_RELEASE_BYTES,
+  logEntryBytes,
+} from "./log-retention.js";
 import {
   checkReplyAgainstInstruction,
   instructionErrorReply,
@@ -416,6 +420,8 @@ export class SqliteLinkState implements LinkState {
   private readonly runLogMaxBytes: number;
   /** UTF-8 bytes of each run's stored log, read from the table on a run's first new entry. */
   private readonly logBytes = new Map<bigint, number>();
+  /** Log text written since SQLite's page cache was last released ({@link LOG_CACHE_RELEASE_BYTES}). */
+  private logBytesSinceRelease = 0;
 
   /**
    * @param options - clock, and a shared connection or a location to open (default `:memory:`).
@@ -1143,6 +1149,12 @@ export class SqliteLinkState implements LinkState {
       this.logBytes.set(runId, total);
       this.emit({ type: "log", runId });
     });
+    this.logBytesSinceRelease += logEntryBytes(text);
+    // Outside any transaction: pages are only releasable once committed.
+    if (this.logBytesSinceRelease >= LOG_CACHE_RELEASE_BYTES && this.depth === 0) {
+      this.logBytesSinceRelease = 0;
+      this.db.pragma("shrink_memory");
+    }
   }
 
   getServerAppLog(
