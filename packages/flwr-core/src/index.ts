@@ -299,15 +299,18 @@ export {
   type DpAdaptiveClippingOptions,
 } from "./strategy/dp-adaptive-clipping.js";
 export {
-  clientsDiscrepancyWarning,
   DifferentialPrivacyClientSideFixedClipping,
   DifferentialPrivacyFixedClippingBase,
   DifferentialPrivacyServerSideFixedClipping,
   type DpFixedClippingOptions,
+} from "./strategy/dp-fixed-clipping.js";
+export {
+  clientsDiscrepancyWarning,
   KEY_CLIPPING_NORM,
   KEY_NORM_BIT,
   validateDpReplies,
-} from "./strategy/dp-fixed-clipping.js";
+} from "./strategy/dp-replies.js";
+export { DifferentialPrivacyWrapperBase, type DpWrapperOptions } from "./strategy/dp-wrapper.js";
 export { AggregationError, InconsistentMessageRepliesError } from "./strategy/errors.js";
 export { FedAdagrad, type FedAdagradOptions } from "./strategy/fedadagrad.js";
 export { FedAdam, type FedAdamOptions } from "./strategy/fedadam.js";

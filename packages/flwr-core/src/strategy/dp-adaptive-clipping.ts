@@ -10,31 +10,22 @@
  * ({@link DifferentialPrivacyClientSideAdaptiveClipping}). Same options, defaults, checks, log
  * lines and results as Flower 1.29 (`test/strategy-dp-python.test.ts`).
  */
-import {
-  addGaussianNoiseInPlace,
-  clipModelUpdate,
-  computeAdaptiveNoiseParams,
-  computeStdv,
-  type NormalSource,
-  secureNormalSource,
-} from "../dp/differential-privacy.js";
+import { computeAdaptiveNoiseParams } from "../dp/differential-privacy.js";
 import type { Grid } from "../grid/grid.js";
 import type { Message } from "../message/message.js";
 import { ArrayRecord } from "../records/array-record.js";
 import type { ConfigRecord } from "../records/config-record.js";
 import type { MetricRecord } from "../records/metric-record.js";
-import { KEY_CLIPPING_NORM, KEY_NORM_BIT, validateDpReplies } from "./dp-fixed-clipping.js";
+import { KEY_CLIPPING_NORM, KEY_NORM_BIT } from "./dp-replies.js";
+import { DifferentialPrivacyWrapperBase, type DpWrapperOptions } from "./dp-wrapper.js";
 import { AggregationError } from "./errors.js";
-import { readFloatArrays, writeFloatArrays } from "./float-arrays.js";
 import { pyFloatRepr } from "./py-format.js";
-import { Strategy, type StrategyOptions } from "./strategy.js";
+import type { Strategy } from "./strategy.js";
 
 /** Options of the adaptive-clipping wrappers (Flower's arguments and defaults, by name). */
-export interface DpAdaptiveClippingOptions extends StrategyOptions {
+export interface DpAdaptiveClippingOptions extends DpWrapperOptions {
   /** Noise multiplier of the Gaussian mechanism (≥ 0). */
   noiseMultiplier: number;
-  /** Nodes sampled each round (> 0). */
-  numSampledClients: number;
   /** Initial clipping norm (> 0; default 0.1, as Andrew et al. recommend). */
   initialClippingNorm?: number;
   /** Quantile of updates to clip, in [0, 1] (default 0.5). */
@@ -43,16 +34,10 @@ export interface DpAdaptiveClippingOptions extends StrategyOptions {
   clipNormLr?: number;
   /** Deviation of the clipped-count noise (≥ 0; default `numSampledClients / 20` with noise). */
   clippedCountStddev?: number;
-  /** Noise source (default: the OS's CSPRNG; `seededNormalSource(seed)` for tests). */
-  normal?: NormalSource;
 }
 
 /** What both adaptive wrappers share (Flower's `DifferentialPrivacyAdaptiveBase`). */
-export abstract class DifferentialPrivacyAdaptiveBase extends Strategy {
-  /** The wrapped strategy. */
-  readonly strategy: Strategy;
-  /** Nodes sampled per round. */
-  readonly numSampledClients: number;
+export abstract class DifferentialPrivacyAdaptiveBase extends DifferentialPrivacyWrapperBase {
   /** The current clipping norm (adapted after every training round). */
   clippingNorm: number;
   /** Target clipped quantile. */
@@ -63,11 +48,10 @@ export abstract class DifferentialPrivacyAdaptiveBase extends Strategy {
   readonly clippedCountStddev: number;
   /** The model-update noise multiplier after the count's share of the privacy budget. */
   readonly noiseMultiplier: number;
-  private readonly normal: NormalSource;
 
   /** @throws RangeError with Flower's messages for out-of-range options. */
   constructor(strategy: Strategy, options: DpAdaptiveClippingOptions) {
-    super(options);
+    super(strategy, options);
     const initial = options.initialClippingNorm ?? 0.1;
     const quantile = options.targetClippedQuantile ?? 0.5;
     const lr = options.clipNormLr ?? 0.2;
@@ -81,8 +65,6 @@ export abstract class DifferentialPrivacyAdaptiveBase extends Strategy {
     if (lr <= 0) throw new RangeError("The learning rate must be positive.");
     if (options.clippedCountStddev !== undefined && options.clippedCountStddev < 0)
       throw new RangeError("The `clipped_count_stddev` must be non-negative.");
-    this.strategy = strategy;
-    this.numSampledClients = options.numSampledClients;
     this.clippingNorm = initial;
     this.targetClippedQuantile = quantile;
     this.clipNormLr = lr;
@@ -95,16 +77,6 @@ export abstract class DifferentialPrivacyAdaptiveBase extends Strategy {
     if (params.warning) this.logger.log("WARNING", params.warning);
     this.clippedCountStddev = params.clippedCountStddev;
     this.noiseMultiplier = params.noiseMultiplier;
-    this.normal = options.normal ?? secureNormalSource();
-  }
-
-  /** Adds the calibrated Gaussian noise (for the current norm) to the aggregate. */
-  protected addNoise(aggregated: ArrayRecord): ArrayRecord {
-    const arrays = readFloatArrays(aggregated);
-    const stdv = computeStdv(this.noiseMultiplier, this.clippingNorm, this.numSampledClients);
-    addGaussianNoiseInPlace(arrays, stdv, this.normal);
-    this.info(`aggregate_fit: central DP noise with ${stdv.toFixed(4)} stdev added`);
-    return writeFloatArrays(arrays);
   }
 
   /** Adapts the norm to `clippedCount` of `total` updates clipped (the count noised). */
@@ -121,30 +93,6 @@ export abstract class DifferentialPrivacyAdaptiveBase extends Strategy {
     this.info(`\t│\t├── Target clipped quantile: ${pyFloatRepr(this.targetClippedQuantile)}`);
     this.info(`\t│\t└── Clip norm learning rate: ${pyFloatRepr(this.clipNormLr)}`);
     this.strategy.summary();
-  }
-
-  /** The wrapped strategy's evaluation. */
-  configureEvaluate(
-    serverRound: number,
-    arrays: ArrayRecord,
-    config: ConfigRecord,
-    grid: Grid,
-  ): Promise<Message[]> {
-    return this.strategy.configureEvaluate(serverRound, arrays, config, grid);
-  }
-
-  /** The wrapped strategy's evaluation aggregate. */
-  aggregateEvaluate(
-    serverRound: number,
-    replies: readonly Message[],
-  ): Promise<MetricRecord | undefined> {
-    return this.strategy.aggregateEvaluate(serverRound, replies);
-  }
-
-  protected validate(replies: readonly Message[]): boolean {
-    return validateDpReplies(replies, this.numSampledClients, (level, message) =>
-      this.logger.log(level, message),
-    );
   }
 }
 
@@ -174,21 +122,13 @@ export class DifferentialPrivacyServerSideAdaptiveClipping extends DifferentialP
     replies: readonly Message[],
   ): Promise<[ArrayRecord | undefined, MetricRecord | undefined]> {
     if (!this.validate(replies)) return [undefined, undefined];
-    const current = readFloatArrays(this.currentArrays);
-    let clipped = 0;
-    for (const reply of replies) {
-      for (const [name, record] of reply.content.arrayRecords) {
-        const arrays = readFloatArrays(record);
-        if (clipModelUpdate(arrays, current, this.clippingNorm)) clipped += 1;
-        reply.content.set(name, writeFloatArrays(arrays));
-      }
-      this.info(
-        `aggregate_train: arrays in \`ArrayRecord\` are clipped by value: ${this.clippingNorm.toFixed(4)}.`,
-      );
-    }
+    const clipped = this.clipReplies(
+      replies,
+      this.currentArrays,
+      `aggregate_train: arrays in \`ArrayRecord\` are clipped by value: ${this.clippingNorm.toFixed(4)}.`,
+    );
     this.adaptNorm(clipped, replies.length);
-    const [aggregated, metrics] = await this.strategy.aggregateTrain(serverRound, replies);
-    return [aggregated ? this.addNoise(aggregated) : aggregated, metrics];
+    return this.aggregateWithNoise(serverRound, replies);
   }
 }
 

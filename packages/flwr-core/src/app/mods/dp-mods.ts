@@ -26,12 +26,10 @@ import { Message } from "../../message/message.js";
 import { ArrayRecord } from "../../records/array-record.js";
 import { ConfigRecord } from "../../records/config-record.js";
 import { MetricRecord } from "../../records/metric-record.js";
+import { KEY_CLIPPING_NORM, KEY_NORM_BIT } from "../../strategy/dp-replies.js";
 import { readFloatArrays, writeFloatArrays } from "../../strategy/float-arrays.js";
 import { consoleLogger, type Logger } from "../logger.js";
 import type { Mod } from "../mod.js";
-
-const KEY_CLIPPING_NORM = "clipping_norm";
-const KEY_NORM_BIT = "norm_bit";
 
 type RecordClass = typeof ArrayRecord | typeof ConfigRecord | typeof MetricRecord;
 
