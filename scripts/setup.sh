@@ -9,7 +9,11 @@
 #       .venv-1.42/  flwr from interop/flwr-1.42-version.txt (newest: HTTP Fleet/Control)
 #       .venv-1.39/  flwr from interop/flwr-1.39-version.txt (last gRPC Fleet SuperLink/SuperNode)
 #     A venv whose flwr already has the pinned version is left alone; the
-#     missing ones are installed in parallel with each other and with pnpm.
+#     missing ones are installed in parallel with each other and with pnpm;
+#   - the Debian packages the tests start for real (apt-get, only those missing):
+#     postgresql (the PostgreSQL LinkState's server; tests run their own cluster
+#     with initdb in a temporary directory) and chromium (the browser SuperNode's
+#     e2e drives it through puppeteer-core; nothing downloads a browser).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,6 +45,23 @@ install_flwr() {
 pids=()
 names=()
 summary=()
+
+# Debian packages: a binary each must provide, and the package that provides it.
+system_packages=()
+command -v chromium >/dev/null 2>&1 || system_packages+=(chromium)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || system_packages+=(postgresql)
+if [ "${#system_packages[@]}" -gt 0 ]; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    echo "setup: installing ${system_packages[*]} with apt-get (in the background)"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${system_packages[@]}") \
+      >"$logdir/apt.log" 2>&1 &
+    pids+=("$!")
+    names+=("apt ${system_packages[*]}")
+  else
+    echo "setup: ${system_packages[*]} missing and apt-get is not usable here (not root?); install them: sudo apt-get install ${system_packages[*]}" >&2
+    exit 1
+  fi
+fi
 for ref in "${references[@]}"; do
   read -r venv pin <<<"$ref"
   version=$(tr -d '[:space:]' < "$pin")
