@@ -30,6 +30,7 @@ import { createRuntimeVersionMiddleware } from "../protocol/runtime/runtime-vers
 import { addServerAppIoService } from "../serverappio/serverappio-service.js";
 import type { ServiceOptions } from "../wire/call-context.js";
 import { HttpRpcRouter } from "../wire/http/http-router.js";
+import { withFleetCors } from "../wire/http/cors.js";
 import { type HttpRpcServer, listenHttp } from "../wire/http/http-server.js";
 import { createControlAuthMiddleware } from "./auth/control-auth-middleware.js";
 import { createNodeAuthMiddleware } from "./auth/node-auth-middleware.js";
@@ -80,6 +81,11 @@ export interface SuperLinkOptions {
    * servers), e.g. `0.0.0.0:8000`; undefined = no HTTP server.
    */
   httpAddress?: string | undefined;
+  /**
+   * flwr-ts `--fleet-cors-origin`: origins whose web pages may call the HTTP Fleet API
+   * (`wire/http/cors.ts`, the browser SuperNode); default none (no CORS headers).
+   */
+  fleetCorsOrigins?: readonly string[] | undefined;
   /**
    * Flower 1.42's SuperExec secret (`--superexec-auth-secret-file`): the HTTP Runtime API's
    * AcquireTask then needs a SuperExec signature; undefined = not checked, as in 1.42.
@@ -296,7 +302,8 @@ export class SuperLink {
           onError,
           observers,
         });
-      this.http = await listenHttp(router, this.options.httpAddress, tls, {
+      const handle = withFleetCors(router.handle, this.options.fleetCorsOrigins ?? []);
+      this.http = await listenHttp({ handle }, this.options.httpAddress, tls, {
         requestClientCertificates: controlAuthRequired,
       });
       httpPort = this.http.port;

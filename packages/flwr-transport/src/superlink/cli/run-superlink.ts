@@ -79,6 +79,7 @@ export async function runSuperLinkCli(argv: readonly string[]): Promise<number> 
       log,
       serverAppIoAddress: config.serverAppIoAddress,
       httpAddress: config.httpAddress,
+      fleetCorsOrigins: config.fleetCorsOrigins,
       superExecAuthSecret: config.superExecAuthSecret,
       controlAuth: config.controlAuth,
       grpcMessageLimits: config.grpcMessageLimits,

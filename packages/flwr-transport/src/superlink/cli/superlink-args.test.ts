@@ -37,6 +37,19 @@ describe("flower-superlink arguments", () => {
     expect(cmd.config.warnings.join()).toMatch(/SuperNode authentication is disabled/);
   });
 
+  test("--fleet-cors-origin: off by default, a validated origin list, exit 1 on a bad one", () => {
+    const off = parseSuperLinkArgs(tls);
+    expect(off.kind === "run" && off.config.fleetCorsOrigins).toEqual([]);
+    const on = parseSuperLinkArgs([...tls, "--fleet-cors-origin", "https://127.0.0.1:8443"]);
+    expect(on.kind === "run" && on.config.fleetCorsOrigins).toEqual(["https://127.0.0.1:8443"]);
+    const bad = exitOf([...tls, "--fleet-cors-origin", "https://127.0.0.1:8443/page"]);
+    expect(bad.status).toBe(1);
+    expect(bad.message).toMatch(/Invalid `--fleet-cors-origin`: .*no path or trailing slash/);
+    expect(
+      exitOf([...tls, "--no-http-api", "--fleet-cors-origin", "https://a.example"]).message,
+    ).toMatch(/--no-http-api/);
+  });
+
   test("certificates are required unless --insecure; partial TLS is refused", () => {
     expect(exitOf([])).toMatchObject({
       status: 1,

@@ -23,6 +23,7 @@ import {
   messageLengthFlag,
 } from "../../grpc/message-limits.js";
 import type { ServerTlsFiles } from "../../grpc/tls.js";
+import { parseCorsOrigins } from "../../wire/http/cors.js";
 import {
   ControlAuthTokenError,
   readControlAuthToken,
@@ -116,6 +117,11 @@ export const SUPERLINK_SPEC: CliSpec = {
     },
     { name: "no-http-api", help: "Serve only the gRPC APIs of Flower 1.29." },
     {
+      name: "fleet-cors-origin",
+      metavar: "ORIGINS",
+      help: "flwr-ts: comma-separated origins (e.g. https://127.0.0.1:8443) whose web pages may call the HTTP Fleet API (CORS, for the browser SuperNode of @flwr-ts/web). Off unless set; Control is never CORS-enabled.",
+    },
+    {
       name: "superexec-auth-secret-file",
       metavar: "FILE",
       help: "File with the SuperExec shared secret (exact bytes): with --isolation process, the HTTP Runtime API's AcquireTask needs Flower 1.42's SuperExec HMAC signature (ignored in subprocess mode).",
@@ -185,6 +191,8 @@ export interface SuperLinkConfig {
   serverAppIoAddress: string;
   /** Normalized address of the HTTP API (`--host`:`--port`), or undefined with `--no-http-api`. */
   httpAddress: string | undefined;
+  /** `--fleet-cors-origin`: origins allowed to call the HTTP Fleet API from a web page (empty: off). */
+  fleetCorsOrigins: string[];
   /** `:flwr-in-memory:` or a SQLite path. */
   database: string;
   /** FAB storage directory. */
@@ -248,6 +256,7 @@ const optionsSchema = z.object({
     .refine((p) => p <= 65535, "value must be between 1 and 65535")
     .default(8000),
   "no-http-api": z.boolean().default(false),
+  "fleet-cors-origin": z.string().optional(),
   "superexec-auth-secret-file": z.string().optional(),
   "require-control-auth": z.boolean().default(false),
   "control-auth-token-file": z.string().min(1, "must be a file path").optional(),
@@ -420,6 +429,22 @@ export function parseSuperLinkArgs(argv: readonly string[]): SuperLinkCommand {
     );
   const fleetAddress = addressOrExit(o["fleet-api-address"] ?? "0.0.0.0:9092");
   const httpAddress = o["no-http-api"] ? undefined : httpAddressOrExit(o.host, o.port);
+  let fleetCorsOrigins: string[] = [];
+  if (o["fleet-cors-origin"] !== undefined) {
+    try {
+      fleetCorsOrigins = parseCorsOrigins(o["fleet-cors-origin"]);
+    } catch (error) {
+      throw FlowerExit.code(
+        ExitCode.SUPERLINK_INVALID_ARGS,
+        `Invalid \`--fleet-cors-origin\`: ${(error as Error).message}.`,
+      );
+    }
+    if (httpAddress === undefined)
+      throw FlowerExit.code(
+        ExitCode.SUPERLINK_INVALID_ARGS,
+        "`--fleet-cors-origin` applies to the HTTP Fleet API, which `--no-http-api` turns off.",
+      );
+  }
   if (httpAddress !== undefined && o.port !== 0) {
     for (const [flag, address] of [
       ["--fleet-api-address", fleetAddress],
@@ -534,6 +559,7 @@ export function parseSuperLinkArgs(argv: readonly string[]): SuperLinkCommand {
       controlAddress,
       serverAppIoAddress,
       httpAddress,
+      fleetCorsOrigins,
       database: o.database,
       storageDir: o["storage-dir"] ?? join(homedir(), ".flwr", "superlink", "ffs"),
       isolation: o.isolation,

@@ -37,7 +37,7 @@ export function splitHostPort(address: string): { host: string; port: number } {
  * @throws Error (with Node's `code`, e.g. EADDRINUSE) when the address cannot be bound.
  */
 export async function listenHttp(
-  router: HttpRpcRouter,
+  router: Pick<HttpRpcRouter, "handle">,
   address: string,
   tls: ServerTlsFiles | undefined,
   listenOptions: {
