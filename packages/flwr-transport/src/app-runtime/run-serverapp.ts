@@ -4,7 +4,8 @@
  * 1. Heartbeats keep the app token alive; output is captured and shipped with PushLogs.
  * 2. PullAppInputs (run → running) gives the context, the run and the FAB.
  * 3. The FAB is verified and installed; the ServerApp component is loaded from it.
- * 4. `main(grid, context)` runs with a {@link GrpcGrid} and the fused run config.
+ * 4. `main(grid, context)` runs with a {@link GrpcGrid} and the fused run config; for a simulation
+ *    run (PullAppInputs carries a `SimulationConfig`) the Grid is the simulation engine's.
  * 5. PushAppOutputs (the context, state emptied), then UpdateRunStatus `finished:completed`, or
  *    `finished:failed` with the error text. A stopped run (PERMISSION_DENIED) just exits.
  */
@@ -19,6 +20,7 @@ import type { RunStatus } from "@flwr-ts/core/proto";
 import { status as grpcStatus } from "@grpc/grpc-js";
 import { GrpcGrid } from "../grid/grpc-grid.js";
 import { isServiceError } from "../grpc/rpc-error.js";
+import { startSimulation } from "../simulation/start-simulation.js";
 import { AppLoadError, loadComponent, registerAppLoader } from "./app-loader.js";
 import { appLog } from "./app-log.js";
 import { RunNotRunningError, translateAppIoError } from "./appio-errors.js";
@@ -94,7 +96,26 @@ export async function runServerApp(options: RunServerAppOptions): Promise<number
         throw new AppLoadError(
           `'${module}:${exportName}' is not a ServerApp (export \`new ServerApp()\` from @flwr-ts/core).`,
         );
-      await component.run(grid, context);
+      if (inputs.federationConfig === undefined) {
+        await component.run(grid, context);
+      } else {
+        // A simulation run (a `--simulation` SuperLink): the ServerApp's Grid is the engine's
+        // virtual SuperNodes (Python Flower runs this in `flwr-simulation`).
+        const engine = await startSimulation({
+          appDir: installed.appDir,
+          app,
+          appsRoot: appsRoot(),
+          runId,
+          runConfig: context.runConfig,
+          config: inputs.federationConfig,
+          log: appLog,
+        });
+        try {
+          await component.run(engine, context);
+        } finally {
+          await engine.close();
+        }
+      }
       context.state = new RecordDict();
       await client.pushAppOutputs({
         token: options.token,
