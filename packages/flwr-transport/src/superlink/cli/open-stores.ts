@@ -1,7 +1,8 @@
 /**
  * Opens the SuperLink's LinkState and ObjectStore for `--database`: `:flwr-in-memory:` gives
- * the in-memory implementations; any other value is SQLite (a file path, `:memory:` or a
- * `sqlite:///` URL), both stores sharing one connection (see `state/open-state.ts`).
+ * the in-memory implementations; `postgresql://…` PostgreSQL (shared by several SuperLinks);
+ * any other value is SQLite (a file path, `:memory:` or a `sqlite:///` URL), both stores sharing
+ * one connection (see `state/open-state.ts`).
  *
  * A SuperLink that fails to start after opening a new database file removes what it created
  * ({@link SuperLinkStores.discardIfCreated}), so a failed start leaves no new file behind.
@@ -13,6 +14,7 @@ import { ExitCode, FlowerExit } from "../flower-exit.js";
 import { lockFileOf } from "../state/database-lock-file.js";
 import type { LinkState, LinkStateOptions } from "../state/link-state.js";
 import { openState, parseDatabaseOption } from "../state/open-state.js";
+import { redactPostgresUrl } from "../state/postgres-url.js";
 
 /** The opened stores of a SuperLink. */
 export interface SuperLinkStores {
@@ -53,7 +55,7 @@ export async function openSuperLinkStores(
   } catch (error) {
     throw FlowerExit.code(
       ExitCode.SUPERLINK_INVALID_ARGS,
-      `Cannot open --database ${database}: ${error instanceof Error ? error.message : String(error)}`,
+      `Cannot open --database ${redactPostgresUrl(database)}: ${error instanceof Error ? error.message : String(error)}`,
     );
   }
 }

@@ -24,6 +24,10 @@ describe("parseDatabaseOption (Flower's --database)", () => {
     ["/var/lib/flwr/state.db", { kind: "sqlite-file", file: "/var/lib/flwr/state.db" }],
     ["sqlite:///rel/state.db", { kind: "sqlite-file", file: "rel/state.db" }],
     ["sqlite:////abs/state.db", { kind: "sqlite-file", file: "/abs/state.db" }],
+    [
+      "postgres://u:pw@h:5433/db",
+      { kind: "postgres", url: "postgres://u:***@h:5433/db", schema: "public" },
+    ],
   ])("%s", (value, expected) => {
     expect(parseDatabaseOption(value)).toEqual(expected);
   });
@@ -31,7 +35,8 @@ describe("parseDatabaseOption (Flower's --database)", () => {
   it.each([
     ["", /empty --database/],
     ["   ", /empty --database/],
-    ["postgresql://host/db", /only SQLite is supported/],
+    ["mysql://host/db", /unsupported URL scheme/],
+    ["postgresql://u@/db", /not a valid URL/],
     ["sqlite:relative.db", /sqlite:\/\/\/relative/],
     ["sqlite:///x.db?mode=ro", /query parameters/],
   ])("refuses %j", (value, message) => {

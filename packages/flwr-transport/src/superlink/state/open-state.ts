@@ -3,11 +3,15 @@
  * - `:flwr-in-memory:` (the default) → {@link MemoryLinkState} + {@link MemoryObjectStore};
  * - `:memory:` (or `sqlite://`, `sqlite:///:memory:`) → SQLite in memory;
  * - a file path, or a `sqlite:///path` URL (`sqlite:////abs/path` is absolute, like
- *   SQLAlchemy) → a SQLite file; its directory must exist.
+ *   SQLAlchemy) → a SQLite file; its directory must exist;
+ * - `postgresql://user[:password]@host[:port]/database[?schema=name]` (or `postgres://`) →
+ *   `PostgresLinkState` + `PostgresObjectStore`, shared by every SuperLink on that
+ *   database and schema (`open-postgres-state.ts`).
  *
  * With SQLite both stores share one connection (one file, two schema components); the
  * connection closes when both stores are closed (or on {@link OpenedState.close}). A file is
- * opened exclusively (one SuperLink per database; `state.db.lock` names the holder).
+ * opened exclusively (one SuperLink per database; `state.db.lock` names the holder). A
+ * PostgreSQL database is shared on purpose: its stores lock per transaction, not per process.
  */
 import { MemoryObjectStore } from "../../object-store/memory-object-store.js";
 import type { ObjectStore } from "../../object-store/object-store.js";
@@ -15,6 +19,8 @@ import { SqliteObjectStore } from "../../object-store/sqlite-object-store.js";
 import { removeLockHolder } from "./database-lock-file.js";
 import type { LinkState, LinkStateOptions } from "./link-state.js";
 import { MemoryLinkState } from "./memory-link-state.js";
+import { openPostgresState } from "./open-postgres-state.js";
+import { isPostgresUrl, parsePostgresUrl } from "./postgres-url.js";
 import { openSqliteDatabase, SQLITE_MEMORY, StateDatabaseError } from "./sqlite-database.js";
 import { SqliteLinkState } from "./sqlite-link-state.js";
 
@@ -25,7 +31,9 @@ export const FLWR_IN_MEMORY_DB_NAME = ":flwr-in-memory:";
 export type DatabaseLocation =
   | { readonly kind: "memory" }
   | { readonly kind: "sqlite-memory" }
-  | { readonly kind: "sqlite-file"; readonly file: string };
+  | { readonly kind: "sqlite-file"; readonly file: string }
+  /** PostgreSQL: `url` without its password. */
+  | { readonly kind: "postgres"; readonly url: string; readonly schema: string };
 
 /** The SuperLink's opened state. */
 export interface OpenedState {
@@ -41,7 +49,8 @@ export interface OpenedState {
 
 /**
  * Interprets a `--database` value.
- * @throws StateDatabaseError for an empty value, a non-SQLite URL or URL query parameters.
+ * @throws StateDatabaseError for an empty value, an unknown URL scheme or SQLite URL query
+ *   parameters; PostgresStateError for a malformed PostgreSQL URL.
  */
 export function parseDatabaseOption(database: string): DatabaseLocation {
   const value = database.trim();
@@ -53,6 +62,10 @@ export function parseDatabaseOption(database: string): DatabaseLocation {
   }
   if (value === FLWR_IN_MEMORY_DB_NAME) return { kind: "memory" };
   if (value === SQLITE_MEMORY) return { kind: "sqlite-memory" };
+  if (isPostgresUrl(value)) {
+    const pg = parsePostgresUrl(value);
+    return { kind: "postgres", url: pg.url, schema: pg.schema };
+  }
   if (value.startsWith("sqlite:")) {
     if (value === "sqlite://" || value === "sqlite:///" || value === "sqlite:///:memory:")
       return { kind: "sqlite-memory" };
@@ -70,7 +83,7 @@ export function parseDatabaseOption(database: string): DatabaseLocation {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
     throw new StateDatabaseError(
       database,
-      "only SQLite is supported: pass a file path, sqlite:///path, :memory: or :flwr-in-memory:",
+      "unsupported URL scheme: pass a file path, sqlite:///path, postgresql://user@host:port/db, :memory: or :flwr-in-memory:",
     );
   }
   return { kind: "sqlite-file", file: value };
@@ -81,7 +94,8 @@ export function parseDatabaseOption(database: string): DatabaseLocation {
  * @param database - the `--database` value; default `:flwr-in-memory:`.
  * @param options - LinkState options (clock).
  * @throws StateDatabaseError with the file named: missing directory, not a SQLite file,
- *   corrupt, locked, foreign or newer schema.
+ *   corrupt, locked, foreign or newer schema; PostgresStateError (PostgreSQL): bad URL,
+ *   unreachable server, refused login, missing database.
  */
 export function openState(
   database: string = FLWR_IN_MEMORY_DB_NAME,
@@ -91,6 +105,18 @@ export function openState(
   if (location.kind === "memory") {
     const linkState = new MemoryLinkState(options);
     const objectStore = new MemoryObjectStore();
+    return {
+      linkState,
+      objectStore,
+      location,
+      close() {
+        linkState.close();
+        objectStore.close();
+      },
+    };
+  }
+  if (location.kind === "postgres") {
+    const { linkState, objectStore } = openPostgresState(database.trim(), options);
     return {
       linkState,
       objectStore,
