@@ -44,6 +44,7 @@ export {
   LocalDpMod,
   type LocalDpModOptions,
 } from "./app/mods/dp-mods.js";
+export { SecAggPlusError, secAggPlusMod } from "./app/mods/secaggplus-mod.js";
 export { type AnyFn, makeRegistrar, type Registrar } from "./app/registrar.js";
 export { ServerApp, type ServerAppMain } from "./app/server-app.js";
 // App config (package.json "flwr.app") and run config
@@ -272,6 +273,38 @@ export {
   scalarFromProto,
   scalarToProto,
 } from "./records/serde.js";
+export {
+  SECAGGPLUS_CONFIGS_RECORD,
+  SECAGGPLUS_STAGES,
+  SECAGGPLUS_STATE_RECORD,
+  SecAggPlusKey,
+  SecAggPlusStage,
+  type SecAggPlusStageName,
+} from "./secagg/constants.js";
+export { fernetDecrypt, fernetEncrypt, InvalidFernetTokenError } from "./secagg/fernet.js";
+export {
+  deriveSharedKey,
+  generateSecAggKeyPair,
+  type SecAggKeyPair,
+} from "./secagg/key-agreement.js";
+export {
+  arrayToFloat64,
+  LegacyFitError,
+  type LegacyFitIns,
+  type LegacyFitRes,
+  legacyFitInsRecordDict,
+  legacyFitResRecordDict,
+  readLegacyFitIns,
+  readLegacyFitRes,
+} from "./secagg/legacy-fit.js";
+export { pseudoRandGen } from "./secagg/prg.js";
+export {
+  SecAggPlusHaltedError,
+  type SecAggPlusRoundResult,
+  SecAggPlusWorkflow,
+  type SecAggPlusWorkflowOptions,
+} from "./secagg/secaggplus-workflow.js";
+export { combineShares, createShares } from "./secagg/shamir.js";
 // Simulation
 export {
   type SimulateOptions,
