@@ -9,6 +9,14 @@
  * amortized, and when `maxEntries` is reached the oldest entry is dropped
  * (counted in {@link ReplayCache.forcedEvictions}; size the cache for peak
  * request rate × 310 s to keep that at zero).
+ *
+ * Each entry is small because the cache holds one per signed request in the window (about
+ * 130,000 on a SuperLink with 6 busy SuperNodes): the key is one flat 16-character string, the
+ * first 16 bytes of SHA-256 over the public key and the timestamp text, and the value is the
+ * expiry in whole seconds (rounded up), a small integer V8 stores inline: 63 bytes of V8 heap per
+ * entry, Map table included, where a concatenated `key|timestamp` string and a boxed millisecond
+ * double took 200 (`npx tsx bench/replay-cache-memory.ts`; found in heap snapshots of
+ * `bench/soak.ts`, where this cache was all the SuperLink heap growth, issue #13).
  */
 import { createHash } from "node:crypto";
 import { MAX_TIMESTAMP_DIFF_MICROS } from "./signature-verifier.js";
@@ -26,6 +34,7 @@ export interface ReplayCacheOptions {
 
 /** Remembers accepted (public key, timestamp) pairs to reject replays within the window. */
 export class ReplayCache {
+  /** Key digest → expiry in epoch seconds (rounded up), in insertion order. */
   private readonly entries = new Map<string, number>();
   private readonly maxEntries: number;
   private readonly windowMs: number;
@@ -53,9 +62,9 @@ export class ReplayCache {
     return this.forced;
   }
 
-  private sweep(now: number): void {
+  private sweep(nowSeconds: number): void {
     for (const [key, expiresAt] of this.entries) {
-      if (expiresAt > now) break;
+      if (expiresAt > nowSeconds) break;
       this.entries.delete(key);
     }
   }
@@ -73,18 +82,22 @@ export class ReplayCache {
     timestampMicros?: number,
   ): boolean {
     const now = this.clock();
-    this.sweep(now);
+    const nowSeconds = now / 1000;
+    this.sweep(nowSeconds);
     const micros = timestampMicros ?? parseFlowerTimestamp(timestamp);
-    const expiresAt = micros === undefined ? now + this.windowMs : micros / 1000 + this.windowMs;
-    const keyId = createHash("sha256")
+    const expiresAtMs = micros === undefined ? now + this.windowMs : micros / 1000 + this.windowMs;
+    if (expiresAtMs <= now) return true; // outside the window: the verifier rejects it anyway
+    // Rounding up keeps a pair at most 1 s past its window, when the verifier refuses it anyway.
+    const expiresAt = Math.ceil(expiresAtMs / 1000);
+    // The length-prefixed key keeps (key, timestamp) pairs apart whatever bytes they hold.
+    const key = createHash("sha256")
+      .update(`${typeof publicKey === "string" ? Buffer.byteLength(publicKey) : publicKey.length}:`)
       .update(publicKey)
+      .update(timestamp)
       .digest()
-      .subarray(0, 16)
-      .toString("base64");
-    const key = `${keyId}|${timestamp}`;
+      .toString("latin1", 0, 16);
     const known = this.entries.get(key);
-    if (known !== undefined && known > now) return false;
-    if (expiresAt <= now) return true; // outside the window: the verifier rejects it anyway
+    if (known !== undefined && known > nowSeconds) return false;
     this.entries.delete(key);
     this.entries.set(key, expiresAt);
     if (this.entries.size > this.maxEntries) {
