@@ -61,8 +61,8 @@ export const SUPERLINK_SPEC: CliSpec = {
     },
     {
       name: "database",
-      metavar: "PATH",
-      help: "':flwr-in-memory:' or a SQLite file path.",
+      metavar: "PATH|URL",
+      help: "':flwr-in-memory:' (default), a SQLite file path or sqlite:///path (one SuperLink per file), ':memory:', or postgresql://user[:password]@host[:port]/database[?schema=name] (also postgres://): state shared by several SuperLinks.",
       default: IN_MEMORY_DATABASE,
     },
     {
