@@ -199,3 +199,55 @@ describe("resolveFederation", () => {
     ).toContain("operator authentication needs TLS");
   });
 });
+
+describe("simulation federations", () => {
+  const pkg = (federations: Record<string, unknown>) => ({ flwr: { federations } });
+
+  test("a federation with options and no address is Flower's local simulation SuperLink", () => {
+    const r = resolveFederation(
+      pkg({
+        "local-simulation": {
+          options: {
+            "num-supernodes": 1000,
+            backend: { "client-resources": { "num-cpus": 1, "num-gpus": 0 } },
+          },
+        },
+      }),
+      "/app",
+      "local-simulation",
+    );
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.federation.localSuperLink).toBe("database");
+    expect(r.federation.address).toBe("127.0.0.1:39093");
+    expect(r.federation.simulationConfig).toMatchObject({
+      numSupernodes: 1000,
+      clientResourcesNumCpus: 1,
+      clientResourcesNumGpus: 0,
+    });
+  });
+
+  test("options with an address go to that SuperLink; bad options are one clear line", () => {
+    const r = resolveFederation(
+      pkg({ sim: { address: "127.0.0.1:9093", insecure: true, options: { "num-supernodes": 5 } } }),
+      "/app",
+      "sim",
+    );
+    expect(r.ok && [r.federation.address, r.federation.localSuperLink]).toEqual([
+      "127.0.0.1:9093",
+      undefined,
+    ]);
+    const bad = resolveFederation(pkg({ sim: { options: { "num-supernodes": -1 } } }), "/a", "sim");
+    expect(!bad.ok && bad.error.message).toBe(
+      "Federation 'sim': 'options.num-supernodes' must be a positive integer (the number of virtual SuperNodes)",
+    );
+    const typo = resolveFederation(
+      pkg({ sim: { options: { "num-supernodes": 2, backend: { "client-resource": {} } } } }),
+      "/a",
+      "sim",
+    );
+    expect(!typo.ok && typo.error.message).toContain("'client-resource'");
+    const none = resolveFederation(pkg({ sim: { insecure: true } }), "/a", "sim");
+    expect(!none.ok && none.error.message).toContain("'address' is required");
+  });
+});

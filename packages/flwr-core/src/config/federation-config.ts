@@ -24,11 +24,18 @@
  */
 import { isAbsolute, join } from "node:path";
 import { z } from "zod";
+import type { SimulationConfig } from "../proto/index.js";
 import {
   CONTROL_TRANSPORTS,
   type ControlTransport,
   resolveControlEndpoint,
 } from "./control-endpoint.js";
+import {
+  LOCAL_CONTROL_API_PORT,
+  LOCAL_SUPERLINK_ADDRESS,
+  localSuperLinkOf,
+} from "./local-superlink.js";
+import { simulationConfigOf, simulationOptionsSchema } from "./simulation-options.js";
 
 /**
  * One federation: how the `flwr` CLI reaches the SuperLink's Control API. Read from an app's
@@ -61,6 +68,16 @@ export interface FederationConfig {
   readonly operatorKey?: string | undefined;
   /** File with the operator bearer token (`operator-token-file`), resolved. */
   readonly operatorTokenFile?: string | undefined;
+  /**
+   * A simulation federation's `options` (`num-supernodes`, `backend.client-resources`, …), sent
+   * as `StartRunRequest.override_federation_config`; undefined for a deployment federation.
+   */
+  readonly simulationConfig?: SimulationConfig | undefined;
+  /**
+   * Set when the address is Flower's local simulation SuperLink (`:local:`, or no address with
+   * `options`): `flwr` starts it when none answers on {@link FederationConfig.address}.
+   */
+  readonly localSuperLink?: "database" | "in-memory" | undefined;
 }
 
 /** What is wrong with a federation configuration. */
@@ -138,7 +155,8 @@ export const addressSchema = z
 /** Schema of one federation entry (unknown keys are rejected so that typos surface). */
 export const federationEntrySchema = z
   .strictObject({
-    address: addressSchema,
+    address: addressSchema.optional(),
+    options: simulationOptionsSchema.optional(),
     "root-certificates": z
       .string({ error: "must be a path to a PEM file" })
       .min(1, { error: "must not be empty" })
@@ -148,6 +166,11 @@ export const federationEntrySchema = z
     "operator-certificate": pathSchema.optional(),
     "operator-key": pathSchema.optional(),
     "operator-token-file": pathSchema.optional(),
+  })
+  .refine((f) => f.address !== undefined || f.options !== undefined, {
+    error:
+      'is required (a SuperLink\'s Control API), unless the federation is a local simulation: "options": { "num-supernodes": 10 }',
+    path: ["address"],
   })
   .refine((f) => !(f.insecure === true && f["root-certificates"] !== undefined), {
     error: BOTH_TLS_CHOICES_MESSAGE,
@@ -176,8 +199,10 @@ export function describeIssue(where: string, error: z.ZodError): string {
   if (issue.code === "unrecognized_keys") {
     return (
       `${where} has unknown key(s) ${issue.keys.map((k) => `'${k}'`).join(", ")}; ` +
-      "allowed keys are 'address', 'root-certificates', 'insecure', 'transport', " +
-      "'operator-certificate', 'operator-key' and 'operator-token-file'"
+      (path === ""
+        ? "allowed keys are 'address', 'root-certificates', 'insecure', 'transport', " +
+          "'operator-certificate', 'operator-key', 'operator-token-file' and 'options'"
+        : `check the keys of '${path}' (Flower's simulation options: 'num-supernodes', 'verbose', 'backend.name', 'backend.client-resources.num-cpus'/'num-gpus', 'backend.init-args.*')`)
     );
   }
   return path ? `${where}: '${path}' ${issue.message}` : `${where} ${issue.message}`;
@@ -232,12 +257,32 @@ export function resolveFederation(
   if (!entry.success) {
     return fail("invalid", describeIssue(`Federation '${name}'`, entry.error));
   }
+  const simulationConfig =
+    entry.data.options === undefined ? undefined : simulationConfigOf(entry.data.options);
+  const local = localSuperLinkOf(entry.data.address ?? LOCAL_SUPERLINK_ADDRESS);
+  if (local !== undefined) {
+    return {
+      ok: true,
+      federation: {
+        name,
+        address: `127.0.0.1:${LOCAL_CONTROL_API_PORT}`,
+        transport: "grpc",
+        rootCertificates: undefined,
+        insecure: true,
+        source: "package.json",
+        file: join(appDir, "package.json"),
+        simulationConfig,
+        localSuperLink: local,
+      },
+    };
+  }
+  const address = entry.data.address ?? LOCAL_SUPERLINK_ADDRESS;
   const rc = entry.data["root-certificates"];
   const resolvePath = (p: string | undefined) =>
     p === undefined ? undefined : isAbsolute(p) ? p : join(appDir, p);
   const endpoint = resolveControlEndpoint(
     {
-      address: entry.data.address,
+      address,
       transport: entry.data.transport,
       insecure: entry.data.insecure,
       hasRootCertificates: rc !== undefined,
@@ -266,6 +311,7 @@ export function resolveFederation(
       ...(entry.data["operator-token-file"] !== undefined
         ? { operatorTokenFile: resolvePath(entry.data["operator-token-file"]) }
         : {}),
+      ...(simulationConfig !== undefined ? { simulationConfig } : {}),
     },
   };
 }

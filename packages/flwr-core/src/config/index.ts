@@ -22,7 +22,17 @@ export {
   federationEntrySchema,
   resolveFederation,
 } from "./federation-config.js";
+export {
+  LOCAL_CONTROL_API_PORT,
+  LOCAL_SUPERLINK_IN_MEMORY_ADDRESS,
+  localSuperLinkOf,
+} from "./local-superlink.js";
 export { ConfigArgsError, flattenConfig, parseConfigArgs } from "./parse-config-args.js";
+export {
+  type SimulationOptions,
+  simulationConfigOf,
+  simulationOptionsSchema,
+} from "./simulation-options.js";
 export {
   LOCAL_SUPERLINK_ADDRESS,
   resolveSuperLinkConnection,

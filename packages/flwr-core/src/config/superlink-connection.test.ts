@@ -71,14 +71,26 @@ describe("resolveSuperLinkConnection", () => {
     });
     const sim = resolveSuperLinkConnection(CONFIG, FILE, "sim");
     expect(sim.ok && sim.federation.address).toBe("h:1");
+    // Flower 1.29's local simulation SuperLink, which `flwr` starts on 127.0.0.1:39093.
+    const local = resolveSuperLinkConnection(CONFIG, FILE, "local");
+    expect(local.ok && [local.federation.address, local.federation.localSuperLink]).toEqual([
+      "127.0.0.1:39093",
+      "database",
+    ]);
     const grid = resolveSuperLinkConnection(CONFIG, FILE, "supergrid");
     expect(grid.ok && grid.federation.address).toBe("api.flower.ai:443");
   });
 
   test("errors name the file and what to fix", () => {
-    expect(error(resolveSuperLinkConnection(CONFIG, FILE, "local")).message).toContain(
-      'is a local simulation (address = ":local:")',
-    );
+    expect(
+      error(
+        resolveSuperLinkConnection(
+          '[superlink.local]\naddress = ":local:"\noptions.num-supernodes = 0\n',
+          FILE,
+          "local",
+        ),
+      ).message,
+    ).toContain("'num-supernodes' must be a positive integer");
     const unknown = error(resolveSuperLinkConnection(CONFIG, FILE, "nope"));
     expect(unknown.code).toBe("unknown-federation");
     expect(unknown.message).toMatch(

@@ -42,8 +42,10 @@ import {
   OPERATOR_PAIR_MESSAGE,
 } from "./federation-config.js";
 
-/** Flower's address of a local simulation SuperLink (`cli/constant.py`), which flwr-ts does not run. */
-export const LOCAL_SUPERLINK_ADDRESS = ":local:";
+export { LOCAL_SUPERLINK_ADDRESS } from "./local-superlink.js";
+
+import { LOCAL_CONTROL_API_PORT, localSuperLinkOf } from "./local-superlink.js";
+import { simulationConfigOf, simulationOptionsSchema } from "./simulation-options.js";
 
 const absolutePath = z
   .string({ error: "must be a string (an absolute path)" })
@@ -143,12 +145,32 @@ export function resolveSuperLinkConnection(
   const where = `SuperLink connection '${name}' in ${configFile}`;
   const entry = superLinkConnectionSchema.safeParse(table);
   if (!entry.success) return fail("invalid", describeIssue(where, entry.error));
-  if (entry.data.address === LOCAL_SUPERLINK_ADDRESS) {
-    return fail(
-      "invalid",
-      `${where} is a local simulation (address = "${LOCAL_SUPERLINK_ADDRESS}"), which flwr-ts ` +
-        "does not start; set its address to a running SuperLink, or name another connection",
-    );
+  const local = localSuperLinkOf(entry.data.address);
+  if (local !== undefined) {
+    // Flower 1.29's local simulation SuperLink; `options` (deprecated there, still honoured).
+    const rawOptions = (table as Record<string, unknown>)["options"];
+    let simulationConfig: FederationConfig["simulationConfig"];
+    if (rawOptions !== undefined) {
+      const options = simulationOptionsSchema.safeParse(rawOptions);
+      if (!options.success)
+        return fail("invalid", describeIssue(`${where}: options`, options.error));
+      simulationConfig = simulationConfigOf(options.data);
+    }
+    return {
+      ok: true,
+      federation: {
+        name,
+        address: `127.0.0.1:${LOCAL_CONTROL_API_PORT}`,
+        transport: "grpc",
+        rootCertificates: undefined,
+        insecure: true,
+        source: "config.toml",
+        file: configFile,
+        flowerFederation: entry.data.federation,
+        simulationConfig,
+        localSuperLink: local,
+      },
+    };
   }
   const rc = entry.data["root-certificates"];
   const endpoint = resolveControlEndpoint(

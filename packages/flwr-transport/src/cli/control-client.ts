@@ -31,6 +31,7 @@ import type { ServiceClient } from "../wire/service-client.js";
 import { classifyTlsFailure, explainTlsFailure } from "../wire/tls-failure.js";
 import { WireMismatchError, withWireCheck } from "../wire/wire-probe.js";
 import { CliError } from "./cli-error.js";
+import { ensureLocalSuperLink } from "./local-superlink.js";
 
 export { loadFederation } from "./control-target.js";
 
@@ -340,12 +341,14 @@ export async function withControl<T>(
   federation: FederationConfig,
   fn: (client: ControlClient, timeoutMs: number) => Promise<T>,
 ): Promise<T> {
-  const client = connectControl(federation);
+  // Flower 1.29's local simulation SuperLink (`:local:`) is started on first use.
+  const target = await ensureLocalSuperLink(federation);
+  const client = connectControl(target);
   try {
     return await fn(client, CONTROL_CALL_TIMEOUT_MS);
   } catch (error) {
     if (error instanceof CliError) throw error;
-    throw controlErrorToCliError(error, federation);
+    throw controlErrorToCliError(error, target);
   } finally {
     client.close();
   }

@@ -107,7 +107,9 @@ export async function runSuperExec(options: SuperExecOptions): Promise<void> {
         if (runId !== undefined) {
           if (options.pluginType === "serverapp") {
             const { run } = await client.getRun({ node: undefined, runId }, { signal });
-            if (run?.runType && run.runType !== "serverapp") {
+            // A simulation run's ServerApp runs in flwr-serverapp too, against the engine
+            // (Python Flower launches `flwr-simulation` for it).
+            if (run?.runType && run.runType !== "serverapp" && run.runType !== "simulation") {
               appLog("ERROR", `Unknown run type '${run.runType}' for run_id ${runId}.`);
               await abortableSleep(1000, signal);
               continue;

@@ -78,7 +78,9 @@ export const command: CliCommand = {
           {
             fab: { hashStr: fab.hash, content: Buffer.from(fab.bytes), verifications: new Map() },
             overrideConfig: userConfigToProto(overrides),
-            overrideFederationConfig: undefined,
+            // A simulation federation's `options` (Python 1.29 sends a connection's deprecated
+            // `options.` the same way); a `--simulation` SuperLink merges them over its defaults.
+            overrideFederationConfig: federation.simulationConfig,
             appSpec: "",
             federation:
               (parsed.values["federation"] as string | undefined) ??

@@ -85,7 +85,13 @@ export async function runSuperLinkCli(argv: readonly string[]): Promise<number> 
       grpcMessageLimits: config.grpcMessageLimits,
       healthServerAddress: config.healthServerAddress,
       metricsAddress: config.metricsAddress,
-      controlRunHandlers: createControlRunHandlers({ state, store, inspectFab, log }),
+      controlRunHandlers: createControlRunHandlers({
+        state,
+        store,
+        inspectFab,
+        log,
+        simulation: config.simulation,
+      }),
     });
     try {
       await superlink.start();

@@ -23,12 +23,12 @@ import {
   messageLengthFlag,
 } from "../../grpc/message-limits.js";
 import type { ServerTlsFiles } from "../../grpc/tls.js";
-import { parseCorsOrigins } from "../../wire/http/cors.js";
 import {
   ControlAuthTokenError,
   readControlAuthToken,
 } from "../../protocol/control-auth/control-auth-token.js";
 import { loadSuperExecAuthSecret } from "../../protocol/runtime/superexec-auth.js";
+import { parseCorsOrigins } from "../../wire/http/cors.js";
 import { ExitCode, FlowerExit } from "../flower-exit.js";
 import { DEFAULT_RUN_LOG_MAX_BYTES, MIN_RUN_LOG_MAX_BYTES } from "../state/log-retention.js";
 
@@ -49,6 +49,10 @@ export const SUPERLINK_SPEC: CliSpec = {
   version: true,
   options: [
     { name: "insecure", help: "Run the server without HTTPS (TLS disabled)." },
+    {
+      name: "simulation",
+      help: "Run runs in simulation: each run's ServerApp drives virtual SuperNodes (options.num-supernodes of its federation config, default 10) on the flwr-ts Simulation Engine instead of connected SuperNodes.",
+    },
     { name: "ssl-certfile", metavar: "FILE", help: "Server TLS certificate file (PEM)." },
     { name: "ssl-keyfile", metavar: "FILE", help: "Server TLS private key file (PEM)." },
     { name: "ssl-ca-certfile", metavar: "FILE", help: "CA certificate file (PEM)." },
@@ -199,6 +203,8 @@ export interface SuperLinkConfig {
   storageDir: string;
   /** Isolation mode. */
   isolation: "subprocess" | "process";
+  /** `--simulation`: runs are simulations (their ServerApp drives the Simulation Engine). */
+  simulation: boolean;
   /** DEBUG logs. */
   verbose: boolean;
   /** `--log-format`: Flower's console text or NDJSON. */
@@ -238,6 +244,7 @@ const optionsSchema = z.object({
   "ssl-keyfile": z.string().min(1).optional(),
   "ssl-ca-certfile": z.string().min(1).optional(),
   isolation: z.enum(["subprocess", "process"]).default("subprocess"),
+  simulation: z.boolean().default(false),
   database: z.string().min(1).default(IN_MEMORY_DATABASE),
   "storage-dir": z.string().min(1).optional(),
   "enable-supernode-auth": z.boolean().default(false),
@@ -563,6 +570,7 @@ export function parseSuperLinkArgs(argv: readonly string[]): SuperLinkCommand {
       database: o.database,
       storageDir: o["storage-dir"] ?? join(homedir(), ".flwr", "superlink", "ffs"),
       isolation: o.isolation,
+      simulation: o.simulation,
       verbose: o.verbose,
       logFormat: o["log-format"],
       healthServerAddress,

@@ -13,15 +13,21 @@
  *   lines and status changes instead of Flower's 0.5 s polling); ends when the run is finished.
  */
 import { createHash } from "node:crypto";
-import type {
-  ListRunsRequest,
-  Scalar,
-  StartRunRequest,
-  StopRunRequest,
-  StreamLogsRequest,
-  StreamLogsResponse,
+import {
+  type ListRunsRequest,
+  type Scalar,
+  SimulationConfig,
+  type StartRunRequest,
+  type StopRunRequest,
+  type StreamLogsRequest,
+  type StreamLogsResponse,
 } from "@flwr-ts/core/proto";
 import type { ObjectStore } from "../../object-store/object-store.js";
+import {
+  DEFAULT_SIMULATION_CONFIG,
+  mergeSimulationConfig,
+  simulationSettings,
+} from "../../simulation/simulation-settings.js";
 import type { CallContext } from "../../wire/call-context.js";
 import { Code } from "../../wire/code.js";
 import { ApiErrorCode } from "../../wire/http/api-errors.js";
@@ -79,6 +85,12 @@ export interface ControlRunsOptions {
   clock?: () => number;
   /** Longest quiet wait of StreamLogs before re-checking the run (ms, default 2000). */
   logRecheckMs?: number;
+  /**
+   * A simulation SuperLink (`--simulation`): every run is a simulation whose federation config
+   * is Flower's default merged with the request's `override_federation_config` (as 1.29's
+   * ControlServicer does for a federation with a simulation config).
+   */
+  simulation?: boolean;
 }
 
 /**
@@ -155,6 +167,10 @@ export function createControlRunHandlers(options: ControlRunsOptions): ControlRu
           content,
           verifications: request.fab?.verifications ?? new Map(),
         });
+        const federationConfig = options.simulation
+          ? mergeSimulationConfig(DEFAULT_SIMULATION_CONFIG, request.overrideFederationConfig)
+          : undefined;
+        if (federationConfig) simulationSettings(federationConfig); // rejects a bad config now
         const runId = state.createRun({
           fabId: meta.fabId,
           fabVersion: meta.fabVersion,
@@ -162,7 +178,10 @@ export function createControlRunHandlers(options: ControlRunsOptions): ControlRu
           overrideConfig: request.overrideConfig,
           federation,
           flwrAid,
-          runType: RunType.SERVER_APP,
+          runType: federationConfig ? RunType.SIMULATION : RunType.SERVER_APP,
+          federationConfig: federationConfig
+            ? SimulationConfig.encode(federationConfig).finish()
+            : undefined,
         });
         state.setServerAppContext(runId, {
           runId,
@@ -172,7 +191,7 @@ export function createControlRunHandlers(options: ControlRunsOptions): ControlRu
           runConfig: new Map(),
           seriesId: 0n,
         });
-        log("INFO", `Created serverapp run ${runId}`);
+        log("INFO", `Created ${federationConfig ? "simulation" : "serverapp"} run ${runId}`);
         return { runId, federation: "" };
       } catch (error) {
         if (error instanceof RpcError) throw error;
