@@ -67,11 +67,10 @@ async function text(page: Page, id: string): Promise<string> {
 }
 
 async function waitForError(page: Page, pattern: RegExp): Promise<string> {
+  // Page-side code is a string here: this file is type-checked without the DOM library.
   await page.waitForFunction(
-    (source: string) =>
-      new RegExp(source).test(document.getElementById("error")?.textContent ?? ""),
+    `${pattern}.test(document.getElementById("error")?.textContent ?? "")`,
     { timeout: 20_000 },
-    pattern.source,
   );
   return text(page, "error");
 }
@@ -164,14 +163,17 @@ describe("browser SuperNode in chromium", () => {
     await page.screenshot({ path: join(shots, "browser-supernode-start.png") });
 
     // Register the page's public key with the CLI, start: online, listed.
-    const publicKey = await page.$eval("#public-key", (el) => (el as HTMLTextAreaElement).value);
+    const publicKey = await page.$eval(
+      "#public-key",
+      (el) => (el as unknown as { value: string }).value,
+    );
     expect(publicKey).toMatch(/^ecdsa-sha2-nistp384 AAAA/);
     const pubFile = join(work, "browser.pub");
     writeFileSync(pubFile, `${publicKey}\n`);
     const reg = await d.flwr(["supernode", "register", pubFile, d.appDir, "my-federation"]);
     expect(reg.code, reg.output).toBe(0);
     await page.click("#start");
-    await page.waitForFunction(() => document.body.dataset["status"] === "online", {
+    await page.waitForFunction('document.body.dataset.status === "online"', {
       timeout: 20_000,
     });
     const nodeId = await text(page, "node-id");
@@ -193,13 +195,12 @@ describe("browser SuperNode in chromium", () => {
       "num-server-rounds=3 fraction-evaluate=1.0 local-epochs=1 batch-size=32",
       "--stream",
     ]);
-    await page.waitForFunction(() => document.body.dataset["status"] === "training", {
+    await page.waitForFunction('document.body.dataset.status === "training"', {
       timeout: 60_000,
     });
-    await page.waitForFunction(
-      () => Number((document.getElementById("progress") as HTMLProgressElement).value) > 0,
-      { timeout: 30_000 },
-    );
+    await page.waitForFunction('Number(document.getElementById("progress").value) > 0', {
+      timeout: 30_000,
+    });
     await page.screenshot({ path: join(shots, "browser-supernode-training.png") });
     const code = await Promise.race([
       flwrRun.exited(),
@@ -220,7 +221,7 @@ describe("browser SuperNode in chromium", () => {
     ).toHaveLength(3);
     expect(output).toMatch(/round 3\/3: train_loss=\d/);
     await page.waitForFunction(
-      () => /eval_acc/.test(document.getElementById("metrics")?.textContent ?? ""),
+      '/eval_acc/.test(document.getElementById("metrics")?.textContent ?? "")',
       {
         timeout: 20_000,
       },
