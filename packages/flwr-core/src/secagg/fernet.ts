@@ -35,6 +35,7 @@ function decodeKey(key: Uint8Array | string): { signing: Buffer; encryption: Buf
  * Encrypts `plaintext` into a Fernet token (ASCII bytes, as Python's `Fernet.encrypt`).
  * @param key - the URL-safe base64 key (e.g. from {@link deriveSharedKey}).
  * @param nowSeconds - token timestamp (default: now).
+ * @param iv - the AES-CBC IV (default: 16 random bytes).
  */
 export function fernetEncrypt(
   key: Uint8Array | string,
