@@ -29,8 +29,8 @@ import { createRuntimeAuthMiddleware } from "../protocol/runtime/runtime-auth-mi
 import { createRuntimeVersionMiddleware } from "../protocol/runtime/runtime-version-middleware.js";
 import { addServerAppIoService } from "../serverappio/serverappio-service.js";
 import type { ServiceOptions } from "../wire/call-context.js";
-import { HttpRpcRouter } from "../wire/http/http-router.js";
 import { withFleetCors } from "../wire/http/cors.js";
+import { HttpRpcRouter } from "../wire/http/http-router.js";
 import { type HttpRpcServer, listenHttp } from "../wire/http/http-server.js";
 import { createControlAuthMiddleware } from "./auth/control-auth-middleware.js";
 import { createNodeAuthMiddleware } from "./auth/node-auth-middleware.js";
