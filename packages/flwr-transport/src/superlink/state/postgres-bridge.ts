@@ -6,7 +6,7 @@
  * worker has answered, then takes the answer with `receiveMessageOnPort`.
  *
  * Cost: one thread hop each way plus the PostgreSQL round trip per statement (measured by
- * `bench/state-throughput.ts`, see the transport README). The event loop is blocked meanwhile,
+ * `bench/postgres-state-latency.ts`, see the transport README). The event loop is blocked meanwhile,
  * as it is during a better-sqlite3 call.
  *
  * Notifications: the worker `LISTEN`s on {@link PostgresBridge.channel}; payloads arrive on the
