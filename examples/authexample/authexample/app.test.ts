@@ -24,7 +24,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { app as clientApp } from "./client_app.js";
 import type { RunMetrics } from "./final-model.js";
 import { app as serverApp } from "./server_app.js";
-import { netToArrays, newNet } from "./task.js";
+import { netToArrays, newNet, simulationData } from "./task.js";
 
 let dir: string;
 const cwd = process.cwd();
@@ -148,6 +148,32 @@ describe("authexample", () => {
     const metrics = reply.content.get("metrics");
     expect([...(metrics as Map<string, unknown>).keys()]).toEqual(["train_loss", "num-examples"]);
     expect((metrics as Map<string, unknown>).get("num-examples")).toBe(160n);
+  }, 60_000);
+
+  it("a virtual SuperNode (partition-id, no dataset-path) trains on its synthetic partition", async () => {
+    const net = await newNet();
+    const arrays = netToArrays(net);
+    net.dispose();
+    const msg = new Message(new RecordDict({ arrays }), 1n, MessageType.TRAIN);
+    const context = new Context({
+      runId: 1n,
+      nodeId: 7n,
+      nodeConfig: { "partition-id": 3n, "num-partitions": 100n },
+      runConfig: { ...runConfig, "simulation-partition-size": 50n },
+    });
+    const reply = await clientApp.call(msg, context);
+    const metrics = reply.content.get("metrics") as Map<string, unknown>;
+    expect(metrics.get("num-examples")).toBe(40n); // 50 images, 20 % held out
+    // each partition is its own draw, and the same one every round
+    const a = simulationData(3, 50);
+    expect(simulationData(3, 50).train.pixels).toEqual(a.train.pixels);
+    expect(simulationData(4, 50).train.pixels).not.toEqual(a.train.pixels);
+    await expect(
+      clientApp.call(
+        msg,
+        new Context({ runId: 1n, nodeId: 7n, nodeConfig: { "partition-id": -1n }, runConfig }),
+      ),
+    ).rejects.toThrow(/the node config: "partition-id" must be a non-negative integer, got -1/);
   }, 60_000);
 
   it("says how to set dataset-path when the node config lacks it", async () => {

@@ -1,7 +1,10 @@
 /**
  * authexample: a flwr-ts ClientApp — the TypeScript counterpart of the seed's
  * `authexample/client_app.py`. Each SuperNode reads its own partition from the path given in
- * its node config (`--node-config 'dataset-path="datasets/cifar10_part_1"'`).
+ * its node config (`--node-config 'dataset-path="datasets/cifar10_part_1"'`); a virtual
+ * SuperNode of a simulation (`flwr run . local-simulation`), whose node config has Flower's
+ * `partition-id` instead, trains on its partition of the synthetic stand-in
+ * (`simulation-partition-size` images, run config).
  */
 import {
   ArrayRecord,
@@ -12,12 +15,14 @@ import {
   MetricRecord,
   RecordDict,
 } from "@flwr-ts/core";
-import { nonEmptyString, numberIn, positiveInt } from "./config-values.js";
+import { nonEmptyString, nonNegativeInt, numberIn, positiveInt } from "./config-values.js";
 import {
   arraysToNet,
   loadData,
+  type NodeData,
   netToArrays,
   newNet,
+  simulationData,
   test as testFn,
   train as trainFn,
 } from "./task.js";
@@ -40,8 +45,15 @@ function configOf(msg: Message): ConfigRecord {
   return config instanceof ConfigRecord ? config : new ConfigRecord();
 }
 
-function datasetPath(context: Context): string {
-  return nonEmptyString(context.nodeConfig, "dataset-path", "the node config");
+/** The node's data: its prepared partition, or in simulation its synthetic partition. */
+function nodeData(context: Context): Promise<NodeData> {
+  const config = context.nodeConfig;
+  if (config["dataset-path"] === undefined && config["partition-id"] !== undefined) {
+    const partitionId = nonNegativeInt(config, "partition-id", "the node config");
+    const size = positiveInt(context.runConfig, "simulation-partition-size");
+    return Promise.resolve(simulationData(partitionId, size));
+  }
+  return loadData(nonEmptyString(config, "dataset-path", "the node config"));
 }
 
 /** Train the model on local data. */
@@ -52,7 +64,7 @@ app.train()(async function train(msg: Message, context: Context): Promise<Messag
     arraysToNet(model, arraysOf(msg));
 
     // Load the data (the node config says where the dataset is located)
-    const { train } = await loadData(datasetPath(context));
+    const { train } = await nodeData(context);
 
     // The learning rate comes with the instruction (the ServerApp's train config),
     // falling back to the run config.
@@ -85,7 +97,7 @@ app.evaluate()(async function evaluate(msg: Message, context: Context): Promise<
   const model = await newNet();
   try {
     arraysToNet(model, arraysOf(msg));
-    const { test } = await loadData(datasetPath(context));
+    const { test } = await nodeData(context);
     const { loss, accuracy } = await testFn(model, test);
     const metrics = new MetricRecord({
       eval_loss: loss,

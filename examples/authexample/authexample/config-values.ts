@@ -53,6 +53,23 @@ export function positiveInt(config: Source, key: string, where = "the run config
 }
 
 /**
+ * A non-negative integer such as Flower's `partition-id` (`bigint` in configs; a whole `number`
+ * is accepted too).
+ * @throws ConfigValueError when absent, not an integer, or negative.
+ */
+export function nonNegativeInt(config: Source, key: string, where = "the run config"): number {
+  const value = read(config, key, where);
+  const n = typeof value === "bigint" ? Number(value) : value;
+  if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 0) {
+    throw new ConfigValueError(
+      key,
+      `${where}: "${key}" must be a non-negative integer, got ${describe(value)}`,
+    );
+  }
+  return n;
+}
+
+/**
  * A finite number (floats are `number`; an integer `bigint` is accepted and converted).
  * @throws ConfigValueError when absent, not a number, or outside [min, max].
  */

@@ -12,7 +12,9 @@ import {
   initBackend,
   loadPartition,
   type Net,
+  partitionDataset,
   setWeights,
+  syntheticCifar10,
   testAsync,
   trainAsync,
   type WeightTensor,
@@ -82,6 +84,27 @@ export function loadData(datasetPath: string): Promise<NodeData> {
     cache.set(datasetPath, data);
   }
   return data;
+}
+
+/** Share of a simulated partition held out for evaluation (as `flwr-ts-prepare-dataset`). */
+export const SIMULATION_TEST_FRACTION = 0.2;
+
+/**
+ * The partition of a virtual SuperNode in simulation (`flwr run . local-simulation`), where
+ * the node config carries Flower's `partition-id` and `num-partitions` instead of a
+ * `dataset-path`: `size` images of the synthetic CIFAR-10 stand-in, drawn with a seed of the
+ * partition id, so each partition holds different images of the same task and a node gets the
+ * same partition every round. Generated on demand and not cached: a worker thread runs many
+ * virtual nodes, and memory must not grow with their number (100 images take a few ms).
+ */
+export function simulationData(partitionId: number, size: number): NodeData {
+  const data = syntheticCifar10({ count: size, seed: 0x5117 + partitionId });
+  const [part] = partitionDataset(data, {
+    numPartitions: 1,
+    testFraction: SIMULATION_TEST_FRACTION,
+  });
+  if (part === undefined) throw new Error("partitionDataset returned no partition");
+  return { train: part.train, test: part.test, synthetic: true };
 }
 
 /** Hyper-parameters of {@link train}. */

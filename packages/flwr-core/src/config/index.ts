@@ -30,6 +30,7 @@ export {
 export { ConfigArgsError, flattenConfig, parseConfigArgs } from "./parse-config-args.js";
 export {
   type SimulationOptions,
+  simulationConfigFromOverrides,
   simulationConfigOf,
   simulationOptionsSchema,
 } from "./simulation-options.js";

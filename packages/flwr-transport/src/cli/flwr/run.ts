@@ -4,8 +4,15 @@
  * `🎊 Successfully started run <id>`; with `--stream` it then follows the run's logs until it
  * finishes (Python Flower's `flwr run`).
  */
-import { buildFab, parseRunConfigArgs, userConfigToProto } from "@flwr-ts/core";
+import {
+  buildFab,
+  parseConfigArgs,
+  parseRunConfigArgs,
+  simulationConfigFromOverrides,
+  userConfigToProto,
+} from "@flwr-ts/core";
 import type { CliSpec } from "@flwr-ts/core/cli";
+import type { SimulationConfig } from "@flwr-ts/core/proto";
 import { CliError, UsageError } from "../cli-error.js";
 import { type CliCommand, parseCommandArgs } from "../command.js";
 import { withControl } from "../control-client.js";
@@ -38,6 +45,12 @@ const SPEC: CliSpec = {
       help: "Override run config values: 'key=value key2=\"text\"' (TOML values), repeatable, or one path to a .toml file of overrides.",
     },
     {
+      name: "federation-config",
+      metavar: "TEXT",
+      repeatable: true,
+      help: "Override the simulation federation's configuration: 'num-supernodes=100 client-resources-num-cpus=1' (TOML values), repeatable; replaces the federation's \"options\".",
+    },
+    {
       name: "federation",
       metavar: "NAME",
       help: "Flower federation to run in (default: the connection's \"federation\", else the SuperLink's default).",
@@ -67,6 +80,22 @@ export const command: CliCommand = {
       } catch (error) {
         throw new UsageError(`--run-config: ${(error as Error).message}`);
       }
+      let simulationConfig: SimulationConfig | undefined = federation.simulationConfig;
+      const federationConfigArgs =
+        (parsed.values["federation-config"] as string[] | undefined) ?? [];
+      if (federationConfigArgs.length > 0) {
+        try {
+          // Flower 1.29: the overrides replace the connection's `options` (with a warning).
+          simulationConfig = simulationConfigFromOverrides(parseConfigArgs(federationConfigArgs));
+        } catch (error) {
+          throw new UsageError(`--federation-config: ${(error as Error).message}`);
+        }
+        if (federation.simulationConfig !== undefined) {
+          io.err(
+            '⚠️ Warning: `--federation-config` was provided, so the federation\'s "options" are ignored.\n',
+          );
+        }
+      }
       let fab: ReturnType<typeof buildFab>;
       try {
         fab = buildFab(appDir);
@@ -80,7 +109,7 @@ export const command: CliCommand = {
             overrideConfig: userConfigToProto(overrides),
             // A simulation federation's `options` (Python 1.29 sends a connection's deprecated
             // `options.` the same way); a `--simulation` SuperLink merges them over its defaults.
-            overrideFederationConfig: federation.simulationConfig,
+            overrideFederationConfig: simulationConfig,
             appSpec: "",
             federation:
               (parsed.values["federation"] as string | undefined) ??
